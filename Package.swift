@@ -1,0 +1,58 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ClusterDNS",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "clusterdns", targets: ["clusterdns"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libldns: zone files, presentation text and the independent decoder used by tests.
+        .systemLibrary(
+            name: "CLDNS",
+            pkgConfig: "ldns",
+            providers: [.apt(["libldns-dev"])]
+        ),
+        .target(
+            name: "DNSWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "ClusterRegistry",
+            dependencies: ["DNSWire", "CLDNS", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "DNSResponder",
+            dependencies: ["DNSWire", "ClusterRegistry", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "DNSServer",
+            dependencies: [
+                "DNSWire", "ClusterRegistry", "DNSResponder",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "clusterdns",
+            dependencies: [
+                "DNSServer", "ClusterRegistry", "DNSWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "CLDNS"], resources: [.copy("Golden")]),
+        .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire"]),
+        .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "ClusterRegistry", "DNSWire", "CLDNS"]),
+        .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSResponder", "ClusterRegistry", "DNSWire"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DNSWire"]),
+    ]
+)

@@ -1,0 +1,223 @@
+import DNSWire
+
+// Minimal, DNS-relevant copies of Kubernetes objects (CoreDNS keeps stripped-down objects too):
+// only the fields that change an answer are kept, so 100k objects stay small.
+
+/// Where an object came from, for error messages and `explain`-style output.
+public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
+    public var file: String
+    /// 0-based index of the YAML document in the file (or item index inside a `List`).
+    public var document: Int
+    /// 1-based line where the document or item starts, when the parser knows it.
+    public var line: Int?
+
+    public init(file: String, document: Int, line: Int? = nil) {
+        self.file = file
+        self.document = document
+        self.line = line
+    }
+
+    public var description: String {
+        "\(file): document \(document)" + (line.map { ", line \($0)" } ?? "")
+    }
+}
+
+public enum TransportProtocol: String, Hashable, Sendable, CaseIterable {
+    case tcp = "TCP", udp = "UDP", sctp = "SCTP"
+
+    /// The SRV label form: `_tcp`, `_udp`, `_sctp`.
+    public var srvLabel: String { "_" + rawValue.lowercased() }
+}
+
+public struct Namespace: Hashable, Sendable {
+    public var name: String
+    public init(name: String) { self.name = name }
+}
+
+public struct ServicePort: Hashable, Sendable {
+    /// `nil` or empty for unnamed ports: those get no `_port._proto` SRV name (k8s DNS spec §2.4.1).
+    public var name: String?
+    public var port: Int
+    public var proto: TransportProtocol
+    /// Numeric `targetPort`, used when endpoints are derived from Pod objects; nil when absent
+    /// or named (a named target port would need the pod's container ports).
+    public var targetPort: Int?
+
+    public init(name: String?, port: Int, proto: TransportProtocol = .tcp, targetPort: Int? = nil) {
+        self.name = name
+        self.port = port
+        self.proto = proto
+        self.targetPort = targetPort
+    }
+}
+
+public struct Service: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// `spec.clusterIPs` (or `spec.clusterIP`), dual-stack allowed.
+        case clusterIP([IPAddress])
+        /// `clusterIP: None`.
+        case headless
+        /// `type: ExternalName` with `spec.externalName` as written.
+        case externalName(String)
+    }
+
+    public var name: String
+    public var namespace: String
+    public var kind: Kind
+    public var ports: [ServicePort]
+    /// `nil` for selector-less Services (endpoints come from Endpoints/EndpointSlices only).
+    public var selector: [String: String]?
+    public var publishNotReadyAddresses: Bool
+    public var source: SourceLocation?
+
+    public init(
+        name: String, namespace: String, kind: Kind, ports: [ServicePort] = [],
+        selector: [String: String]? = nil, publishNotReadyAddresses: Bool = false,
+        source: SourceLocation? = nil
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.kind = kind
+        self.ports = ports
+        self.selector = selector
+        self.publishNotReadyAddresses = publishNotReadyAddresses
+        self.source = source
+    }
+}
+
+public struct Endpoint: Hashable, Sendable {
+    public var addresses: [IPAddress]
+    /// `hostname` field (StatefulSet pods with a matching subdomain get one).
+    public var hostname: String?
+    /// `targetRef.name` when `targetRef.kind` is Pod: used by `--endpoint-pod-names`.
+    public var podName: String?
+    /// EndpointSlice `conditions.ready` (absent means ready); v1 Endpoints: `addresses` vs
+    /// `notReadyAddresses`.
+    public var ready: Bool
+
+    public init(addresses: [IPAddress], hostname: String? = nil, podName: String? = nil, ready: Bool = true) {
+        self.addresses = addresses
+        self.hostname = hostname
+        self.podName = podName
+        self.ready = ready
+    }
+}
+
+public struct EndpointPort: Hashable, Sendable {
+    public var name: String?
+    public var port: Int
+    public var proto: TransportProtocol
+
+    public init(name: String?, port: Int, proto: TransportProtocol = .tcp) {
+        self.name = name
+        self.port = port
+        self.proto = proto
+    }
+}
+
+/// One v1 `Endpoints` subset or one `EndpointSlice`: endpoints that share a port list.
+public struct EndpointGroup: Hashable, Sendable {
+    public enum Origin: Hashable, Sendable {
+        case endpoints        // core/v1 Endpoints
+        case endpointSlice    // discovery.k8s.io/v1
+    }
+
+    /// The Service these belong to: the Endpoints' own name, or the slice's
+    /// `kubernetes.io/service-name` label.
+    public var serviceName: String
+    public var namespace: String
+    public var origin: Origin
+    public var endpoints: [Endpoint]
+    public var ports: [EndpointPort]
+    public var source: SourceLocation?
+
+    public init(
+        serviceName: String, namespace: String, origin: Origin,
+        endpoints: [Endpoint], ports: [EndpointPort], source: SourceLocation? = nil
+    ) {
+        self.serviceName = serviceName
+        self.namespace = namespace
+        self.origin = origin
+        self.endpoints = endpoints
+        self.ports = ports
+        self.source = source
+    }
+}
+
+public struct Pod: Hashable, Sendable {
+    public var name: String
+    public var namespace: String
+    public var labels: [String: String]
+    /// `status.podIPs` (or `status.podIP`); empty for pods not yet scheduled.
+    public var ips: [IPAddress]
+    public var hostname: String?
+    public var subdomain: String?
+    /// The `Ready` condition in `status.conditions`; pods without conditions count as ready,
+    /// since hand-written manifests rarely carry a status.
+    public var ready: Bool
+    public var source: SourceLocation?
+
+    public init(
+        name: String, namespace: String, labels: [String: String] = [:], ips: [IPAddress],
+        hostname: String? = nil, subdomain: String? = nil, ready: Bool = true,
+        source: SourceLocation? = nil
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.labels = labels
+        self.ips = ips
+        self.hostname = hostname
+        self.subdomain = subdomain
+        self.ready = ready
+        self.source = source
+    }
+}
+
+public enum KubernetesObject: Hashable, Sendable {
+    case namespace(Namespace)
+    case service(Service)
+    case endpoints(EndpointGroup)
+    case pod(Pod)
+
+    /// The namespace the object lives in (a Namespace lives in itself).
+    public var namespaceName: String {
+        switch self {
+        case .namespace(let ns): return ns.name
+        case .service(let svc): return svc.namespace
+        case .endpoints(let group): return group.namespace
+        case .pod(let pod): return pod.namespace
+        }
+    }
+}
+
+/// What a manifests directory held: DNS-relevant objects plus counts of what was skipped.
+public struct ManifestSet: Sendable {
+    public var objects: [KubernetesObject]
+    /// Kinds that are valid Kubernetes objects but irrelevant to DNS (Deployment, ConfigMap, …).
+    public var skippedKinds: [String: Int]
+    public var fileCount: Int
+
+    public init(objects: [KubernetesObject] = [], skippedKinds: [String: Int] = [:], fileCount: Int = 0) {
+        self.objects = objects
+        self.skippedKinds = skippedKinds
+        self.fileCount = fileCount
+    }
+}
+
+/// A manifest that cannot be understood. Always names the file, the document and the field.
+public struct ManifestError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var location: SourceLocation
+    /// Dotted path of the offending field, e.g. `spec.ports[1].port`; empty for syntax errors.
+    public var field: String
+    public var message: String
+
+    public init(location: SourceLocation, field: String, message: String) {
+        self.location = location
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        "\(location)" + (field.isEmpty ? "" : ", field \(field)") + ": \(message)"
+    }
+}

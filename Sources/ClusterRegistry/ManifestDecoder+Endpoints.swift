@@ -1,0 +1,123 @@
+import DNSWire
+import Yams
+
+extension ManifestDecoder {
+    /// The label that ties an EndpointSlice to its Service.
+    static let serviceNameLabel = "kubernetes.io/service-name"
+
+    // MARK: - core/v1 Endpoints
+
+    /// One `EndpointGroup` per subset: `addresses` are ready, `notReadyAddresses` are not
+    /// (k8s DNS spec: only ready endpoints are published unless publishNotReadyAddresses).
+    mutating func decodeEndpoints(_ object: Yams.Node.Mapping) -> [EndpointGroup] {
+        let meta = metadata(object)
+        guard let subsets = sequence(object.field("subsets"), at: "subsets") else { return [] }
+        var groups: [EndpointGroup] = []
+        groups.reserveCapacity(subsets.count)
+        for (index, node) in subsets.enumerated() {
+            guard let subset = mapping(node, at: "subsets[\(index)]") else { continue }
+            var endpoints: [Endpoint] = []
+            for (field, ready) in [("addresses", true), ("notReadyAddresses", false)] {
+                guard let list = sequence(subset.field(field), at: "subsets[\(index)].\(field)") else { continue }
+                for (position, address) in list.enumerated() {
+                    let path = "subsets[\(index)].\(field)[\(position)]"
+                    if let endpoint = endpointAddress(address, ready: ready, at: path) { endpoints.append(endpoint) }
+                }
+            }
+            var ports: [EndpointPort] = []
+            if let list = sequence(subset.field("ports"), at: "subsets[\(index)].ports") {
+                for (position, port) in list.enumerated() {
+                    if let entry = portEntry(port, portRequired: true, at: "subsets[\(index)].ports[\(position)]") {
+                        ports.append(EndpointPort(name: entry.name, port: entry.port, proto: entry.proto))
+                    }
+                }
+            }
+            if let meta {
+                groups.append(EndpointGroup(
+                    serviceName: meta.name, namespace: meta.namespace, origin: .endpoints,
+                    endpoints: endpoints, ports: ports, source: source
+                ))
+            }
+        }
+        return groups
+    }
+
+    private mutating func endpointAddress(_ node: Yams.Node, ready: Bool, at path: String) -> Endpoint? {
+        guard let address = mapping(node, at: path) else { return nil }
+        let ip = ipAddress(required(address, "ip", at: "\(path).ip"), at: "\(path).ip")
+        let hostname = text(address.field("hostname"), at: "\(path).hostname")
+        let podName = podName(address.field("targetRef"), at: "\(path).targetRef")
+        guard let ip else { return nil }
+        return Endpoint(addresses: [ip], hostname: Self.nonEmpty(hostname), podName: Self.nonEmpty(podName), ready: ready)
+    }
+
+    // MARK: - discovery.k8s.io EndpointSlice
+
+    /// One `EndpointGroup` per slice. FQDN slices keep their ports but no endpoints: DNS
+    /// publishes IP endpoints only.
+    mutating func decodeEndpointSlice(_ object: Yams.Node.Mapping) -> EndpointGroup? {
+        let meta = metadata(object, labels: true)
+        let serviceName = meta.flatMap { sliceServiceName($0) }
+        let typeNode = required(object, "addressType", at: "addressType")
+        let addressType = text(typeNode, at: "addressType")
+        var family: Bool?  // IPv4?
+        switch addressType {
+        case "IPv4": family = true
+        case "IPv6": family = false
+        case "FQDN", nil: family = nil
+        case let other?:
+            report("addressType", line: typeNode?.line, "expected IPv4, IPv6 or FQDN, got \"\(other)\"")
+        }
+        var endpoints: [Endpoint] = []
+        if let family, let list = sequence(object.field("endpoints"), at: "endpoints") {
+            endpoints.reserveCapacity(list.count)
+            for (index, node) in list.enumerated() {
+                if let endpoint = sliceEndpoint(node, isIPv4: family, index: index) { endpoints.append(endpoint) }
+            }
+        }
+        var ports: [EndpointPort] = []
+        if let list = sequence(object.field("ports"), at: "ports") {
+            for (index, node) in list.enumerated() {
+                if let entry = portEntry(node, portRequired: false, at: "ports[\(index)]") {
+                    ports.append(EndpointPort(name: entry.name, port: entry.port, proto: entry.proto))
+                }
+            }
+        }
+        guard let meta, let serviceName else { return nil }
+        return EndpointGroup(
+            serviceName: serviceName, namespace: meta.namespace, origin: .endpointSlice,
+            endpoints: endpoints, ports: ports, source: source
+        )
+    }
+
+    private mutating func sliceServiceName(_ meta: ObjectMeta) -> String? {
+        if let name = meta.labels?[Self.serviceNameLabel], !name.isEmpty { return name }
+        report("metadata.labels[\"\(Self.serviceNameLabel)\"]", line: meta.labelsLine ?? meta.line,
+               "required label is missing: it names the Service this EndpointSlice belongs to")
+        return nil
+    }
+
+    private mutating func sliceEndpoint(_ node: Yams.Node, isIPv4: Bool, index: Int) -> Endpoint? {
+        guard let endpoint = mapping(node, at: "endpoints[\(index)]") else { return nil }
+        var addresses: [IPAddress] = []
+        if let list = sequence(required(endpoint, "addresses", at: "endpoints[\(index)].addresses"),
+                               at: "endpoints[\(index)].addresses") {
+            addresses.reserveCapacity(list.count)
+            for (position, node) in list.enumerated() {
+                guard let address = ipAddress(node, at: "endpoints[\(index)].addresses[\(position)]") else { continue }
+                if address.isIPv4 == isIPv4 {
+                    addresses.append(address)
+                } else {
+                    report("endpoints[\(index)].addresses[\(position)]", line: node.line,
+                           "not an \(isIPv4 ? "IPv4" : "IPv6") address (the slice's addressType): \(node.shownValue)")
+                }
+            }
+        }
+        let conditions = mapping(endpoint.field("conditions"), at: "endpoints[\(index)].conditions")
+        // EndpointSlice API: a nil `ready` condition means ready.
+        let ready = bool(conditions?.field("ready"), at: "endpoints[\(index)].conditions.ready") ?? true
+        let hostname = text(endpoint.field("hostname"), at: "endpoints[\(index)].hostname")
+        let podName = podName(endpoint.field("targetRef"), at: "endpoints[\(index)].targetRef")
+        return Endpoint(addresses: addresses, hostname: Self.nonEmpty(hostname), podName: Self.nonEmpty(podName), ready: ready)
+    }
+}

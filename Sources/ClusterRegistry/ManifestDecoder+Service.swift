@@ -1,0 +1,79 @@
+import DNSWire
+import Yams
+
+extension ManifestDecoder {
+    mutating func decodeNamespace(_ object: Yams.Node.Mapping) -> Namespace? {
+        metadata(object).map { Namespace(name: $0.name) }
+    }
+
+    /// A core/v1 Service. Returns a value even when a field had an error; the caller drops
+    /// objects whose decoding reported anything.
+    mutating func decodeService(_ object: Yams.Node.Mapping) -> Service? {
+        let meta = metadata(object)
+        let spec = mapping(object.field("spec"), at: "spec")
+        let kind = serviceKind(spec)
+        let ports = servicePorts(spec)
+        // An empty selector means "no selector" to Kubernetes too: endpoints are managed elsewhere.
+        let selector = stringMap(spec?.field("selector"), at: "spec.selector").flatMap { $0.isEmpty ? nil : $0 }
+        let publishNotReady = bool(spec?.field("publishNotReadyAddresses"), at: "spec.publishNotReadyAddresses")
+        guard let meta, let kind else { return nil }
+        return Service(
+            name: meta.name, namespace: meta.namespace, kind: kind, ports: ports,
+            selector: selector, publishNotReadyAddresses: publishNotReady ?? false, source: source
+        )
+    }
+
+    /// `spec.type` decides: ExternalName → its target; otherwise `spec.clusterIPs` (else
+    /// `spec.clusterIP`), where "None" means headless.
+    private mutating func serviceKind(_ spec: Yams.Node.Mapping?) -> Service.Kind? {
+        let typeNode = spec?.field("type")
+        switch text(typeNode, at: "spec.type") ?? "ClusterIP" {
+        case "ExternalName":
+            guard var target = requiredText(spec, "externalName", at: "spec.externalName") else { return nil }
+            // Stored as written minus one trailing dot: the name is always absolute in DNS.
+            if target.hasSuffix("."), target.count > 1 { target.removeLast() }
+            return .externalName(target)
+        case "ClusterIP", "NodePort", "LoadBalancer":
+            return clusterIPKind(spec)
+        case let other:
+            report("spec.type", line: typeNode?.line,
+                   "unknown Service type \"\(other)\"; expected ClusterIP, NodePort, LoadBalancer or ExternalName")
+            return nil
+        }
+    }
+
+    /// A ClusterIP-like service with no address yet (a manifest never applied) gets an empty
+    /// `.clusterIP([])`, not `.headless`: it has no endpoints records either way until applied.
+    private mutating func clusterIPKind(_ spec: Yams.Node.Mapping?) -> Service.Kind? {
+        var entries: [(text: String, node: Yams.Node, index: Int?)] = []
+        if let list = sequence(spec?.field("clusterIPs"), at: "spec.clusterIPs"), !list.isEmpty {
+            for (index, node) in list.enumerated() {
+                if let value = text(node, at: "spec.clusterIPs[\(index)]") { entries.append((value, node, index)) }
+            }
+        } else if let node = spec?.field("clusterIP"), let value = text(node, at: "spec.clusterIP") {
+            entries.append((value, node, nil))
+        }
+        if entries.first?.text == "None" { return .headless }
+        var addresses: [IPAddress] = []
+        addresses.reserveCapacity(entries.count)
+        for entry in entries where !entry.text.isEmpty {
+            let path = entry.index
+            if let address = ipAddress(entry.node, at: path.map { "spec.clusterIPs[\($0)]" } ?? "spec.clusterIP") {
+                addresses.append(address)
+            }
+        }
+        return .clusterIP(addresses)
+    }
+
+    private mutating func servicePorts(_ spec: Yams.Node.Mapping?) -> [ServicePort] {
+        guard let list = sequence(spec?.field("ports"), at: "spec.ports") else { return [] }
+        var ports: [ServicePort] = []
+        ports.reserveCapacity(list.count)
+        for (index, node) in list.enumerated() {
+            if let entry = portEntry(node, portRequired: true, at: "spec.ports[\(index)]") {
+                ports.append(ServicePort(name: entry.name, port: entry.port, proto: entry.proto))
+            }
+        }
+        return ports
+    }
+}

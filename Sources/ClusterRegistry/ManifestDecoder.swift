@@ -1,0 +1,195 @@
+import Yams
+
+/// Turns one file's YAML (or JSON, which is YAML) into `KubernetesObject`s, collecting every
+/// error instead of stopping at the first.
+///
+/// Reads `Yams.Node`s parsed with `Resolver.basic` directly: no `Codable`, and no regex run on
+/// every scalar as the default resolver does (DESIGN.md §4).
+///
+/// Locations: `document` is the 0-based index of the YAML document in the file (empty documents
+/// count); inside a `List` the field path starts with `items[i].` and the line is the item's.
+/// A field's line is its value's line; a missing field is reported at its parent mapping's line.
+struct ManifestDecoder {
+    let file: String
+    private(set) var document = 0
+    /// Line of the object being decoded: the fallback for errors without a node of their own.
+    private(set) var objectLine: Int?
+    /// "" or `items[i].` while decoding the items of a `List`.
+    private(set) var fieldPrefix = ""
+    private(set) var objects: [KubernetesObject] = []
+    private(set) var skippedKinds: [String: Int] = [:]
+    var errors: [ManifestError] = []
+
+    /// The (apiVersion, kind) pairs decoded; any other pair is counted in `skippedKinds`.
+    static let decodedKinds: Set<String> = ["Namespace", "Service", "Endpoints", "EndpointSlice", "Pod"]
+
+    init(file: String) {
+        self.file = file
+    }
+
+    static func decode(text: String, file: String) -> ManifestDecoder {
+        var decoder = ManifestDecoder(file: file)
+        decoder.decodeStream(text)
+        return decoder
+    }
+
+    var manifestSet: ManifestSet {
+        ManifestSet(objects: objects, skippedKinds: skippedKinds, fileCount: 1)
+    }
+
+    var source: SourceLocation {
+        SourceLocation(file: file, document: document, line: objectLine)
+    }
+
+    // MARK: - Documents
+
+    private mutating func decodeStream(_ text: String) {
+        let parser: Yams.Parser
+        do {
+            parser = try Yams.Parser(yaml: text, resolver: .basic, constructor: .default, encoding: .utf8)
+        } catch {
+            reportSyntaxError(error)
+            return
+        }
+        while true {
+            let root: Yams.Node?
+            do {
+                root = try parser.nextRoot()
+            } catch {
+                // libyaml cannot resume after an error: the rest of the file is lost.
+                reportSyntaxError(error)
+                return
+            }
+            guard let root else { return }
+            decodeDocument(root)
+            document += 1
+        }
+    }
+
+    private mutating func decodeDocument(_ root: Yams.Node) {
+        if root.isNull { return }  // empty document, e.g. between two `---`
+        objectLine = root.line
+        guard case .mapping(let object) = root else {
+            report("", line: root.line, "expected a Kubernetes object (a mapping), got \(root.shownValue)")
+            return
+        }
+        decodeObject(object, defaults: nil)
+    }
+
+    /// Decodes one object; objects with any error are dropped (their errors are kept).
+    /// `defaults` are the apiVersion and kind implied by a typed list (`ServiceList`).
+    private mutating func decodeObject(_ object: Yams.Node.Mapping, defaults: (apiVersion: String, kind: String)?) {
+        let apiVersion = text(object.field("apiVersion"), at: "apiVersion") ?? defaults?.apiVersion
+        let kind = text(object.field("kind"), at: "kind") ?? defaults?.kind
+        guard let apiVersion, let kind else {
+            for (field, value) in [("apiVersion", apiVersion), ("kind", kind)] where value == nil && object.field(field) == nil {
+                report(field, line: object.mark?.line, "required field is missing (not a Kubernetes object)")
+            }
+            return
+        }
+        let errorCount = errors.count
+        let objectCount = objects.count
+        switch (apiVersion, kind) {
+        case ("v1", "Namespace"):
+            if let namespace = decodeNamespace(object) { objects.append(.namespace(namespace)) }
+        case ("v1", "Service"):
+            if let service = decodeService(object) { objects.append(.service(service)) }
+        case ("v1", "Endpoints"):
+            objects.append(contentsOf: decodeEndpoints(object).map(KubernetesObject.endpoints))
+        case ("discovery.k8s.io/v1", "EndpointSlice"), ("discovery.k8s.io/v1beta1", "EndpointSlice"):
+            if let group = decodeEndpointSlice(object) { objects.append(.endpoints(group)) }
+        case ("v1", "Pod"):
+            if let pod = decodePod(object) { objects.append(.pod(pod)) }
+        default:
+            if kind == "List" || (kind.hasSuffix("List") && object.field("items") != nil) {
+                decodeList(object, apiVersion: apiVersion, kind: kind)
+            } else {
+                // Another group's kind of the same name (Knative's Service) is not ours.
+                let key = Self.decodedKinds.contains(kind) ? "\(kind) (\(apiVersion))" : kind
+                skippedKinds[key, default: 0] += 1
+            }
+        }
+        if errors.count > errorCount {
+            objects.removeSubrange(objectCount...)
+        }
+    }
+
+    /// `kind: List` (what `kubectl get -o yaml` prints) or a typed list such as `ServiceList`,
+    /// whose items may omit their apiVersion and kind.
+    private mutating func decodeList(_ list: Yams.Node.Mapping, apiVersion: String, kind: String) {
+        guard let items = sequence(list.field("items"), at: "items") else { return }
+        let itemDefaults = kind == "List" ? nil : (apiVersion: apiVersion, kind: String(kind.dropLast(4)))
+        let (savedPrefix, savedLine) = (fieldPrefix, objectLine)
+        defer { (fieldPrefix, objectLine) = (savedPrefix, savedLine) }
+        for (index, item) in items.enumerated() {
+            fieldPrefix = savedPrefix + "items[\(index)]."
+            objectLine = item.line ?? savedLine
+            guard case .mapping(let object) = item else {
+                report("", line: item.line, "expected a Kubernetes object (a mapping), got \(item.shownValue)")
+                continue
+            }
+            decodeObject(object, defaults: itemDefaults)
+        }
+    }
+
+    // MARK: - Metadata
+
+    struct ObjectMeta {
+        var name: String
+        /// `default` when absent or empty.
+        var namespace: String
+        var labels: [String: String]?
+        var labelsLine: Int?
+        var line: Int?
+    }
+
+    /// `metadata.name` (required), `metadata.namespace` and, when asked, `metadata.labels`.
+    mutating func metadata(_ object: Yams.Node.Mapping, labels wantLabels: Bool = false) -> ObjectMeta? {
+        guard let meta = mapping(required(object, "metadata", at: "metadata"), at: "metadata") else {
+            return nil
+        }
+        let name = requiredText(meta, "name", at: "metadata.name")
+        let namespace = text(meta.field("namespace"), at: "metadata.namespace")
+        var labels: [String: String]?
+        var labelsLine: Int?
+        if wantLabels {
+            let node = meta.field("labels")
+            labels = stringMap(node, at: "metadata.labels")
+            labelsLine = node?.line
+        }
+        guard let name else { return nil }
+        return ObjectMeta(
+            name: name, namespace: namespace.flatMap { $0.isEmpty ? nil : $0 } ?? "default",
+            labels: labels, labelsLine: labelsLine, line: meta.mark?.line
+        )
+    }
+
+    // MARK: - Syntax errors
+
+    private mutating func reportSyntaxError(_ error: any Error) {
+        let (line, message) = Self.describeSyntaxError(error)
+        report("", line: line, message)
+    }
+
+    /// libyaml's problem and context, without Yams' multi-line snippet.
+    static func describeSyntaxError(_ error: any Error) -> (line: Int?, message: String) {
+        guard let yamlError = error as? YamlError else { return (nil, "cannot parse: \(error)") }
+        switch yamlError {
+        case .scanner(let context, let problem, let mark, _),
+             .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            let detail = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            return (mark.line, "YAML syntax error: \(problem)\(detail)")
+        case .reader(let problem, let offset, _, let yaml):
+            let line = offset.map { characterOffset in
+                1 + yaml.prefix(characterOffset).reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
+            }
+            return (line, "cannot read YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            return (context.mark.line > 0 ? context.mark.line : nil, "duplicate key \(keys) in a mapping")
+        default:
+            return (nil, "cannot parse YAML: \(yamlError)")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+/// An open-addressing hash table from lower-cased wire names to entry numbers, with all keys in
+/// one byte arena: lookups take the bytes straight from the query buffer and never allocate.
+public struct NameTable: Sendable {
+    private let keyBytes: [UInt8]
+    /// Start of key `i` is `keyStarts[i]`, its end `keyStarts[i + 1]`.
+    private let keyStarts: [UInt32]
+    /// 0 = empty, otherwise entry number + 1.
+    private let slots: [UInt32]
+    private let mask: Int
+
+    public var count: Int { keyStarts.count - 1 }
+
+    /// `keys[i]` becomes entry `i`; keys must be distinct lower-cased wire names.
+    public init(keys: [[UInt8]]) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(keys.reduce(0) { $0 + $1.count })
+        var starts: [UInt32] = [0]
+        starts.reserveCapacity(keys.count + 1)
+        for key in keys {
+            bytes.append(contentsOf: key)
+            starts.append(UInt32(bytes.count))
+        }
+        // Load factor ≤ 0.5 keeps probe sequences short on misses, the common case (ndots:5).
+        var capacity = 16
+        while capacity < keys.count * 2 { capacity <<= 1 }
+        var slots = [UInt32](repeating: 0, count: capacity)
+        for (entry, key) in keys.enumerated() {
+            var slot = key.withUnsafeBytes { Self.hash($0) } & (capacity - 1)
+            while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+            slots[slot] = UInt32(entry + 1)
+        }
+        self.keyBytes = bytes
+        self.keyStarts = starts
+        self.slots = slots
+        self.mask = capacity - 1
+    }
+
+    /// The entry number for `name` (lower-cased wire form), or nil.
+    @inline(__always)
+    public func lookup(_ name: UnsafeRawBufferPointer) -> Int? {
+        var slot = Self.hash(name) & mask
+        return keyBytes.withUnsafeBytes { arena in
+            slots.withUnsafeBufferPointer { slots in
+                keyStarts.withUnsafeBufferPointer { starts in
+                    while true {
+                        let value = slots[slot]
+                        if value == 0 { return nil }
+                        let entry = Int(value - 1)
+                        let start = Int(starts[entry]), end = Int(starts[entry + 1])
+                        if end - start == name.count,
+                           memcmp(arena.baseAddress! + start, name.baseAddress!, name.count) == 0 {
+                            return entry
+                        }
+                        slot = (slot + 1) & mask
+                    }
+                }
+            }
+        }
+    }
+
+    public func key(_ entry: Int) -> ArraySlice<UInt8> {
+        keyBytes[Int(keyStarts[entry])..<Int(keyStarts[entry + 1])]
+    }
+
+    /// FNV-1a over the bytes, folded: names are short, so a simple byte loop is enough.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return Int(truncatingIfNeeded: hash ^ (hash >> 29))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,47 @@
+import DNSWire
+
+/// How objects become DNS names: everything `serve` flags decide about the answer data.
+public struct RegistryConfiguration: Sendable, Hashable {
+    /// `--pods`: how `a-b-c-d.ns.pod.<zone>` is answered (k8s DNS spec leaves pods optional).
+    public enum PodMode: String, Sendable, Hashable, CaseIterable {
+        case disabled, insecure, verified
+    }
+
+    /// The cluster domain, lower-cased.
+    public var domain: DomainName
+    public var ttl: UInt32
+    public var pods: PodMode
+    /// `--namespaces`: only these are exposed; nil exposes every namespace.
+    public var namespaces: Set<String>?
+    /// `--endpoint-pod-names`: name endpoints without a hostname after their pod.
+    public var endpointPodNames: Bool
+    /// Serve PTR records for ClusterIPs and endpoint addresses.
+    public var reverse: Bool
+    /// Addresses of this server, for `ns.dns.<zone>` and the apex NS glue.
+    public var nameserverAddresses: [IPAddress]
+
+    public init(
+        domain: DomainName = try! DomainName("cluster.local"), ttl: UInt32 = 5, pods: PodMode = .insecure,
+        namespaces: Set<String>? = nil, endpointPodNames: Bool = false, reverse: Bool = true,
+        nameserverAddresses: [IPAddress] = []
+    ) {
+        self.domain = domain.lowercased()
+        self.ttl = ttl
+        self.pods = pods
+        self.namespaces = namespaces
+        self.endpointPodNames = endpointPodNames
+        self.reverse = reverse
+        self.nameserverAddresses = nameserverAddresses
+    }
+
+    public func exposes(namespace: String) -> Bool {
+        namespaces?.contains(namespace) ?? true
+    }
+
+    /// TTL of the zone's SOA record, also the negative-caching TTL (RFC 2308 §5).
+    public var soaTTL: UInt32 { min(ttl, 300) }
+
+    /// `dns-version.<zone>` TXT TTL (k8s DNS spec §2.2).
+    public static let versionTTL: UInt32 = 28800
+    public static let schemaVersion = "1.1.0"
+}

@@ -1,0 +1,155 @@
+import DNSWire
+
+/// Turns zone models into prepared wire answers (one per name and type), the name table and
+/// the per-zone negative-answer templates.
+struct SnapshotCompiler {
+    let zones: [ZoneModel]
+    let configuration: RegistryConfiguration
+    private(set) var keys: [[UInt8]] = []
+    private var entries: [NameEntry] = []
+    private var answers: [PreparedAnswer] = []
+    private var boundaries: [RRsetBoundary] = []
+    private var answerBytes: [UInt8] = []
+    private var externalTargets: [DomainName] = []
+    private var externalIndex: [DomainName: Int] = [:]
+
+    /// How many CNAMEs an in-zone chase follows before giving up (loops, long chains).
+    static let maxChain = 8
+
+    init(zones: [ZoneModel], configuration: RegistryConfiguration) {
+        self.zones = zones
+        self.configuration = configuration
+    }
+
+    mutating func compile() {
+        var seen: Set<DomainName> = []
+        for (zoneIndex, zone) in zones.enumerated() {
+            for name in zone.nodes.keys.sorted() where seen.insert(name).inserted {
+                compileNode(name, records: zone.nodes[name, default: []], zone: zoneIndex)
+            }
+        }
+    }
+
+    private mutating func compileNode(_ name: DomainName, records: [ResourceRecord], zone: Int) {
+        let first = answers.count
+        var byType: [RecordType: [ResourceRecord]] = [:]
+        for record in records { byType[record.type, default: []].append(record) }
+        if let cname = byType[.cname] {
+            // A CNAME owner holds nothing else (RFC 1034 §3.6.2): one generic answer plus A and
+            // AAAA with the target's records chased through our own zones.
+            let target = cname[0]
+            prepare(name, type: .cname, chain: [[target]], additional: [], external: nil)
+            for type in [RecordType.a, .aaaa] {
+                let (chain, external) = chase(from: target, type: type)
+                prepare(name, type: type, chain: [[target]] + chain, additional: [], external: external)
+            }
+            answers[first].externalTarget = answers[first + 1].externalTarget
+        } else {
+            for type in byType.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+                let rrset = byType[type, default: []]
+                prepare(name, type: type, chain: [rrset], additional: additionalRecords(for: rrset), external: nil)
+            }
+        }
+        keys.append(name.lowercasedWire)
+        let synthesizes = zones[zone].podNamespaces.contains(name)
+        entries.append(NameEntry(zone: zone, answers: first..<answers.count, synthesizesPods: synthesizes))
+    }
+
+    /// Follows a CNAME through our authoritative zones; returns the RRsets found and, when the
+    /// chain leaves them, the name the server must resolve upstream.
+    private mutating func chase(from cname: ResourceRecord, type: RecordType) -> ([[ResourceRecord]], Int?) {
+        var chain: [[ResourceRecord]] = []
+        var current = cname
+        for _ in 0..<Self.maxChain {
+            guard case .cname(let target) = current.data else { break }
+            guard let zone = authoritativeZone(for: target) else { return (chain, externalTargetIndex(target)) }
+            let records = zone.records(at: target) ?? []
+            if let next = records.first(where: { $0.type == .cname }) {
+                chain.append([next])
+                current = next
+                continue
+            }
+            let rrset = records.filter { $0.type == type }
+            if !rrset.isEmpty { chain.append(rrset) }
+            break
+        }
+        return (chain, nil)
+    }
+
+    private mutating func externalTargetIndex(_ name: DomainName) -> Int {
+        if let index = externalIndex[name] { return index }
+        externalTargets.append(name)
+        externalIndex[name] = externalTargets.count - 1
+        return externalTargets.count - 1
+    }
+
+    /// The cluster or file zone holding `name`; reverse zones are not authoritative for misses.
+    private func authoritativeZone(for name: DomainName) -> ZoneModel? {
+        zones.filter { $0.kind != .reverse && name.isSubdomain(of: $0.apex) }
+            .max { $0.apex.wire.count < $1.apex.wire.count }
+    }
+
+    /// A/AAAA of the names SRV, MX and NS records point at, when we hold them (RFC 2782,
+    /// RFC 1035 §3.3.9).
+    private func additionalRecords(for rrset: [ResourceRecord]) -> [ResourceRecord] {
+        var result: [ResourceRecord] = []
+        for record in rrset {
+            let target: DomainName
+            switch record.data {
+            case .srv(let srv): target = srv.target
+            case .mx(_, let exchange): target = exchange
+            case .ns(let host): target = host
+            default: continue
+            }
+            guard let zone = authoritativeZone(for: target) else { continue }
+            for address in zone.records(at: target) ?? [] where address.type == .a || address.type == .aaaa {
+                if !result.contains(address) { result.append(address) }
+            }
+        }
+        return result
+    }
+
+    private mutating func prepare(
+        _ owner: DomainName, type: RecordType, chain: [[ResourceRecord]], additional: [ResourceRecord], external: Int?
+    ) {
+        let questionEnd = DNSHeader.byteCount + owner.wire.count + 4
+        var writer = WireWriter(prefix: [UInt8](repeating: 0, count: questionEnd))
+        writer.registerName(owner, at: DNSHeader.byteCount)
+        let firstBoundary = boundaries.count
+        var recordCount: UInt16 = 0
+        for rrset in chain {
+            for record in rrset { writer.writeRecord(record) }
+            recordCount += UInt16(rrset.count)
+            boundaries.append(RRsetBoundary(byteEnd: writer.count - questionEnd, recordEnd: recordCount))
+        }
+        let answerLength = writer.count - questionEnd
+        for record in additional { writer.writeRecord(record) }
+        let start = answerBytes.count
+        answerBytes.append(contentsOf: writer.bytes[questionEnd...])
+        answers.append(PreparedAnswer(
+            type: type, start: start, answerLength: answerLength,
+            additionalLength: answerBytes.count - start - answerLength, answerCount: recordCount,
+            additionalCount: UInt16(additional.count), rrsetBoundaries: firstBoundary..<boundaries.count,
+            externalTarget: external))
+    }
+
+    func makeSnapshot(statistics: RegistryStatistics) -> RegistrySnapshot {
+        let compiledZones = zones.map { zone in
+            var tail = WireWriter(capacity: 64)
+            tail.compresses = false
+            tail.writeUInt16(RecordType.soa.rawValue)
+            tail.writeUInt16(RecordClass.in.rawValue)
+            tail.writeUInt32(zone.soa.ttl)
+            tail.writeUInt16(0)
+            tail.writeRData(zone.soa.data)
+            tail.setUInt16(UInt16(tail.count - 10), at: 8)
+            return CompiledZone(
+                apex: zone.apex, apexWire: zone.apex.lowercasedWire, kind: zone.kind, soaTail: tail.bytes,
+                ttl: configuration.ttl)
+        }
+        return RegistrySnapshot(
+            zones: compiledZones, names: NameTable(keys: keys), entries: entries, answers: answers,
+            boundaries: boundaries, answerBytes: answerBytes, externalTargets: externalTargets,
+            configuration: configuration, statistics: statistics)
+    }
+}

@@ -1,0 +1,59 @@
+import DNSWire
+
+/// The records of one zone before they are compiled into wire form: what `clusterdns records`
+/// prints and what `SnapshotCompiler` prepares answers from.
+public struct ZoneModel: Sendable {
+    public enum Kind: Sendable, Hashable {
+        /// The cluster domain: every name below the apex that we do not hold is NXDOMAIN.
+        case cluster
+        /// `in-addr.arpa` / `ip6.arpa`: we answer the PTR names we hold and forward the rest,
+        /// as CoreDNS does with `fallthrough in-addr.arpa ip6.arpa`.
+        case reverse
+        /// A zone file from `--zones`: authoritative, like the cluster zone.
+        case file
+    }
+
+    public var apex: DomainName
+    public var kind: Kind
+    /// Negative answers carry this in the authority section (RFC 2308).
+    public var soa: ResourceRecord
+    /// Lower-cased owner → its records. Names without records are empty non-terminals.
+    public private(set) var nodes: [DomainName: [ResourceRecord]] = [:]
+    /// Namespaces under `pod.<zone>` whose pod names are synthesized on demand (`--pods insecure`).
+    public var podNamespaces: Set<DomainName> = []
+
+    public init(apex: DomainName, kind: Kind, soa: ResourceRecord) {
+        self.apex = apex.lowercased()
+        self.kind = kind
+        self.soa = soa
+    }
+
+    /// Adds a record (deduplicated) and, for authoritative zones, the empty non-terminals
+    /// between it and the apex so they answer NODATA rather than NXDOMAIN (RFC 8020).
+    public mutating func add(_ record: ResourceRecord) {
+        let owner = record.name.lowercased()
+        var record = record
+        record.name = owner
+        if nodes[owner]?.contains(record) != true { nodes[owner, default: []].append(record) }
+        if kind != .reverse { addName(owner.parent) }
+    }
+
+    /// Makes `name` (and its ancestors up to the apex) exist without records.
+    public mutating func addName(_ name: DomainName) {
+        var current = name.lowercased()
+        while current.isSubdomain(of: apex), nodes[current] == nil || current == name.lowercased() {
+            if nodes[current] == nil { nodes[current] = [] }
+            if current == apex { break }
+            current = current.parent
+        }
+    }
+
+    public func records(at name: DomainName) -> [ResourceRecord]? { nodes[name.lowercased()] }
+
+    /// Every record, in canonical name order then type, for `clusterdns records`.
+    public var sortedRecords: [ResourceRecord] {
+        nodes.keys.sorted().flatMap { name in
+            nodes[name, default: []].sorted { ($0.type.rawValue, "\($0.data)") < ($1.type.rawValue, "\($1.data)") }
+        }
+    }
+}

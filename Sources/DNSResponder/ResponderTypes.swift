@@ -1,0 +1,59 @@
+import ClusterRegistry
+import DNSWire
+
+/// How the reply travels: it decides the size limit (RFC 1035 §4.2.1, RFC 6891 §6.2.5).
+public enum Transport: Sendable {
+    case udp
+    case tcp
+}
+
+/// Settings of the server that change replies but are not registry data.
+public struct ResponderOptions: Sendable {
+    /// Set RA: true when upstreams are configured, so clients know we recurse for them.
+    public var recursionAvailable: Bool
+    /// Payload size we advertise in our OPT record and the most we send over UDP.
+    public var maxUDPPayload: Int
+
+    public init(recursionAvailable: Bool = false, maxUDPPayload: Int = 1232) {
+        self.recursionAvailable = recursionAvailable
+        self.maxUDPPayload = maxUDPPayload
+    }
+}
+
+/// What to do with one request. Replies are written into the caller's `ResponseScratch`.
+public enum ResponderOutcome: Sendable, Equatable {
+    /// Send the first `length` bytes of the scratch output.
+    case reply(length: Int, rcode: ResponseCode)
+    /// Send nothing (too short to answer, or a response: no reflection).
+    case drop
+    /// Not ours: forward the request upstream (REFUSED if there is no upstream). `sizeLimit`
+    /// is the largest reply the client takes over this transport.
+    case forward(sizeLimit: Int)
+    /// The first `length` bytes hold a CNAME answer whose target lies outside our zones:
+    /// resolve `target`/`type` upstream and append its answer.
+    case chase(length: Int, target: DomainName, type: RecordType, sizeLimit: Int)
+}
+
+/// Per-thread working memory so answering allocates nothing: the lower-cased question name and
+/// the reply. Not thread-safe; each event loop (or test) owns one.
+public final class ResponseScratch {
+    public let name: UnsafeMutableRawBufferPointer
+    public let output: UnsafeMutableRawBufferPointer
+
+    /// Room for the largest TCP message.
+    public static let outputCapacity = 65535
+
+    public init() {
+        name = .allocate(byteCount: 256, alignment: 8)
+        output = .allocate(byteCount: Self.outputCapacity, alignment: 8)
+    }
+
+    deinit {
+        name.deallocate()
+        output.deallocate()
+    }
+
+    public var lowercasedName: UnsafeRawBufferPointer { UnsafeRawBufferPointer(name) }
+
+    public func bytes(_ length: Int) -> [UInt8] { Array(output.prefix(length)) }
+}

@@ -1,0 +1,74 @@
+import ClusterRegistry
+import DNSResponder
+import NIOCore
+import NIOPosix
+
+/// The listeners: one UDP and one TCP socket on the same address and port.
+public final class DNSServer: Sendable {
+    public let udpChannel: any Channel
+    public let tcpChannel: any Channel
+
+    /// The address actually bound (port 0 in the configuration picks a free one).
+    public var localAddress: SocketAddress? { udpChannel.localAddress }
+
+    private init(udpChannel: any Channel, tcpChannel: any Channel) {
+        self.udpChannel = udpChannel
+        self.tcpChannel = tcpChannel
+    }
+
+    static let vectorReadCount = 64
+    /// Largest query datagram read in full; real queries are far smaller (RFC 6891 §6.2.5).
+    static let maxQuerySize = 4096
+
+    public static func start(
+        configuration: ServerConfiguration, store: RegistryStore, group: any EventLoopGroup
+    ) async throws -> DNSServer {
+        let processor = QueryProcessor(
+            store: store, responder: Responder(options: configuration.responder),
+            forwarder: Forwarder(upstreams: configuration.upstreams, timeout: configuration.upstreamTimeout, group: group))
+        let udp = try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+            // Vectored reads (recvmmsg): one syscall for a burst of queries (DESIGN.md §7).
+            // NIO splits one receive buffer evenly between the messages of a vectored read, so
+            // the buffer must hold `count` maximum-size queries or datagrams are cut short.
+            .channelOption(.datagramVectorReadMessageCount, value: Self.vectorReadCount)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(
+                capacity: Self.vectorReadCount * Self.maxQuerySize))
+            .channelOption(.maxMessagesPerRead, value: 64)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(processor: processor))
+                }
+            }
+            .bind(host: configuration.listenHost, port: configuration.listenPort).get()
+        let port = udp.localAddress?.port ?? configuration.listenPort
+        do {
+            let tcp = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(
+                            TCPQueryHandler(processor: processor, scratch: ResponseScratch()))
+                    }
+                }
+                .bind(host: configuration.listenHost, port: port).get()
+            return DNSServer(udpChannel: udp, tcpChannel: tcp)
+        } catch {
+            try? await udp.close()
+            throw error
+        }
+    }
+
+    public func close() async {
+        try? await udpChannel.close()
+        try? await tcpChannel.close()
+    }
+
+    /// Completes when both listeners are closed.
+    public func waitUntilClosed() async {
+        try? await udpChannel.closeFuture.get()
+        try? await tcpChannel.closeFuture.get()
+    }
+}

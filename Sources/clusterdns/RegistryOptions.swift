@@ -1,0 +1,68 @@
+import ArgumentParser
+import ClusterRegistry
+import DNSWire
+
+extension RegistryConfiguration.PodMode: ExpressibleByArgument {}
+
+/// Flags that shape the registry, shared by `serve`, `check` and `records`.
+struct RegistryOptions: ParsableArguments {
+    @Option(help: "Directory of Kubernetes manifests (*.yaml, *.yml, *.json, recursively).")
+    var manifests: String
+
+    @Option(help: "Directory of RFC 1035 zone files (*.zone) served authoritatively.")
+    var zones: String?
+
+    @Option(help: "Cluster domain.")
+    var domain = "cluster.local"
+
+    @Option(help: "TTL of cluster answers, in seconds.")
+    var ttl: UInt32 = 5
+
+    @Option(help: "Pod records: disabled, insecure or verified.")
+    var pods: RegistryConfiguration.PodMode = .insecure
+
+    @Option(help: "Expose only these namespaces (comma-separated).")
+    var namespaces: String?
+
+    @Flag(help: "Name endpoints without a hostname after their pod.")
+    var endpointPodNames = false
+
+    func configuration(nameserverAddresses: [IPAddress] = []) throws -> RegistryConfiguration {
+        guard let domain = try? DomainName(domain), !domain.isRoot else {
+            throw ValidationError("--domain \(self.domain) is not a domain name")
+        }
+        let exposed = namespaces.map { Set($0.split(separator: ",").map { String($0).trimmingSpaces }) }
+        return RegistryConfiguration(
+            domain: domain, ttl: ttl, pods: pods, namespaces: exposed, endpointPodNames: endpointPodNames,
+            nameserverAddresses: nameserverAddresses)
+    }
+
+    /// Loads everything, or prints every problem to stderr and exits non-zero.
+    func load(nameserverAddresses: [IPAddress] = []) throws -> SnapshotBuilder.Result {
+        let configuration = try configuration(nameserverAddresses: nameserverAddresses)
+        do {
+            return try RegistryLoader.load(manifests: manifests, zones: zones, configuration: configuration)
+        } catch {
+            printError("clusterdns: cannot load registry:\n\(error)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
+
+/// Writes a line to standard error (unbuffered, so it interleaves correctly with stdout).
+func printError(_ message: String) {
+    let line = message + "\n"
+    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,2 @@
+import XCTest
+final class ClusterRegistryTestsPlaceholder: XCTestCase { func testPlaceholder() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class EndToEndTestsPlaceholder: XCTestCase { func testPlaceholder() {} }
