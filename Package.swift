@@ -49,10 +49,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "CLDNS"], resources: [.copy("Golden")]),
+        // Test-only helpers (the ldns oracle); no product depends on it.
+        .target(name: "DNSTestSupport", dependencies: ["CLDNS"]),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "DNSTestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire"]),
-        .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "ClusterRegistry", "DNSWire", "CLDNS"]),
+        .testTarget(
+            name: "DNSResponderTests", dependencies: ["DNSResponder", "ClusterRegistry", "DNSWire", "DNSTestSupport"],
+            resources: [.copy("Golden")]),
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSResponder", "ClusterRegistry", "DNSWire"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DNSWire"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DNSWire", "DNSTestSupport"]),
     ]
 )
