@@ -56,7 +56,12 @@ let package = Package(
         .testTarget(
             name: "DNSResponderTests", dependencies: ["DNSResponder", "ClusterRegistry", "DNSWire", "DNSTestSupport"],
             resources: [.copy("Golden")]),
-        .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSResponder", "ClusterRegistry", "DNSWire"]),
+        .testTarget(
+            name: "DNSServerTests",
+            dependencies: [
+                "DNSServer", "DNSResponder", "ClusterRegistry", "DNSWire", "DNSTestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(name: "EndToEndTests", dependencies: ["DNSWire", "DNSTestSupport"]),
     ]
 )

@@ -48,7 +48,9 @@ extension ManifestDecoder {
         let hostname = text(address.field("hostname"), at: "\(path).hostname")
         let podName = podName(address.field("targetRef"), at: "\(path).targetRef")
         guard let ip else { return nil }
-        return Endpoint(addresses: [ip], hostname: Self.nonEmpty(hostname), podName: Self.nonEmpty(podName), ready: ready)
+        return Endpoint(
+            addresses: [ip], hostname: Self.nonEmpty(hostname), podName: Self.nonEmpty(podName), ready: ready
+        )
     }
 
     // MARK: - discovery.k8s.io EndpointSlice
@@ -118,6 +120,8 @@ extension ManifestDecoder {
         let ready = bool(conditions?.field("ready"), at: "endpoints[\(index)].conditions.ready") ?? true
         let hostname = text(endpoint.field("hostname"), at: "endpoints[\(index)].hostname")
         let podName = podName(endpoint.field("targetRef"), at: "endpoints[\(index)].targetRef")
-        return Endpoint(addresses: addresses, hostname: Self.nonEmpty(hostname), podName: Self.nonEmpty(podName), ready: ready)
+        return Endpoint(
+            addresses: addresses, hostname: Self.nonEmpty(hostname), podName: Self.nonEmpty(podName), ready: ready
+        )
     }
 }

@@ -36,7 +36,8 @@ extension Yams.Node.Mapping {
     /// The value of a plain key; nil when the key is absent or its value is null.
     func field(_ key: String) -> Yams.Node? {
         var index = startIndex
-        while index < endIndex {
+        let end = endIndex
+        while index < end {
             let pair = self[index]
             if case .scalar(let scalar) = pair.key, scalar.string == key {
                 return pair.value.isNull ? nil : pair.value

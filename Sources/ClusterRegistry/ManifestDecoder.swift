@@ -20,7 +20,8 @@ struct ManifestDecoder {
     private(set) var skippedKinds: [String: Int] = [:]
     var errors: [ManifestError] = []
 
-    /// The (apiVersion, kind) pairs decoded; any other pair is counted in `skippedKinds`.
+    /// Kinds decoded (with their core or discovery apiVersion); other kinds are counted in
+    /// `skippedKinds`, and so are these kinds from another API group, as "Service (group/v1)".
     static let decodedKinds: Set<String> = ["Namespace", "Service", "Endpoints", "EndpointSlice", "Pod"]
 
     init(file: String) {
@@ -31,10 +32,6 @@ struct ManifestDecoder {
         var decoder = ManifestDecoder(file: file)
         decoder.decodeStream(text)
         return decoder
-    }
-
-    var manifestSet: ManifestSet {
-        ManifestSet(objects: objects, skippedKinds: skippedKinds, fileCount: 1)
     }
 
     var source: SourceLocation {
@@ -78,13 +75,21 @@ struct ManifestDecoder {
 
     /// Decodes one object; objects with any error are dropped (their errors are kept).
     /// `defaults` are the apiVersion and kind implied by a typed list (`ServiceList`).
-    private mutating func decodeObject(_ object: Yams.Node.Mapping, defaults: (apiVersion: String, kind: String)?) {
+    private mutating func decodeObject(
+        _ object: Yams.Node.Mapping, defaults: (apiVersion: String, kind: String)?
+    ) {
         let apiVersion = text(object.field("apiVersion"), at: "apiVersion") ?? defaults?.apiVersion
         let kind = text(object.field("kind"), at: "kind") ?? defaults?.kind
         guard let apiVersion, let kind else {
-            for (field, value) in [("apiVersion", apiVersion), ("kind", kind)] where value == nil && object.field(field) == nil {
+            // (A present but non-string value has been reported by `text` already.)
+            let fields = [("apiVersion", apiVersion), ("kind", kind)]
+            for (field, value) in fields where value == nil && object.field(field) == nil {
                 report(field, line: object.mark?.line, "required field is missing (not a Kubernetes object)")
             }
+            return
+        }
+        if kind == "List" || (kind.hasSuffix("List") && object.field("items") != nil) {
+            decodeList(object, apiVersion: apiVersion, kind: kind)
             return
         }
         let errorCount = errors.count
@@ -101,13 +106,9 @@ struct ManifestDecoder {
         case ("v1", "Pod"):
             if let pod = decodePod(object) { objects.append(.pod(pod)) }
         default:
-            if kind == "List" || (kind.hasSuffix("List") && object.field("items") != nil) {
-                decodeList(object, apiVersion: apiVersion, kind: kind)
-            } else {
-                // Another group's kind of the same name (Knative's Service) is not ours.
-                let key = Self.decodedKinds.contains(kind) ? "\(kind) (\(apiVersion))" : kind
-                skippedKinds[key, default: 0] += 1
-            }
+            // Another group's kind of the same name (Knative's Service) is not ours.
+            let key = Self.decodedKinds.contains(kind) ? "\(kind) (\(apiVersion))" : kind
+            skippedKinds[key, default: 0] += 1
         }
         if errors.count > errorCount {
             objects.removeSubrange(objectCount...)

@@ -31,13 +31,15 @@ public enum ManifestLoader {
     /// File name extensions that hold manifests (compared case-insensitively).
     public static let fileExtensions: Set<String> = ["yaml", "yml", "json"]
 
-    /// Every *.yaml, *.yml, *.json file under `directory`, recursively (hidden files/dirs skipped), in sorted path order.
+    /// Every *.yaml, *.yml, *.json file under `directory`, recursively (hidden files/dirs skipped),
+    /// in sorted path order.
     ///
     /// Symbolic links are followed, so a mounted ConfigMap (`name.yaml -> ..data/name.yaml`,
     /// with `..data` hidden) loads as expected; a directory reached twice is read once.
     public static func load(directory: String) throws(ManifestLoadError) -> ManifestSet {
         var walk = DirectoryWalk()
-        walk.visit(directory: directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory)
+        let root = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        walk.visit(directory: root)
         let files = walk.files.sorted()
         let decoded = decodeConcurrently(files)
         var set = try merge(decoded, errors: walk.errors)
@@ -75,7 +77,9 @@ public enum ManifestLoader {
         return ManifestDecoder.decode(text: String(decoding: data, as: UTF8.self), file: path)
     }
 
-    private static func merge(_ decoded: [ManifestDecoder], errors: [ManifestError]) throws(ManifestLoadError) -> ManifestSet {
+    private static func merge(
+        _ decoded: [ManifestDecoder], errors: [ManifestError]
+    ) throws(ManifestLoadError) -> ManifestSet {
         var errors = errors
         var set = ManifestSet(fileCount: decoded.count)
         set.objects.reserveCapacity(decoded.reduce(0) { $0 + $1.objects.count })
@@ -130,7 +134,8 @@ private struct DirectoryWalk {
             fail(directory, "cannot read directory: \(String(cString: strerror(errno)))")
             return
         }
-        guard visited.insert(DirectoryID(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))).inserted else { return }
+        let id = DirectoryID(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        guard visited.insert(id).inserted else { return }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)

@@ -17,6 +17,7 @@ public final class DNSServer: Sendable {
     }
 
     static let vectorReadCount = 64
+    static let tcpIdleTimeout = TimeAmount.seconds(10)
     /// Largest query datagram read in full; real queries are far smaller (RFC 6891 §6.2.5).
     static let maxQuerySize = 4096
 
@@ -48,6 +49,8 @@ public final class DNSServer: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        // Idle connections are closed (RFC 7766 §6.2.3) so clients cannot pin memory.
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.tcpIdleTimeout))
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
                         try channel.pipeline.syncOperations.addHandler(
                             TCPQueryHandler(processor: processor, scratch: ResponseScratch()))

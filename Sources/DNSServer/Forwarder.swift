@@ -1,4 +1,5 @@
 import DNSWire
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -10,16 +11,22 @@ public struct Forwarder: Sendable {
         case timeout
         case noUpstream
         case malformedReply
+        case overloaded
     }
 
     let upstreams: [SocketAddress]
     let timeout: TimeAmount
     let group: any EventLoopGroup
+    /// Forwarded queries in flight; beyond `maxInFlight` we answer SERVFAIL at once instead of
+    /// queueing, so a flood with dead upstreams cannot grow memory without bound.
+    private let inFlight = NIOLockedValueBox(0)
+    let maxInFlight: Int
 
-    public init(upstreams: [SocketAddress], timeout: TimeAmount, group: any EventLoopGroup) {
+    public init(upstreams: [SocketAddress], timeout: TimeAmount, group: any EventLoopGroup, maxInFlight: Int = 1000) {
         self.upstreams = upstreams
         self.timeout = timeout
         self.group = group
+        self.maxInFlight = maxInFlight
     }
 
     public var isEnabled: Bool { !upstreams.isEmpty }
@@ -28,12 +35,21 @@ public struct Forwarder: Sendable {
     /// the reply). `udpLimit` is the size the client accepts over UDP, nil for a TCP client.
     public func resolve(_ query: [UInt8], udpLimit: Int?) async throws -> [UInt8] {
         guard query.count >= DNSHeader.byteCount else { throw Failure.malformedReply }
+        let admitted = inFlight.withLockedValue { count in
+            guard count < maxInFlight else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw Failure.overloaded }
+        defer { inFlight.withLockedValue { $0 -= 1 } }
         var lastError: any Error = Failure.noUpstream
         for upstream in upstreams {
             do {
                 var reply = try await exchange(query, with: upstream, udpLimit: udpLimit)
                 reply[0] = query[0]
                 reply[1] = query[1]
+                // We are the client's recursive resolver, whatever kind of server answered us.
+                reply[3] |= UInt8(DNSHeader.Flag.recursionAvailable.rawValue)
                 return reply
             } catch {
                 lastError = error

@@ -152,7 +152,10 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible, Comparabl
     }
 
     public func hash(into hasher: inout Hasher) {
-        for byte in wire { hasher.combine(Self.lowercase(byte)) }
+        // One combine of the folded bytes: hashing byte by byte is several times slower.
+        var folded = wire
+        for index in folded.indices { folded[index] = Self.lowercase(folded[index]) }
+        folded.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 
     /// Canonical DNS order (RFC 4034 §6.1): compare label by label from the right.

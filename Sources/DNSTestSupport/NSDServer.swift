@@ -1,0 +1,88 @@
+import Foundation
+
+/// A real NSD authoritative server on loopback, started and stopped by tests: the upstream for
+/// forwarding tests (DESIGN.md §8: real components, not mocks).
+public final class NSDServer {
+    public let port: Int
+    public let directory: URL
+    private let process: Process
+
+    /// Serves `zones` (origin → zone-file text).
+    public init(zones: [String: String]) throws {
+        guard let nsd = ["/usr/sbin/nsd", "/usr/local/sbin/nsd"].first(where: FileManager.default.isExecutableFile) else {
+            throw Failure(description: "nsd is not installed (scripts/deps installs it)")
+        }
+        port = try DNSTestClient.freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdns-nsd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var config = """
+            server:
+              ip-address: 127.0.0.1
+              port: \(port)
+              username: ""
+              chroot: ""
+              zonesdir: "\(directory.path)"
+              pidfile: "\(directory.path)/nsd.pid"
+              database: ""
+              xfrdfile: "\(directory.path)/xfrd.state"
+              zonelistfile: "\(directory.path)/zone.list"
+              logfile: "\(directory.path)/nsd.log"
+              server-count: 1
+              verbosity: 1
+
+            """
+        config += "remote-control:\n  control-enable: no\n"
+        for (origin, text) in zones {
+            let file = "\(origin).zone"
+            try text.write(to: directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
+            config += "zone:\n  name: \(origin)\n  zonefile: \(file)\n"
+        }
+        let configFile = directory.appendingPathComponent("nsd.conf")
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: nsd)
+        process.arguments = ["-d", "-c", configFile.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try waitUntilAnswering(origin: zones.keys.first ?? ".")
+    }
+
+    /// Polls with SOA queries until NSD answers (bounded: 10 s).
+    private func waitUntilAnswering(origin: String) throws {
+        let query = Self.soaQuery(origin)
+        for _ in 0..<100 {
+            if (try? DNSTestClient.udp(query, port: port, timeout: 0.1)) != nil { return }
+            guard process.isRunning else { break }
+            usleep(100_000)  // a refused UDP send fails at once: pace the retries
+        }
+        let log = (try? String(contentsOf: directory.appendingPathComponent("nsd.log"), encoding: .utf8)) ?? "none"
+        stop()
+        throw Failure(description: "nsd did not start on port \(port); log: \(log)")
+    }
+
+    private static func soaQuery(_ origin: String) -> [UInt8] {
+        var bytes: [UInt8] = [0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+        for label in origin.split(separator: ".") {
+            bytes.append(UInt8(label.utf8.count))
+            bytes.append(contentsOf: label.utf8)
+        }
+        bytes += [0, 0, 6, 0, 1]
+        return bytes
+    }
+
+    public func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { stop() }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
+    }
+}

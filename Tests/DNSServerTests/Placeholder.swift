@@ -1,2 +1,0 @@
-import XCTest
-final class DNSServerTestsPlaceholder: XCTestCase { func testPlaceholder() {} }
