@@ -44,6 +44,7 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible, Comparabl
     /// with `\.` and `\DDD` escapes (RFC 1035 §5.1).
     public init(_ text: String) throws(DNSWireError) {
         if text == "." { self = .root; return }
+        guard !text.isEmpty else { throw .invalidPresentation(text) }
         var labels: [[UInt8]] = [[]]
         var bytes = Array(text.utf8)[...]
         while let byte = bytes.popFirst() {
@@ -58,7 +59,8 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible, Comparabl
                     guard value <= 255 else { throw .invalidPresentation(text) }
                     labels[labels.count - 1].append(UInt8(value))
                     bytes = bytes.dropFirst(3)
-                } else if let escaped = bytes.popFirst() {
+                } else if let escaped = bytes.popFirst(), !(48...57).contains(escaped) {
+                    // `\X` for a non-digit X; a digit must start a full `\DDD`.
                     labels[labels.count - 1].append(escaped)
                 } else {
                     throw .invalidPresentation(text)

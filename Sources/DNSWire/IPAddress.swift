@@ -14,6 +14,8 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Parses dotted-quad or RFC 4291 text (no zone index, no brackets).
     public init?(_ text: String) {
+        // inet_pton stops at a NUL that a Swift string carries on past.
+        guard !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if text.withCString({ inet_pton(AF_INET, $0, &v4) }) == 1 {
             self = .v4(UInt32(bigEndian: v4.s_addr))
