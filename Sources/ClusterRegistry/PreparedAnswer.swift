@@ -8,8 +8,12 @@ public struct PreparedAnswer: Sendable {
     /// Offset of this answer's bytes in `RegistrySnapshot.answerBytes`.
     public var start: Int
     public var answerLength: Int
+    /// A SOA when an in-zone CNAME chain ends without the asked type (RFC 2308 §2.2); it
+    /// follows the answer section in the arena.
+    public var authorityLength: Int
     public var additionalLength: Int
     public var answerCount: UInt16
+    public var authorityCount: UInt16
     public var additionalCount: UInt16
     /// RRset boundaries in the answer section, for truncating whole RRsets (RFC 2181 §9).
     public var rrsetBoundaries: Range<Int>

@@ -41,8 +41,15 @@ struct SnapshotCompiler {
             let target = cname[0]
             prepare(name, type: .cname, chain: [[target]], additional: [], external: nil)
             for type in [RecordType.a, .aaaa] {
-                let (chain, external) = chase(from: target, type: type)
-                prepare(name, type: type, chain: [[target]] + chain, additional: [], external: external)
+                let (chain, end) = chase(from: target, type: type)
+                switch end {
+                case .external(let index):
+                    prepare(name, type: type, chain: [[target]] + chain, additional: [], external: index)
+                case .answered:
+                    prepare(name, type: type, chain: [[target]] + chain, additional: [], external: nil)
+                case .noData(let soa):
+                    prepare(name, type: type, chain: [[target]] + chain, authority: [soa], additional: [], external: nil)
+                }
             }
             answers[first].externalTarget = answers[first + 1].externalTarget
         } else {
@@ -56,14 +63,22 @@ struct SnapshotCompiler {
         entries.append(NameEntry(zone: zone, answers: first..<answers.count, synthesizesPods: synthesizes))
     }
 
-    /// Follows a CNAME through our authoritative zones; returns the RRsets found and, when the
-    /// chain leaves them, the name the server must resolve upstream.
-    private mutating func chase(from cname: ResourceRecord, type: RecordType) -> ([[ResourceRecord]], Int?) {
+    /// How an in-zone CNAME chase ended.
+    private enum ChaseEnd {
+        case answered
+        /// The chain ends in our zones without the asked type: that zone's SOA goes in authority.
+        case noData(ResourceRecord)
+        /// The chain leaves our zones: index of the name the server resolves upstream.
+        case external(Int)
+    }
+
+    /// Follows a CNAME through our authoritative zones, collecting the RRsets on the way.
+    private mutating func chase(from cname: ResourceRecord, type: RecordType) -> ([[ResourceRecord]], ChaseEnd) {
         var chain: [[ResourceRecord]] = []
         var current = cname
         for _ in 0..<Self.maxChain {
             guard case .cname(let target) = current.data else { break }
-            guard let zone = authoritativeZone(for: target) else { return (chain, externalTargetIndex(target)) }
+            guard let zone = authoritativeZone(for: target) else { return (chain, .external(externalTargetIndex(target))) }
             let records = zone.records(at: target) ?? []
             if let next = records.first(where: { $0.type == .cname }) {
                 chain.append([next])
@@ -71,10 +86,11 @@ struct SnapshotCompiler {
                 continue
             }
             let rrset = records.filter { $0.type == type }
-            if !rrset.isEmpty { chain.append(rrset) }
-            break
+            guard !rrset.isEmpty else { return (chain, .noData(zone.soa)) }
+            chain.append(rrset)
+            return (chain, .answered)
         }
-        return (chain, nil)
+        return (chain, .answered)  // a loop or an over-long chain: answer what we have
     }
 
     private mutating func externalTargetIndex(_ name: DomainName) -> Int {
@@ -111,7 +127,8 @@ struct SnapshotCompiler {
     }
 
     private mutating func prepare(
-        _ owner: DomainName, type: RecordType, chain: [[ResourceRecord]], additional: [ResourceRecord], external: Int?
+        _ owner: DomainName, type: RecordType, chain: [[ResourceRecord]], authority: [ResourceRecord] = [],
+        additional: [ResourceRecord], external: Int?
     ) {
         let questionEnd = DNSHeader.byteCount + owner.wire.count + 4
         var writer = WireWriter(prefix: [UInt8](repeating: 0, count: questionEnd))
@@ -124,14 +141,16 @@ struct SnapshotCompiler {
             boundaries.append(RRsetBoundary(byteEnd: writer.count - questionEnd, recordEnd: recordCount))
         }
         let answerLength = writer.count - questionEnd
+        for record in authority { writer.writeRecord(record) }
+        let authorityLength = writer.count - questionEnd - answerLength
         for record in additional { writer.writeRecord(record) }
         let start = answerBytes.count
         answerBytes.append(contentsOf: writer.bytes[questionEnd...])
         answers.append(PreparedAnswer(
-            type: type, start: start, answerLength: answerLength,
-            additionalLength: answerBytes.count - start - answerLength, answerCount: recordCount,
-            additionalCount: UInt16(additional.count), rrsetBoundaries: firstBoundary..<boundaries.count,
-            externalTarget: external))
+            type: type, start: start, answerLength: answerLength, authorityLength: authorityLength,
+            additionalLength: answerBytes.count - start - answerLength - authorityLength, answerCount: recordCount,
+            authorityCount: UInt16(authority.count), additionalCount: UInt16(additional.count),
+            rrsetBoundaries: firstBoundary..<boundaries.count, externalTarget: external))
     }
 
     func makeSnapshot(statistics: RegistryStatistics) -> RegistrySnapshot {

@@ -106,37 +106,24 @@ struct ReplyContext {
     /// Header + question + prepared sections, trimmed to the size limit: additional records go
     /// first, then whole RRsets with TC set (RFC 2181 §9).
     private func positive(_ writer: inout ReplyWriter, _ prepared: PreparedAnswer) -> ResponderOutcome {
-        let optLength = query.edns == nil ? 0 : ReplyWriter.optLength
-        let fixed = query.questionEnd + optLength
-        var answerLength = prepared.answerLength
-        var answerCount = prepared.answerCount
-        var additionalLength = prepared.additionalLength
-        var additionalCount = prepared.additionalCount
-        var truncated = false
-        if fixed + answerLength + additionalLength > limit {
-            additionalLength = 0
-            additionalCount = 0
+        let fixed = query.questionEnd + (query.edns == nil ? 0 : ReplyWriter.optLength)
+        var sections = SectionSizes(prepared)
+        if fixed + sections.total > limit { sections.dropAdditional() }
+        if fixed + sections.total > limit {
+            sections.truncateAnswer(toFit: limit - fixed, boundaries: prepared.rrsetBoundaries.map { snapshot.boundaries[$0] })
         }
-        if fixed + answerLength > limit {
-            truncated = true
-            answerLength = 0
-            answerCount = 0
-            for index in prepared.rrsetBoundaries {
-                let boundary = snapshot.boundaries[index]
-                guard fixed + boundary.byteEnd <= limit else { break }
-                answerLength = boundary.byteEnd
-                answerCount = boundary.recordEnd
-            }
-        }
-        startReply(&writer, .noError, counts: (answerCount, 0, additionalCount))
-        if truncated { writer.setTruncated() }
+        startReply(&writer, .noError, counts: (sections.answerCount, sections.authorityCount, sections.additionalCount))
+        if sections.truncated { writer.setTruncated() }
         snapshot.answerBytes.withUnsafeBytes { arena in
-            writer.bytes(UnsafeRawBufferPointer(rebasing: arena[prepared.start..<prepared.start + answerLength]))
-            let additionalStart = prepared.start + prepared.answerLength
-            writer.bytes(UnsafeRawBufferPointer(rebasing: arena[additionalStart..<additionalStart + additionalLength]))
+            let start = prepared.start
+            writer.bytes(UnsafeRawBufferPointer(rebasing: arena[start..<start + sections.answerLength]))
+            let authorityStart = start + prepared.answerLength
+            writer.bytes(UnsafeRawBufferPointer(rebasing: arena[authorityStart..<authorityStart + sections.authorityLength]))
+            let additionalStart = authorityStart + prepared.authorityLength
+            writer.bytes(UnsafeRawBufferPointer(rebasing: arena[additionalStart..<additionalStart + sections.additionalLength]))
         }
         finishReply(&writer, .noError)
-        if let target = prepared.externalTarget, !truncated, query.type != .cname {
+        if let target = prepared.externalTarget, !sections.truncated, query.type != .cname {
             return .chase(length: writer.count, target: snapshot.externalTargets[target], type: query.type, sizeLimit: limit)
         }
         return .reply(length: writer.count, rcode: .noError)
