@@ -26,28 +26,51 @@ public enum DNSTestClient {
 
     /// Sends `query` over TCP with the two-byte length prefix and reads one framed reply.
     public static func tcp(_ query: [UInt8], port: Int, host: String = "127.0.0.1", timeout: Double = 3) throws -> [UInt8]? {
-        let fd = try connectedSocket(type: Int32(SOCK_STREAM.rawValue), host: host, port: port, timeout: timeout)
-        defer { close(fd) }
-        let framed = [UInt8(query.count >> 8), UInt8(query.count & 0xFF)] + query
-        guard framed.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == framed.count else {
-            throw Failure(description: "send failed: \(String(cString: strerror(errno)))")
-        }
-        guard let prefix = readExactly(fd, 2) else { return nil }
-        return readExactly(fd, Int(prefix[0]) << 8 | Int(prefix[1]))
+        let stream = try TCPStream(port: port, host: host, timeout: timeout)
+        try stream.send(frame: query)
+        return stream.receiveFrame()
     }
 
-    private static func readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
-        var result = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let received = result.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + filled, count - filled, 0) }
-            guard received > 0 else { return nil }
-            filled += received
+    /// One TCP connection carrying length-framed messages (RFC 1035 §4.2.2).
+    public final class TCPStream {
+        private let fd: Int32
+
+        public init(port: Int, host: String = "127.0.0.1", timeout: Double = 3) throws {
+            fd = try connectedSocket(type: Int32(SOCK_STREAM.rawValue), host: host, port: port, timeout: timeout)
         }
-        return result
+
+        deinit { close(fd) }
+
+        public func send(frame message: [UInt8]) throws {
+            try send(raw: [UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message)
+        }
+
+        /// Bytes as they are, for tests that split or join frames themselves.
+        public func send(raw bytes: [UInt8]) throws {
+            guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else {
+                throw Failure(description: "send failed: \(String(cString: strerror(errno)))")
+            }
+        }
+
+        /// The next framed message, or nil on timeout or close.
+        public func receiveFrame() -> [UInt8]? {
+            guard let prefix = receive(2) else { return nil }
+            return receive(Int(prefix[0]) << 8 | Int(prefix[1]))
+        }
+
+        private func receive(_ count: Int) -> [UInt8]? {
+            var result = [UInt8](repeating: 0, count: count)
+            var filled = 0
+            while filled < count {
+                let received = result.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + filled, count - filled, 0) }
+                guard received > 0 else { return nil }
+                filled += received
+            }
+            return result
+        }
     }
 
-    private static func connectedSocket(type: Int32, host: String, port: Int, timeout: Double) throws -> Int32 {
+    fileprivate static func connectedSocket(type: Int32, host: String, port: Int, timeout: Double) throws -> Int32 {
         let fd = socket(AF_INET, type, 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var limit = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
