@@ -71,7 +71,11 @@ extension ManifestDecoder {
         ports.reserveCapacity(list.count)
         for (index, node) in list.enumerated() {
             if let entry = portEntry(node, portRequired: true, at: "spec.ports[\(index)]") {
-                ports.append(ServicePort(name: entry.name, port: entry.port, proto: entry.proto))
+                // A named targetPort would need the pods' container ports: treat it as absent.
+                let target = node.mapping?.field("targetPort")?.scalar.flatMap { Int($0.string) }
+                ports.append(ServicePort(
+                    name: entry.name, port: entry.port, proto: entry.proto,
+                    targetPort: target.flatMap { (1...65535).contains($0) ? $0 : nil }))
             }
         }
         return ports

@@ -110,7 +110,7 @@ final class ManifestLoaderTests: XCTestCase {
         XCTAssertEqual(services(set), [Service(
             name: "web", namespace: "shop", kind: .clusterIP([ip("10.96.0.10"), ip("fd00::10")]),
             ports: [
-                ServicePort(name: "http", port: 80, proto: .tcp),
+                ServicePort(name: "http", port: 80, proto: .tcp, targetPort: 8080),
                 ServicePort(name: "dns", port: 53, proto: .udp),
                 ServicePort(name: nil, port: 9000, proto: .sctp),
             ],
@@ -636,6 +636,8 @@ final class ManifestLoaderTests: XCTestCase {
         try write(serviceYAML("mounted", ip: "10.96.0.4"), to: root + "/cm/..2024_01_01/m.yaml")
         try FileManager.default.createSymbolicLink(atPath: root + "/cm/..data", withDestinationPath: "..2024_01_01")
         try FileManager.default.createSymbolicLink(atPath: root + "/cm/m.yaml", withDestinationPath: "..data/m.yaml")
+        // A link back up must not loop (or load a file twice).
+        try FileManager.default.createSymbolicLink(atPath: root + "/sub/up", withDestinationPath: "..")
 
         let set = try ManifestLoader.load(directory: root + "/")
         XCTAssertEqual(set.fileCount, 5)
