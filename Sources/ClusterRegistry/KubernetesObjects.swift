@@ -6,7 +6,8 @@ import DNSWire
 /// Where an object came from, for error messages and `explain`-style output.
 public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
     public var file: String
-    /// 0-based index of the YAML document in the file (or item index inside a `List`).
+    /// 0-based index of the YAML document in the file (items of a `List` share their
+    /// document's index; their field paths start with `items[i].`).
     public var document: Int
     /// 1-based line where the document or item starts, when the parser knows it.
     public var line: Int?
@@ -17,8 +18,9 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
         self.line = line
     }
 
+    /// Human form counts documents from 1, like lines.
     public var description: String {
-        "\(file): document \(document)" + (line.map { ", line \($0)" } ?? "")
+        "\(file): document \(document + 1)" + (line.map { ", line \($0)" } ?? "")
     }
 }
 

@@ -110,6 +110,7 @@ struct SnapshotCompiler {
     /// RFC 1035 §3.3.9).
     private func additionalRecords(for rrset: [ResourceRecord]) -> [ResourceRecord] {
         var result: [ResourceRecord] = []
+        var included: Set<ResourceRecord> = []
         for record in rrset {
             let target: DomainName
             switch record.data {
@@ -120,7 +121,7 @@ struct SnapshotCompiler {
             }
             guard let zone = authoritativeZone(for: target) else { continue }
             for address in zone.records(at: target) ?? [] where address.type == .a || address.type == .aaaa {
-                if !result.contains(address) { result.append(address) }
+                if included.insert(address).inserted { result.append(address) }
             }
         }
         return result

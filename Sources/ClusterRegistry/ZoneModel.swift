@@ -19,6 +19,8 @@ public struct ZoneModel: Sendable {
     public var soa: ResourceRecord
     /// Lower-cased owner → its records. Names without records are empty non-terminals.
     public private(set) var nodes: [DomainName: [ResourceRecord]] = [:]
+    /// Every record added, for O(1) de-duplication (a headless service has thousands at one name).
+    private var seen: Set<ResourceRecord> = []
     /// Namespaces under `pod.<zone>` whose pod names are synthesized on demand (`--pods insecure`).
     public var podNamespaces: Set<DomainName> = []
 
@@ -34,7 +36,7 @@ public struct ZoneModel: Sendable {
         let owner = record.name.lowercased()
         var record = record
         record.name = owner
-        if nodes[owner]?.contains(record) != true { nodes[owner, default: []].append(record) }
+        if seen.insert(record).inserted { nodes[owner, default: []].append(record) }
         if kind != .reverse { addName(owner.parent) }
     }
 

@@ -17,7 +17,6 @@ public final class DNSServer: Sendable {
     }
 
     static let vectorReadCount = 64
-    static let tcpIdleTimeout = TimeAmount.seconds(10)
     /// Largest query datagram read in full; real queries are far smaller (RFC 6891 §6.2.5).
     static let maxQuerySize = 4096
 
@@ -27,7 +26,26 @@ public final class DNSServer: Sendable {
         let processor = QueryProcessor(
             store: store, responder: Responder(options: configuration.responder),
             forwarder: Forwarder(upstreams: configuration.upstreams, timeout: configuration.upstreamTimeout, group: group))
-        let udp = try await DatagramBootstrap(group: group)
+        // Port 0: UDP picks a free port, which may be taken for TCP; then try another.
+        let attempts = configuration.listenPort == 0 ? 8 : 1
+        for attempt in 1...attempts {
+            let udp = try await bindUDP(configuration, processor, group)
+            let port = udp.localAddress?.port ?? configuration.listenPort
+            do {
+                let tcp = try await bindTCP(configuration, port, processor, group)
+                return DNSServer(udpChannel: udp, tcpChannel: tcp)
+            } catch {
+                try? await udp.close()
+                if attempt == attempts { throw error }
+            }
+        }
+        preconditionFailure("unreachable: the last attempt returns or throws")
+    }
+
+    private static func bindUDP(
+        _ configuration: ServerConfiguration, _ processor: QueryProcessor, _ group: any EventLoopGroup
+    ) async throws -> any Channel {
+        try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             // Vectored reads (recvmmsg): one syscall for a burst of queries (DESIGN.md §7).
@@ -43,25 +61,23 @@ public final class DNSServer: Sendable {
                 }
             }
             .bind(host: configuration.listenHost, port: configuration.listenPort).get()
-        let port = udp.localAddress?.port ?? configuration.listenPort
-        do {
-            let tcp = try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        // Idle connections are closed (RFC 7766 §6.2.3) so clients cannot pin memory.
-                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.tcpIdleTimeout))
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(
-                            TCPQueryHandler(processor: processor, scratch: ResponseScratch()))
-                    }
+    }
+
+    private static func bindTCP(
+        _ configuration: ServerConfiguration, _ port: Int, _ processor: QueryProcessor, _ group: any EventLoopGroup
+    ) async throws -> any Channel {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // Idle connections are closed (RFC 7766 §6.2.3) so clients cannot pin memory.
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: configuration.tcpIdleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(
+                        TCPQueryHandler(processor: processor, scratch: ResponseScratch()))
                 }
-                .bind(host: configuration.listenHost, port: port).get()
-            return DNSServer(udpChannel: udp, tcpChannel: tcp)
-        } catch {
-            try? await udp.close()
-            throw error
-        }
+            }
+            .bind(host: configuration.listenHost, port: port).get()
     }
 
     public func close() async {

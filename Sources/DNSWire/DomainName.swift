@@ -149,8 +149,13 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible, Comparabl
     }
 
     public static func == (lhs: DomainName, rhs: DomainName) -> Bool {
-        lhs.wire.count == rhs.wire.count
-            && zip(lhs.wire, rhs.wire).allSatisfy { lowercase($0) == lowercase($1) }
+        guard lhs.wire.count == rhs.wire.count else { return false }
+        return lhs.wire.withUnsafeBufferPointer { left in
+            rhs.wire.withUnsafeBufferPointer { right in
+                for index in 0..<left.count where lowercase(left[index]) != lowercase(right[index]) { return false }
+                return true
+            }
+        }
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -614,9 +614,10 @@ final class ManifestLoaderTests: XCTestCase {
                           message: "expected an integer 1…65535, got \"x\""),
             ManifestError(location: SourceLocation(file: "b.yaml", document: 2), field: "", message: "boom"),
         ])
+        // Documents are counted from 1 in messages, like lines.
         XCTAssertEqual(error.description, """
-            a.yaml: document 0, line 3, field spec.ports[0].port: expected an integer 1…65535, got "x"
-            b.yaml: document 2: boom
+            a.yaml: document 1, line 3, field spec.ports[0].port: expected an integer 1…65535, got "x"
+            b.yaml: document 3: boom
             """)
     }
 

@@ -13,13 +13,17 @@ final class ServerFixture {
     let server: DNSServer
     let port: Int
 
-    init(objects: [KubernetesObject], upstreams: [Int] = [], upstreamTimeout: TimeAmount = .seconds(2)) async throws {
+    init(
+        objects: [KubernetesObject], upstreams: [Int] = [], upstreamTimeout: TimeAmount = .seconds(2),
+        tcpIdleTimeout: TimeAmount = .seconds(10)
+    ) async throws {
         let configuration = RegistryConfiguration()
         store = RegistryStore(SnapshotBuilder.build(objects: objects, staticZones: [], configuration: configuration).snapshot)
         let addresses = try upstreams.map { try SocketAddress(ipAddress: "127.0.0.1", port: $0) }
         server = try await DNSServer.start(
             configuration: ServerConfiguration(
-                listenHost: "127.0.0.1", listenPort: 0, upstreams: addresses, upstreamTimeout: upstreamTimeout),
+                listenHost: "127.0.0.1", listenPort: 0, upstreams: addresses, upstreamTimeout: upstreamTimeout,
+                tcpIdleTimeout: tcpIdleTimeout),
             store: store, group: group)
         port = try XCTUnwrap(server.localAddress?.port)
     }

@@ -34,4 +34,17 @@ final class TCPTransportTests: XCTestCase {
         XCTAssertEqual(replies[102]?.answerLines, ["WEB.shop.svc.cluster.local. A 10.0.0.7"])
         try await fixture.shutdown()
     }
+
+    func testIdleAndHalfSentConnectionsAreClosed() async throws {
+        let fixture = try await ServerFixture(objects: [], tcpIdleTimeout: .milliseconds(300))
+        let idle = try DNSTestClient.TCPStream(port: fixture.port, timeout: 3)
+        let partial = try DNSTestClient.TCPStream(port: fixture.port, timeout: 3)
+        try partial.send(raw: [0x00])  // half a length prefix, then silence
+        let started = Date()
+        XCTAssertNil(idle.receiveFrame(), "idle connection got data")
+        XCTAssertNil(partial.receiveFrame(), "half-sent connection got data")
+        // Closed by the server well before our 3 s receive timeout.
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2)
+        try await fixture.shutdown()
+    }
 }
