@@ -54,7 +54,7 @@ public enum ManifestLoader {
 
     // MARK: - Parsing
 
-    private static func decodeConcurrently(_ files: [String]) -> [ManifestDecoder] {
+    static func decodeConcurrently(_ files: [String]) -> [ManifestDecoder] {
         let slots = ResultSlots<ManifestDecoder>(count: files.count)
         DispatchQueue.concurrentPerform(iterations: files.count) { index in
             slots.store(decodeFile(at: files[index]), at: index)
@@ -77,7 +77,7 @@ public enum ManifestLoader {
         return ManifestDecoder.decode(text: String(decoding: data, as: UTF8.self), file: path)
     }
 
-    private static func merge(
+    static func merge(
         _ decoded: [ManifestDecoder], errors: [ManifestError]
     ) throws(ManifestLoadError) -> ManifestSet {
         var errors = errors
@@ -117,7 +117,7 @@ private final class ResultSlots<Value: Sendable>: @unchecked Sendable {
 }
 
 /// Collects manifest files below a directory, skipping hidden entries.
-private struct DirectoryWalk {
+struct DirectoryWalk {
     private(set) var files: [String] = []
     private(set) var errors: [ManifestError] = []
     /// (device, inode) of directories already read: symbolic links may form loops.

@@ -1,0 +1,156 @@
+import ClusterRegistry
+import DNSWire
+import Foundation
+import XCTest
+
+/// Reloading re-parses only changed files (`ManifestCache`) and builds only when something
+/// changed (`RegistryLoader.Incremental`), without ever serving a stale file as unchanged.
+final class ManifestCacheReloadTests: XCTestCase {
+    private var directory = ""
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("clusterdns-cache-\(getpid())-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory + "/sub", withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func service(_ name: String, ip: String) -> String {
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: \(name), namespace: shop}
+        spec: {clusterIP: \(ip), ports: [{name: http, port: 80}]}
+
+        """
+    }
+
+    /// Writes `text` and dates the file `age` seconds back, so a cached parse of it is trusted.
+    private func write(_ name: String, _ text: String, age: TimeInterval = 10) throws {
+        let path = directory + "/" + name
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        if age > 0 {
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -age)], ofItemAtPath: path)
+        }
+    }
+
+    private func clusterIPs(_ load: ManifestCache.Load) throws -> [String: String] {
+        let set = try load.result.get()
+        var ips: [String: String] = [:]
+        for case .service(let service) in set.objects {
+            if case .clusterIP(let addresses) = service.kind { ips[service.name] = addresses.map(\.description).joined() }
+        }
+        return ips
+    }
+
+    func testOnlyChangedFilesAreParsedAgain() throws {
+        try write("a.yaml", service("a", ip: "10.96.0.1"))
+        try write("sub/b.yaml", service("b", ip: "10.96.0.2"))
+        var cache = ManifestCache()
+        let first = cache.load(directory: directory)
+        XCTAssertEqual(first.parsedFiles, 2)
+        XCTAssertTrue(first.changed)
+        XCTAssertEqual(try clusterIPs(first), ["a": "10.96.0.1", "b": "10.96.0.2"])
+
+        let again = cache.load(directory: directory)
+        XCTAssertEqual(again.parsedFiles, 0)
+        XCTAssertFalse(again.changed)
+        XCTAssertEqual(try clusterIPs(again), ["a": "10.96.0.1", "b": "10.96.0.2"])
+
+        try write("sub/b.yaml", service("b", ip: "10.96.0.3"), age: 5)
+        let edited = cache.load(directory: directory)
+        XCTAssertEqual(edited.parsedFiles, 1)
+        XCTAssertTrue(edited.changed)
+        XCTAssertEqual(try clusterIPs(edited), ["a": "10.96.0.1", "b": "10.96.0.3"])
+
+        try FileManager.default.removeItem(atPath: directory + "/a.yaml")
+        let removed = cache.load(directory: directory)
+        XCTAssertEqual(removed.removedFiles, 1)
+        XCTAssertEqual(removed.parsedFiles, 0)
+        XCTAssertTrue(removed.changed)
+        XCTAssertEqual(try clusterIPs(removed), ["b": "10.96.0.3"])
+    }
+
+    /// A file written moments ago may change again within the file system's timestamp
+    /// granularity, with an identical stamp: it is parsed again until it is old enough.
+    func testRecentlyWrittenFileIsCheckedAgainButOnlyCountsWhenItDiffers() throws {
+        try write("a.yaml", service("a", ip: "10.96.0.1"), age: 0)
+        var cache = ManifestCache()
+        _ = cache.load(directory: directory)
+        let unchanged = cache.load(directory: directory)
+        XCTAssertEqual(unchanged.parsedFiles, 1, "a racy entry is parsed again")
+        XCTAssertFalse(unchanged.changed, "same content is no change")
+
+        // Same size and (restored) mtime, different content: the ctime still gives it away.
+        let path = directory + "/a.yaml"
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        try service("a", ip: "10.96.0.9").write(toFile: path, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: attributes[.modificationDate]!], ofItemAtPath: path)
+        let rewritten = cache.load(directory: directory)
+        XCTAssertTrue(rewritten.changed)
+        XCTAssertEqual(try clusterIPs(rewritten), ["a": "10.96.0.9"])
+    }
+
+    func testABrokenFileKeepsFailingUntilItChanges() throws {
+        try write("a.yaml", service("a", ip: "10.96.0.1"))
+        try write("b.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: b\n")
+        var cache = ManifestCache()
+        let broken = cache.load(directory: directory)
+        guard case .failure(let error) = broken.result else { return XCTFail("expected a syntax error") }
+        XCTAssertEqual(error.errors.map(\.location.file), [directory + "/b.yaml"])
+        XCTAssertTrue(error.description.contains("YAML syntax error"), "\(error)")
+
+        let still = cache.load(directory: directory)
+        XCTAssertFalse(still.changed)
+        XCTAssertEqual(still.parsedFiles, 0)
+        XCTAssertThrowsError(try still.result.get())
+
+        try write("b.yaml", service("b", ip: "10.96.0.2"), age: 5)
+        XCTAssertEqual(try clusterIPs(cache.load(directory: directory)), ["a": "10.96.0.1", "b": "10.96.0.2"])
+    }
+
+    func testIncrementalLoaderBuildsOnlyWhenSomethingChanged() throws {
+        try write("a.yaml", service("a", ip: "10.96.0.1"))
+        var loader = RegistryLoader.Incremental(manifests: directory, zones: nil, configuration: RegistryConfiguration())
+        guard case .loaded(let first) = loader.load() else { return XCTFail("first load") }
+        XCTAssertEqual(first.result.snapshot.statistics.objectsByKind["Service"], 1)
+        guard case .unchanged = loader.load() else { return XCTFail("nothing changed") }
+        guard case .loaded(let forced) = loader.load(force: true) else { return XCTFail("a forced load builds") }
+        XCTAssertEqual(forced.parsedFiles, 1)
+
+        try write("b.yaml", service("b", ip: "10.96.0.2"))
+        guard case .loaded(let second) = loader.load() else { return XCTFail("a new file") }
+        XCTAssertEqual(second.parsedFiles, 1)
+        XCTAssertEqual(second.result.snapshot.statistics.objectsByKind["Service"], 2)
+    }
+
+    func testIncrementalLoaderReloadsChangedZoneFiles() throws {
+        let zones = directory + "/zones"
+        try FileManager.default.createDirectory(atPath: zones, withIntermediateDirectories: true)
+        let zone = { (address: String) in
+            "$ORIGIN example.internal.\n$TTL 60\n@ IN SOA ns hostmaster 1 3600 900 604800 60\nwww IN A \(address)\n"
+        }
+        try write("zones/example.internal.zone", zone("192.0.2.1"))
+        var loader = RegistryLoader.Incremental(
+            manifests: directory + "/sub", zones: zones, configuration: RegistryConfiguration())
+        guard case .loaded(let first) = loader.load() else { return XCTFail("first load") }
+        XCTAssertTrue(Self.addresses(first, "www.example.internal").contains("192.0.2.1"))
+        guard case .unchanged = loader.load() else { return XCTFail("nothing changed") }
+        try write("zones/example.internal.zone", zone("192.0.2.22"), age: 3)
+        guard case .loaded(let second) = loader.load() else { return XCTFail("zone file changed") }
+        XCTAssertTrue(Self.addresses(second, "www.example.internal").contains("192.0.2.22"))
+
+        try write("zones/example.internal.zone", "$ORIGIN example.internal.\nwww IN A 192.0.2.3\n", age: 1)
+        guard case .failed(.zoneFile(let error)) = loader.load() else { return XCTFail("a zone without SOA fails") }
+        XCTAssertTrue(error.description.contains("example.internal.zone"), "\(error)")
+    }
+
+    private static func addresses(_ loaded: RegistryLoader.Incremental.Loaded, _ name: String) -> String {
+        loaded.result.zones.flatMap { zone in
+            ((try? DomainName(name)).flatMap { zone.records(at: $0) } ?? []).map { "\($0.data)" }
+        }.joined(separator: " ")
+    }
+}

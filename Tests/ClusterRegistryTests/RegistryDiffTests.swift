@@ -1,0 +1,100 @@
+import ClusterRegistry
+import DNSWire
+import XCTest
+
+/// The reload log's diff: what was added, removed and changed between two registries.
+final class RegistryDiffTests: XCTestCase {
+    private func inventory(_ objects: [KubernetesObject], serial: UInt32 = 1) -> RegistryInventory {
+        let result = SnapshotBuilder.build(objects: objects, staticZones: [], configuration: RegistryConfiguration(), serial: serial)
+        return RegistryInventory(objects: objects, zones: result.zones)
+    }
+
+    private func service(_ name: String, ip: String, namespace: String = "shop", port: String = "http") -> KubernetesObject {
+        .service(Service(name: name, namespace: namespace, kind: .clusterIP([IPAddress(ip)!]),
+                         ports: [ServicePort(name: port, port: 80)]))
+    }
+
+    private func slice(_ service: String, _ endpoints: [(String, Bool)], namespace: String = "shop") -> KubernetesObject {
+        .endpoints(EndpointGroup(
+            serviceName: service, namespace: namespace, origin: .endpointSlice,
+            endpoints: endpoints.map { Endpoint(addresses: [IPAddress($0.0)!], ready: $0.1) },
+            ports: [EndpointPort(name: "http", port: 80)]))
+    }
+
+    private var base: [KubernetesObject] {
+        [service("web", ip: "10.96.0.10"), service("db", ip: "10.96.0.11"),
+         slice("db", [("10.1.0.1", true), ("10.1.0.2", true)])]
+    }
+
+    func testSameObjectsGiveAnEmptyDiffEvenWithANewSOASerial() {
+        let diff = RegistryDiff(from: inventory(base, serial: 1), to: inventory(base, serial: 2))
+        XCTAssertTrue(diff.isEmpty, "\(diff)")
+        XCTAssertEqual(diff.totalRecords, inventory(base).recordCount)
+    }
+
+    func testTotalMatchesTheSnapshotStatistics() {
+        let result = SnapshotBuilder.build(objects: base, staticZones: [], configuration: RegistryConfiguration(), serial: 1)
+        XCTAssertEqual(RegistryInventory(objects: base, zones: result.zones).recordCount, result.snapshot.statistics.records)
+    }
+
+    func testAddedService() {
+        let diff = RegistryDiff(from: inventory(base), to: inventory(base + [service("cache", ip: "10.96.0.12")]))
+        XCTAssertEqual(diff.services, .init(added: 1))
+        XCTAssertEqual(diff.endpoints, .init())
+        // A, SRV for the named port, the port's SRV owner and PTR: at least the A and the PTR.
+        XCTAssertGreaterThanOrEqual(diff.records.added, 2, "\(diff)")
+        XCTAssertEqual(diff.records.removed, 0, "\(diff)")
+    }
+
+    func testRemovedServiceAndItsEndpoints() {
+        let after = [service("web", ip: "10.96.0.10")]
+        let diff = RegistryDiff(from: inventory(base), to: inventory(after))
+        XCTAssertEqual(diff.services, .init(removed: 1))
+        XCTAssertEqual(diff.endpoints, .init(removed: 2))
+        XCTAssertEqual(diff.records.added, 0, "\(diff)")
+        XCTAssertGreaterThan(diff.records.removed, 2, "\(diff)")
+    }
+
+    func testChangedClusterIPIsOneChangedServiceAndReplacedRecords() {
+        var after = base
+        after[0] = service("web", ip: "10.96.0.99")
+        let diff = RegistryDiff(from: inventory(base), to: inventory(after))
+        XCTAssertEqual(diff.services, .init(changed: 1))
+        // The A record and the PTR record are replaced.
+        XCTAssertEqual(diff.records, .init(added: 2, removed: 2), "\(diff)")
+    }
+
+    func testEndpointThatStopsBeingReadyIsRemovedAndAdded() {
+        var after = base
+        after[2] = slice("db", [("10.1.0.1", true), ("10.1.0.2", false)])
+        let diff = RegistryDiff(from: inventory(base), to: inventory(after))
+        XCTAssertEqual(diff.services, .init())
+        XCTAssertEqual(diff.endpoints, .init(added: 1, removed: 1))
+        XCTAssertEqual(diff.records.added, 0, "a not-ready endpoint has no records\n\(diff)")
+        XCTAssertGreaterThan(diff.records.removed, 0, "\(diff)")
+    }
+
+    func testSourceLocationIsNotContent() {
+        var moved = Service(name: "web", namespace: "shop", kind: .clusterIP([IPAddress("10.96.0.10")!]),
+                            ports: [ServicePort(name: "http", port: 80)])
+        moved.source = SourceLocation(file: "other.yaml", document: 3, line: 40)
+        var after = base
+        after[0] = .service(moved)
+        XCTAssertTrue(RegistryDiff(from: inventory(base), to: inventory(after)).isEmpty)
+    }
+
+    func testFromAnEmptyInventoryEverythingIsAdded() {
+        let new = inventory(base)
+        let diff = RegistryDiff(from: RegistryInventory(), to: new)
+        XCTAssertEqual(diff.services, .init(added: 2))
+        XCTAssertEqual(diff.endpoints, .init(added: 2))
+        XCTAssertEqual(diff.records.added + 1, new.recordCount, "every record but the SOA")
+    }
+
+    func testDescription() {
+        let diff = RegistryDiff(
+            services: .init(added: 1, removed: 0, changed: 2), endpoints: .init(added: 2, removed: 1),
+            records: .init(added: 5, removed: 3), totalRecords: 123)
+        XCTAssertEqual(diff.description, "services +1 -0 ~2, endpoints +2 -1, records +5 -3 (123 total)")
+    }
+}
