@@ -38,6 +38,7 @@ let package = Package(
                 "DNSWire", "ClusterRegistry", "DNSResponder",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

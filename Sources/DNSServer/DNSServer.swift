@@ -1,5 +1,6 @@
 import ClusterRegistry
 import DNSResponder
+import DNSWire
 import NIOCore
 import NIOPosix
 
@@ -7,25 +8,29 @@ import NIOPosix
 public final class DNSServer: Sendable {
     public let udpChannel: any Channel
     public let tcpChannel: any Channel
+    public let resolver: Resolver
 
     /// The address actually bound (port 0 in the configuration picks a free one).
     public var localAddress: SocketAddress? { udpChannel.localAddress }
 
-    private init(udpChannel: any Channel, tcpChannel: any Channel) {
+    private init(udpChannel: any Channel, tcpChannel: any Channel, resolver: Resolver) {
         self.udpChannel = udpChannel
         self.tcpChannel = tcpChannel
+        self.resolver = resolver
     }
 
     static let vectorReadCount = 64
     /// Largest query datagram read in full; real queries are far smaller (RFC 6891 §6.2.5).
     static let maxQuerySize = 4096
 
+    /// `report` receives operational findings worth a log line (loops detected).
     public static func start(
-        configuration: ServerConfiguration, store: RegistryStore, group: any EventLoopGroup
+        configuration: ServerConfiguration, store: RegistryStore, group: any EventLoopGroup,
+        report: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> DNSServer {
+        let resolver = configuration.resolver.makeResolver(group: group, report: report)
         let processor = QueryProcessor(
-            store: store, responder: Responder(options: configuration.responder),
-            forwarder: Forwarder(upstreams: configuration.upstreams, timeout: configuration.upstreamTimeout, group: group))
+            store: store, responder: Responder(options: configuration.responder), resolver: resolver)
         // Port 0: UDP picks a free port, which may be taken for TCP; then try another.
         let attempts = configuration.listenPort == 0 ? 8 : 1
         for attempt in 1...attempts {
@@ -33,7 +38,7 @@ public final class DNSServer: Sendable {
             let port = udp.localAddress?.port ?? configuration.listenPort
             do {
                 let tcp = try await bindTCP(configuration, port, processor, group)
-                return DNSServer(udpChannel: udp, tcpChannel: tcp)
+                return DNSServer(udpChannel: udp, tcpChannel: tcp, resolver: resolver)
             } catch {
                 try? await udp.close()
                 if attempt == attempts { throw error }
@@ -78,6 +83,23 @@ public final class DNSServer: Sendable {
                 }
             }
             .bind(host: configuration.listenHost, port: port).get()
+    }
+
+    /// Sends one probe query per upstream (CoreDNS `loop`): an upstream that forwards it back
+    /// to us is found by `LoopDetector` and dropped. Fire and forget.
+    public func probeForLoops() {
+        guard let detector = resolver.loopDetector else { return }
+        for forwarder in resolver.router.forwarders {
+            for index in forwarder.upstreams.addresses.indices {
+                guard let name = detector.makeProbe(upstreams: forwarder.upstreams, index: index) else { continue }
+                var query = DNSMessage(questions: [DNSQuestion(name: name, type: .hinfo)])
+                query.header.id = UInt16.random(in: .min ... .max)
+                query.header[.recursionDesired] = true
+                let upstream = forwarder.upstreams.addresses[index]
+                let timeout = forwarder.timeout, group = forwarder.group
+                Task { _ = try? await UpstreamExchange.udp(query.encoded(), upstream, timeout, group) }
+            }
+        }
     }
 
     public func close() async {

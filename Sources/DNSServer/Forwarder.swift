@@ -3,9 +3,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// Sends out-of-zone queries to the upstream resolvers: UDP first from a fresh random port with
-/// a random ID, TCP when the reply is truncated, the next upstream on timeout or error
-/// (the full resolver — cache, health, stub domains — is issue #3).
+/// Sends queries to one set of upstream resolvers: UDP first from a fresh random port with a
+/// random ID (RFC 5452), TCP when the reply is truncated or `forceTCP` is set, the next upstream
+/// on timeout or error, SERVFAIL from the caller when all fail.
 public struct Forwarder: Sendable {
     public enum Failure: Error, Sendable {
         case timeout
@@ -14,19 +14,31 @@ public struct Forwarder: Sendable {
         case overloaded
     }
 
-    let upstreams: [SocketAddress]
+    public let upstreams: UpstreamSet
     let timeout: TimeAmount
+    let forceTCP: Bool
     let group: any EventLoopGroup
     /// Forwarded queries in flight; beyond `maxInFlight` we answer SERVFAIL at once instead of
     /// queueing, so a flood with dead upstreams cannot grow memory without bound.
-    private let inFlight = NIOLockedValueBox(0)
+    private let inFlight: NIOLockedValueBox<Int>
     let maxInFlight: Int
 
-    public init(upstreams: [SocketAddress], timeout: TimeAmount, group: any EventLoopGroup, maxInFlight: Int = 1000) {
+    public init(
+        upstreams: UpstreamSet, timeout: TimeAmount, group: any EventLoopGroup, forceTCP: Bool = false,
+        maxInFlight: Int = 1000
+    ) {
         self.upstreams = upstreams
         self.timeout = timeout
         self.group = group
+        self.forceTCP = forceTCP
         self.maxInFlight = maxInFlight
+        self.inFlight = NIOLockedValueBox(0)
+    }
+
+    /// Convenience for a plain, sequential list.
+    public init(upstreams: [SocketAddress], timeout: TimeAmount, group: any EventLoopGroup, maxInFlight: Int = 1000) {
+        self.init(upstreams: UpstreamSet(addresses: upstreams, policy: .sequential), timeout: timeout, group: group,
+                  maxInFlight: maxInFlight)
     }
 
     public var isEnabled: Bool { !upstreams.isEmpty }
@@ -43,15 +55,17 @@ public struct Forwarder: Sendable {
         guard admitted else { throw Failure.overloaded }
         defer { inFlight.withLockedValue { $0 -= 1 } }
         var lastError: any Error = Failure.noUpstream
-        for upstream in upstreams {
+        for index in upstreams.attemptOrder() {
             do {
-                var reply = try await exchange(query, with: upstream, udpLimit: udpLimit)
+                var reply = try await exchange(query, with: upstreams.addresses[index], udpLimit: udpLimit)
+                upstreams.recordSuccess(index)
                 reply[0] = query[0]
                 reply[1] = query[1]
                 // We are the client's recursive resolver, whatever kind of server answered us.
                 reply[3] |= UInt8(DNSHeader.Flag.recursionAvailable.rawValue)
                 return reply
             } catch {
+                upstreams.recordFailure(index)
                 lastError = error
             }
         }
@@ -63,7 +77,7 @@ public struct Forwarder: Sendable {
         let id = UInt16.random(in: .min ... .max)
         outgoing[0] = UInt8(id >> 8)
         outgoing[1] = UInt8(truncatingIfNeeded: id)
-        guard let udpLimit else { return try await UpstreamExchange.tcp(outgoing, upstream, timeout, group) }
+        guard let udpLimit, !forceTCP else { return try await UpstreamExchange.tcp(outgoing, upstream, timeout, group) }
         let reply = try await UpstreamExchange.udp(outgoing, upstream, timeout, group)
         guard reply.count > 2, reply[2] & 0x02 != 0 else { return reply }
         // Truncated: the full answer over TCP, if the client can take it; else the truncated

@@ -8,17 +8,19 @@ import NIOCore
 struct QueryProcessor: Sendable {
     let store: RegistryStore
     let responder: Responder
-    let forwarder: Forwarder
+    let resolver: Resolver
 
     enum Result {
         case drop
         /// The reply is the first `length` bytes of the scratch output.
         case reply(length: Int)
+        /// A finished reply in its own buffer (a cache hit).
+        case cached([UInt8])
         /// Run this off the event loop and send what it returns (nil: send nothing).
         case later(@Sendable () async -> [UInt8]?)
     }
 
-    func process(_ packet: ByteBuffer, transport: Transport, scratch: ResponseScratch) -> Result {
+    func process(_ packet: ByteBuffer, transport: Transport, client: SocketAddress?, scratch: ResponseScratch) -> Result {
         let snapshot = store.snapshot
         let outcome = packet.withUnsafeReadableBytes {
             responder.respond(to: $0, snapshot: snapshot, transport: transport, scratch: scratch)
@@ -29,22 +31,16 @@ struct QueryProcessor: Sendable {
         case .reply(let length, _):
             return .reply(length: length)
         case .forward(let sizeLimit):
-            guard forwarder.isEnabled else {
-                let length = packet.withUnsafeReadableBytes { self.responder.reject(request: $0, rcode: .refused, scratch: scratch) }
-                return .reply(length: length)
-            }
-            let query = Array(packet.readableBytesView)
-            let udpLimit = transport == .udp ? sizeLimit : nil
-            let upstreamResponder = self.responder, upstreamForwarder = self.forwarder
-            return .later {
-                do {
-                    return try await upstreamForwarder.resolve(query, udpLimit: udpLimit)
-                } catch {
-                    return Self.failure(query, responder: upstreamResponder)
-                }
-            }
+            // Parse again (cheap, no allocation) for the question details the cache keys on.
+            guard case .query(let query) = packet.withUnsafeReadableBytes({ QueryParser.parse($0, nameBuffer: scratch.name) })
+            else { return .drop }
+            let name = UnsafeRawBufferPointer(rebasing: scratch.lowercasedName.prefix(query.nameLength))
+            return resolver.forward(
+                packet, query: query, name: name, transport: transport, sizeLimit: sizeLimit, client: client,
+                responder: responder, scratch: scratch)
         case .chase(let length, let target, let type, let sizeLimit):
-            guard forwarder.isEnabled else { return .reply(length: length) }
+            let forwarder = target.lowercasedWire.withUnsafeBytes { resolver.router.forwarder(for: $0) }
+            guard forwarder.isEnabled, resolver.mayRecurse(client) else { return .reply(length: length) }
             let prefix = scratch.bytes(length)
             let chase = ExternalNameChase(forwarder: forwarder)
             return .later { await chase.complete(prefix, target: target, type: type, sizeLimit: sizeLimit) }

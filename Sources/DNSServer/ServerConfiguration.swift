@@ -1,28 +1,95 @@
 import DNSResponder
+import DNSWire
 import NIOCore
 
 /// Network-side settings of `serve`.
 public struct ServerConfiguration: Sendable {
     public var listenHost: String
     public var listenPort: Int
-    /// Where out-of-zone queries go, tried in order; empty means REFUSED.
-    public var upstreams: [SocketAddress]
-    /// How long one upstream may take before the next is tried.
-    public var upstreamTimeout: TimeAmount
+    public var resolver: ResolverSettings
     /// A TCP connection that sends nothing for this long is closed (RFC 7766 §6.2.3).
     public var tcpIdleTimeout: TimeAmount
     public var responder: ResponderOptions
 
     public init(
-        listenHost: String, listenPort: Int, upstreams: [SocketAddress] = [],
-        upstreamTimeout: TimeAmount = .seconds(2), tcpIdleTimeout: TimeAmount = .seconds(10),
+        listenHost: String, listenPort: Int, resolver: ResolverSettings, tcpIdleTimeout: TimeAmount = .seconds(10),
         responder: ResponderOptions? = nil
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
-        self.upstreams = upstreams
-        self.upstreamTimeout = upstreamTimeout
+        self.resolver = resolver
         self.tcpIdleTimeout = tcpIdleTimeout
-        self.responder = responder ?? ResponderOptions(recursionAvailable: !upstreams.isEmpty)
+        self.responder = responder ?? ResponderOptions(recursionAvailable: resolver.hasUpstreams)
+    }
+
+    /// Plain forwarding to `upstreams` in order, no cache: what most tests need.
+    public init(
+        listenHost: String, listenPort: Int, upstreams: [SocketAddress] = [],
+        upstreamTimeout: TimeAmount = .seconds(2), tcpIdleTimeout: TimeAmount = .seconds(10)
+    ) {
+        self.init(
+            listenHost: listenHost, listenPort: listenPort,
+            resolver: ResolverSettings(upstreams: upstreams, policy: .sequential, timeout: upstreamTimeout, cache: nil),
+            tcpIdleTimeout: tcpIdleTimeout)
+    }
+}
+
+/// Everything about recursion that `serve` flags decide; turned into a `Resolver` at start.
+public struct ResolverSettings: Sendable {
+    public struct Stub: Sendable {
+        public var domain: DomainName
+        public var upstreams: [SocketAddress]
+
+        public init(domain: DomainName, upstreams: [SocketAddress]) {
+            self.domain = domain
+            self.upstreams = upstreams
+        }
+    }
+
+    public var upstreams: [SocketAddress]
+    public var policy: UpstreamSet.Policy
+    public var timeout: TimeAmount
+    public var forceTCP: Bool
+    public var maxConcurrent: Int
+    public var stubs: [Stub]
+    /// nil disables caching.
+    public var cache: ResponseCache.Settings?
+    public var accessControl: AccessControl
+    public var detectLoops: Bool
+
+    public init(
+        upstreams: [SocketAddress], policy: UpstreamSet.Policy = .random, timeout: TimeAmount = .seconds(2),
+        forceTCP: Bool = false, maxConcurrent: Int = 1000, stubs: [Stub] = [],
+        cache: ResponseCache.Settings? = ResponseCache.Settings(), accessControl: AccessControl = .privateNetworks,
+        detectLoops: Bool = true
+    ) {
+        self.upstreams = upstreams
+        self.policy = policy
+        self.timeout = timeout
+        self.forceTCP = forceTCP
+        self.maxConcurrent = maxConcurrent
+        self.stubs = stubs
+        self.cache = cache
+        self.accessControl = accessControl
+        self.detectLoops = detectLoops
+    }
+
+    public var hasUpstreams: Bool { !upstreams.isEmpty || stubs.contains { !$0.upstreams.isEmpty } }
+
+    /// `report` receives loop-detection findings (one line each).
+    func makeResolver(group: any EventLoopGroup, report: @escaping @Sendable (String) -> Void) -> Resolver {
+        // One in-flight budget shared by all targets would need a shared counter; each target
+        // gets the full budget instead, which still bounds memory (stubs are few).
+        func forwarder(_ addresses: [SocketAddress]) -> Forwarder {
+            Forwarder(
+                upstreams: UpstreamSet(addresses: addresses, policy: policy), timeout: timeout, group: group,
+                forceTCP: forceTCP, maxInFlight: maxConcurrent)
+        }
+        let router = ForwardingRouter(
+            default: forwarder(upstreams),
+            stubs: stubs.map { ForwardingRouter.Stub(domain: $0.domain, forwarder: forwarder($0.upstreams)) })
+        return Resolver(
+            router: router, cache: cache.map(ResponseCache.init(settings:)), accessControl: accessControl,
+            loopDetector: detectLoops ? LoopDetector(report: report) : nil)
     }
 }

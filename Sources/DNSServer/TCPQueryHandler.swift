@@ -15,13 +15,18 @@ final class TCPQueryHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch processor.process(unwrapInboundIn(data), transport: .tcp, scratch: scratch) {
+        switch processor.process(unwrapInboundIn(data), transport: .tcp, client: context.remoteAddress, scratch: scratch) {
         case .drop:
             return
         case .reply(let length):
             var buffer = context.channel.allocator.buffer(capacity: length + 2)
             buffer.writeInteger(UInt16(length))
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        case .cached(let reply):
+            var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
+            buffer.writeInteger(UInt16(reply.count))
+            buffer.writeBytes(reply)
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         case .later(let work):
             let channel = context.channel

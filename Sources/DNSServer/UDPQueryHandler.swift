@@ -14,12 +14,15 @@ final class UDPQueryHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let remote = envelope.remoteAddress
-        switch processor.process(envelope.data, transport: .udp, scratch: scratch) {
+        switch processor.process(envelope.data, transport: .udp, client: remote, scratch: scratch) {
         case .drop:
             return
         case .reply(let length):
             var buffer = context.channel.allocator.buffer(capacity: length)
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
+            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: buffer)), promise: nil)
+        case .cached(let reply):
+            let buffer = context.channel.allocator.buffer(bytes: reply)
             context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: buffer)), promise: nil)
         case .later(let work):
             let channel = context.channel

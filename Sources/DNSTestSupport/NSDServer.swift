@@ -71,12 +71,21 @@ public final class NSDServer {
         return bytes
     }
 
+    /// Stops NSD and its forked children (they outlive the main process if it dies first).
+    /// Polls instead of `waitUntilExit`, which can hang when called off the main thread.
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        if process.isRunning { process.terminate() }
+        Self.waitForExit(process, seconds: 1)
+        let sweep = Process()
+        sweep.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
+        sweep.arguments = ["-KILL", "-f", directory.path]
+        if (try? sweep.run()) != nil { Self.waitForExit(sweep, seconds: 5) }
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    private static func waitForExit(_ process: Process, seconds: Double) {
+        for _ in 0..<Int(seconds * 100) where process.isRunning { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     deinit { stop() }

@@ -11,37 +11,37 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @OptionGroup var reload: ReloadOptions
+
+    @OptionGroup var health: HealthOptions
+
     @Option(help: "Address to listen on, HOST:PORT ([v6]:PORT for IPv6). Port 0 picks a free port.")
     var listen = "0.0.0.0:53"
 
-    @Option(help: "Upstream resolver for names outside our zones, HOST:PORT (repeatable, tried in order).")
-    var upstream: [String] = []
-
-    @Option(help: "Seconds to wait for one upstream before trying the next.")
-    var upstreamTimeout: Double = 2
+    @OptionGroup var resolver: ResolverOptions
 
     func run() async throws {
         let endpoint = try HostPort(listen, defaultPort: 53)
-        let upstreams = try upstream.map { text in
-            let parsed = try HostPort(text, defaultPort: 53)
-            return try SocketAddress(ipAddress: parsed.host, port: parsed.port)
-        }
+        let resolverSettings = try resolver.settings(listen: endpoint, warn: { printError("warning: \($0)") })
         let nameserver = IPAddress(endpoint.host).map { [$0] }?.filter { !$0.isUnspecified } ?? []
-        let loaded = try registry.load(nameserverAddresses: nameserver)
+        let (reloader, loaded) = try reload.load(registry, nameserverAddresses: nameserver)
         let store = RegistryStore(loaded.snapshot)
+        reloader.start(store: store)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server = try await DNSServer.start(
-            configuration: ServerConfiguration(
-                listenHost: endpoint.host, listenPort: endpoint.port, upstreams: upstreams,
-                upstreamTimeout: .milliseconds(Int64(upstreamTimeout * 1000))),
-            store: store, group: group)
+            configuration: ServerConfiguration(listenHost: endpoint.host, listenPort: endpoint.port, resolver: resolverSettings),
+            store: store, group: group, report: { printError("warning: \($0)") })
+        let readiness = Readiness()
+        readiness.markReady()  // the registry is loaded; a Kubernetes API source marks it after its first sync
+        let probes = try await health.start(readiness: readiness, group: group)
         let bound = server.localAddress.map(HostPort.init(address:)) ?? endpoint
         let statistics = loaded.snapshot.statistics
         print("clusterdns listening on \(bound) (udp+tcp), domain \(loaded.snapshot.configuration.domain); "
               + "loaded \(statistics.summary)")
         for warning in statistics.warnings { printError("warning: \(warning)") }
         flushStandardOutput()
-        await server.waitUntilClosed()
+        server.probeForLoops()
+        await probes.serveUntilShutdown(server)
     }
 }
 

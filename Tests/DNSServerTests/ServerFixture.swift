@@ -4,6 +4,7 @@ import DNSTestSupport
 import DNSWire
 import NIOCore
 import NIOPosix
+import Dispatch
 import XCTest
 
 /// An in-process server on a free loopback port over a registry built in code.
@@ -13,19 +14,29 @@ final class ServerFixture {
     let server: DNSServer
     let port: Int
 
-    init(
+    convenience init(
         objects: [KubernetesObject], upstreams: [Int] = [], upstreamTimeout: TimeAmount = .seconds(2),
         tcpIdleTimeout: TimeAmount = .seconds(10)
     ) async throws {
+        let addresses = try upstreams.map { try SocketAddress(ipAddress: "127.0.0.1", port: $0) }
+        try await self.init(
+            objects: objects,
+            resolver: ResolverSettings(upstreams: addresses, policy: .sequential, timeout: upstreamTimeout, cache: nil),
+            tcpIdleTimeout: tcpIdleTimeout)
+    }
+
+    /// Full control of the recursive side; `port` 0 picks a free one.
+    init(
+        objects: [KubernetesObject], resolver: ResolverSettings, port: Int = 0, tcpIdleTimeout: TimeAmount = .seconds(10),
+        report: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws {
         let configuration = RegistryConfiguration()
         store = RegistryStore(SnapshotBuilder.build(objects: objects, staticZones: [], configuration: configuration).snapshot)
-        let addresses = try upstreams.map { try SocketAddress(ipAddress: "127.0.0.1", port: $0) }
         server = try await DNSServer.start(
             configuration: ServerConfiguration(
-                listenHost: "127.0.0.1", listenPort: 0, upstreams: addresses, upstreamTimeout: upstreamTimeout,
-                tcpIdleTimeout: tcpIdleTimeout),
-            store: store, group: group)
-        port = try XCTUnwrap(server.localAddress?.port)
+                listenHost: "127.0.0.1", listenPort: port, resolver: resolver, tcpIdleTimeout: tcpIdleTimeout),
+            store: store, group: group, report: report)
+        self.port = try XCTUnwrap(server.localAddress?.port)
     }
 
     func shutdown() async throws {
@@ -34,9 +45,24 @@ final class ServerFixture {
     }
 
     /// Asks over UDP (or TCP) and decodes the reply, failing the test when nothing comes back.
+    /// The blocking socket calls run on a Dispatch thread: blocking the (two-thread) Swift
+    /// concurrency pool could starve the server's own forwarding tasks.
     func ask(
         _ name: String, _ type: RecordType, tcp: Bool = false, payload: UInt16? = nil,
         file: StaticString = #filePath, line: UInt = #line
+    ) async throws -> DNSMessage {
+        let port = self.port
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result {
+                    try Self.exchange(name, type, port: port, tcp: tcp, payload: payload, file: file, line: line)
+                })
+            }
+        }
+    }
+
+    private static func exchange(
+        _ name: String, _ type: RecordType, port: Int, tcp: Bool, payload: UInt16?, file: StaticString, line: UInt
     ) throws -> DNSMessage {
         var query = DNSMessage(questions: [DNSQuestion(name: try DomainName(name), type: type)])
         query.header.id = UInt16.random(in: 1...UInt16.max)

@@ -76,14 +76,14 @@ final class CommandLineTests: XCTestCase {
 
     func testServeRefusesANamedPortWhereANumberBelongs() throws {
         let directory = try manifests(broken: namedPortAsNumber)
-        let result = try clusterdns(["serve", "--manifests", directory.path, "--listen", "127.0.0.1:0"])
+        let result = try clusterdns(["serve", "--manifests", directory.path, "--listen", "127.0.0.1:0", "--resolv-conf", "/dev/null"])
         assertNamesLocation(
             result, file: "\(directory.path)/broken.yaml", line: 19, field: "spec.ports[0].port")
     }
 
     func testServeRefusesInvalidYAML() throws {
         let directory = try manifests(broken: invalidYAML)
-        let result = try clusterdns(["serve", "--manifests", directory.path, "--listen", "127.0.0.1:0"])
+        let result = try clusterdns(["serve", "--manifests", directory.path, "--listen", "127.0.0.1:0", "--resolv-conf", "/dev/null"])
         assertNamesLocation(result, file: "\(directory.path)/broken.yaml", line: 5, field: nil)
     }
 

@@ -31,7 +31,15 @@ final class ServerProcess {
         scratch = try TemporaryDirectory(prefix: "clusterdns-server")
         stdoutPath = try scratch.write("stdout", "")
         stderrPath = try scratch.write("stderr", "")
-        let command = prefix + [binary, "serve", "--manifests", manifests, "--listen", listen] + arguments
+        // Probes on free loopback ports and no lameduck unless a test asks (the last value of a
+        // flag wins): parallel servers must not share :8080/:8181, and `stop()` sends SIGTERM.
+        // No default upstreams from the host's resolv.conf: tests send traffic to loopback only,
+        // and a test that wants forwarding names its upstream.
+        let probeDefaults = [
+            "--health-listen", "127.0.0.1:0", "--ready-listen", "127.0.0.1:0", "--lameduck", "0",
+            "--resolv-conf", "/dev/null",
+        ]
+        let command = prefix + [binary, "serve", "--manifests", manifests, "--listen", listen] + probeDefaults + arguments
         process = try Subprocess.launch(
             command[0], Array(command.dropFirst()), stdout: stdoutPath, stderr: stderrPath)
         var address: (String, Int)?

@@ -1,0 +1,74 @@
+import DNSWire
+
+/// Where the TTLs of a reply sit and how long the reply may be cached (RFC 2308), computed once
+/// when a forwarded reply is stored so a cache hit only patches numbers in place.
+struct ReplyTTLs {
+    /// Offsets of the TTL fields of every record except OPT (whose "TTL" holds EDNS flags).
+    var offsets: [Int]
+    var originals: [UInt32]
+    /// Seconds the reply stays fresh; nil when it must not be cached.
+    var lifetime: UInt32?
+
+    struct Limits {
+        var maxTTL: UInt32
+        var maxNegativeTTL: UInt32
+    }
+
+    init?(reply: [UInt8], limits: Limits) {
+        guard let layout = try? Self.walk(reply) else { return nil }
+        offsets = layout.map(\.offset)
+        originals = layout.map(\.ttl)
+        let rcode = reply[3] & 0x0F
+        let truncated = reply[2] & 0x02 != 0
+        let answers = layout.filter { $0.section == 0 }
+        switch rcode {
+        case _ where truncated:
+            lifetime = nil
+        case UInt8(ResponseCode.noError.rawValue) where !answers.isEmpty:
+            let relevant = layout.filter { $0.section < 2 }
+            lifetime = relevant.map(\.ttl).min().map { min($0, limits.maxTTL) }
+        case UInt8(ResponseCode.noError.rawValue), UInt8(ResponseCode.nxDomain.rawValue):
+            // Negative answers live as long as the SOA says: min(its TTL, MINIMUM) (RFC 2308 §5).
+            guard let soa = layout.first(where: { $0.section == 1 && $0.type == .soa }) else { lifetime = nil; break }
+            lifetime = min(soa.ttl, soa.soaMinimum ?? soa.ttl, limits.maxNegativeTTL)
+        default:
+            lifetime = nil  // SERVFAIL, REFUSED, …: not cached
+        }
+    }
+
+    struct Field {
+        var offset: Int
+        var ttl: UInt32
+        var type: RecordType
+        var section: Int
+        var soaMinimum: UInt32?
+    }
+
+    /// Walks the message with our bounds-checked reader, noting each record's TTL position.
+    static func walk(_ bytes: [UInt8]) throws(DNSWireError) -> [Field] {
+        var reader = WireReader(bytes: bytes, offset: 4)
+        let questions = try reader.readUInt16()
+        let counts = [try reader.readUInt16(), try reader.readUInt16(), try reader.readUInt16()]
+        for _ in 0..<questions { _ = try reader.readQuestion() }
+        var fields: [Field] = []
+        for (section, count) in counts.enumerated() {
+            for _ in 0..<count {
+                _ = try reader.readName()
+                let type = RecordType(rawValue: try reader.readUInt16())
+                _ = try reader.readUInt16()
+                let offset = reader.offset
+                let ttl = try reader.readUInt32()
+                let length = Int(try reader.readUInt16())
+                let rdataEnd = reader.offset + length
+                var minimum: UInt32? = nil
+                if type == .soa, length >= 20 {
+                    var tail = WireReader(bytes: bytes, offset: rdataEnd - 4)
+                    minimum = try tail.readUInt32()
+                }
+                _ = try reader.readBytes(length)
+                if type != .opt { fields.append(Field(offset: offset, ttl: ttl, type: type, section: section, soaMinimum: minimum)) }
+            }
+        }
+        return fields
+    }
+}

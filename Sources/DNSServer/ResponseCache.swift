@@ -1,0 +1,169 @@
+import DNSWire
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Cache of forwarded replies (issue #3): positive and negative (RFC 2308), TTLs capped,
+/// bounded in entries with CLOCK (second-chance) eviction, keyed case-insensitively. Hits are
+/// served with the client's ID and question spelling and TTLs counted down; popular entries
+/// near expiry ask for a prefetch; expired entries may be served stale when upstreams fail
+/// (RFC 8767).
+public final class ResponseCache: Sendable {
+    public struct Settings: Sendable {
+        public var capacity: Int
+        public var maxTTL: UInt32
+        public var maxNegativeTTL: UInt32
+        /// How long past expiry an entry may still be served when every upstream fails.
+        public var staleWindow: UInt32
+
+        public init(capacity: Int = 10_000, maxTTL: UInt32 = 3600, maxNegativeTTL: UInt32 = 30, staleWindow: UInt32 = 3600) {
+            self.capacity = capacity
+            self.maxTTL = maxTTL
+            self.maxNegativeTTL = maxNegativeTTL
+            self.staleWindow = staleWindow
+        }
+    }
+
+    /// Lower-cased question name, type, class, and the EDNS bits that change the reply.
+    public struct Key: Hashable, Sendable {
+        var name: [UInt8]
+        var type: UInt16
+        var recordClass: UInt16
+        var flags: UInt8
+
+        public init(name: some Collection<UInt8>, type: RecordType, recordClass: RecordClass, edns: Bool, dnssecOK: Bool, checkingDisabled: Bool) {
+            self.name = Array(name)
+            self.type = type.rawValue
+            self.recordClass = recordClass.rawValue
+            flags = (edns ? 1 : 0) | (dnssecOK ? 2 : 0) | (checkingDisabled ? 4 : 0)
+        }
+    }
+
+    public enum Lookup: Sendable {
+        case miss
+        /// Ready to send; `prefetch` asks the caller to refresh the entry in the background.
+        case hit([UInt8], prefetch: Bool)
+    }
+
+    struct Entry {
+        var reply: [UInt8]
+        var ttls: ReplyTTLs
+        var lifetime: UInt32
+        var storedAt: NIODeadline
+        var hits = 0
+        var referenced = false
+        var prefetching = false
+    }
+
+    struct State {
+        var entries: [Key: Entry] = [:]
+        /// CLOCK ring of keys in insertion order; `hand` is the next eviction candidate.
+        var ring: [Key] = []
+        var hand = 0
+        var hits = 0
+        var misses = 0
+    }
+
+    public let settings: Settings
+    private let state = NIOLockedValueBox(State())
+
+    /// Hits before an entry counts as popular enough to prefetch.
+    static let prefetchHits = 2
+    /// RFC 8767 §4: stale answers carry a TTL of 30 s.
+    static let staleTTL: UInt32 = 30
+
+    public init(settings: Settings) { self.settings = settings }
+
+    public var count: Int { state.withLockedValue { $0.entries.count } }
+    public var statistics: (hits: Int, misses: Int) { state.withLockedValue { ($0.hits, $0.misses) } }
+
+    /// A fresh entry rewritten for this client, or `.miss`.
+    public func lookup(_ key: Key, request: UnsafeRawBufferPointer, questionEnd: Int, now: NIODeadline = .now()) -> Lookup {
+        state.withLockedValue { state in
+            guard var entry = state.entries[key] else {
+                state.misses += 1
+                return .miss
+            }
+            let age = Self.seconds(now - entry.storedAt)
+            guard age < entry.lifetime, entry.reply.count >= questionEnd else {
+                state.misses += 1
+                return .miss
+            }
+            entry.hits += 1
+            entry.referenced = true
+            // Refresh popular entries in their last tenth of life (at least the last second).
+            let prefetch = !entry.prefetching && entry.hits >= Self.prefetchHits
+                && entry.lifetime - age <= max(1, entry.lifetime / 10)
+            if prefetch { entry.prefetching = true }
+            state.entries[key] = entry
+            state.hits += 1
+            let lifetime = entry.lifetime
+            let countdown = { (original: UInt32) -> UInt32 in
+                let capped = min(original, lifetime)
+                return capped > age ? capped - age : 0
+            }
+            return .hit(Self.render(entry, request: request, questionEnd: questionEnd, ttl: countdown), prefetch: prefetch)
+        }
+    }
+
+    /// An expired entry still within the stale window, for when every upstream failed.
+    public func stale(_ key: Key, request: UnsafeRawBufferPointer, questionEnd: Int, now: NIODeadline = .now()) -> [UInt8]? {
+        state.withLockedValue { state in
+            guard let entry = state.entries[key], entry.reply.count >= questionEnd else { return nil }
+            let age = Self.seconds(now - entry.storedAt)
+            guard age < entry.lifetime + settings.staleWindow else { return nil }
+            return Self.render(entry, request: request, questionEnd: questionEnd, ttl: { _ in Self.staleTTL })
+        }
+    }
+
+    /// Stores a forwarded reply if it is cacheable (not truncated, not an error).
+    public func store(_ key: Key, reply: [UInt8], now: NIODeadline = .now()) {
+        guard settings.capacity > 0, reply.count >= DNSHeader.byteCount,
+              let ttls = ReplyTTLs(reply: reply, limits: .init(maxTTL: settings.maxTTL, maxNegativeTTL: settings.maxNegativeTTL)),
+              let lifetime = ttls.lifetime, lifetime > 0
+        else { return }
+        state.withLockedValue { state in
+            if state.entries[key] == nil {
+                if state.entries.count >= settings.capacity { Self.evictOne(&state) }
+                state.ring.append(key)
+            }
+            state.entries[key] = Entry(reply: reply, ttls: ttls, lifetime: lifetime, storedAt: now)
+        }
+    }
+
+    /// CLOCK: skip (and clear) recently used entries once, evict the first unused one.
+    private static func evictOne(_ state: inout State) {
+        while !state.ring.isEmpty {
+            if state.hand >= state.ring.count { state.hand = 0 }
+            let key = state.ring[state.hand]
+            if state.entries[key]?.referenced == true {
+                state.entries[key]?.referenced = false
+                state.hand += 1
+                continue
+            }
+            state.entries[key] = nil
+            state.ring.remove(at: state.hand)
+            return
+        }
+    }
+
+    private static func render(
+        _ entry: Entry, request: UnsafeRawBufferPointer, questionEnd: Int, ttl: (UInt32) -> UInt32
+    ) -> [UInt8] {
+        var reply = entry.reply
+        // The client's ID and its spelling of the question (same length: same name, any case).
+        for index in 0..<2 { reply[index] = request[index] }
+        for index in DNSHeader.byteCount..<questionEnd { reply[index] = request[index] }
+        for (offset, original) in zip(entry.ttls.offsets, entry.ttls.originals) {
+            let value = ttl(original)
+            reply[offset] = UInt8(value >> 24)
+            reply[offset + 1] = UInt8(truncatingIfNeeded: value >> 16)
+            reply[offset + 2] = UInt8(truncatingIfNeeded: value >> 8)
+            reply[offset + 3] = UInt8(truncatingIfNeeded: value)
+        }
+        return reply
+    }
+
+    private static func seconds(_ amount: TimeAmount) -> UInt32 {
+        UInt32(clamping: max(0, amount.nanoseconds / 1_000_000_000))
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import DNSServer
+import DNSWire
+import NIOCore
+
+extension UpstreamSet.Policy: ExpressibleByArgument {}
+
+/// Flags of the recursive side (issue #3): upstreams, stub domains, cache, access control.
+struct ResolverOptions: ParsableArguments {
+    @Option(help: "Upstream resolver for names outside our zones, HOST:PORT (repeatable). Default: the nameservers of --resolv-conf.")
+    var upstream: [String] = []
+
+    @Option(help: "resolv.conf whose nameserver lines are the default upstreams.")
+    var resolvConf = "/etc/resolv.conf"
+
+    @Option(help: "Upstream choice: random or sequential.")
+    var policy: UpstreamSet.Policy = .random
+
+    @Option(help: "Seconds to wait for one upstream before trying the next.")
+    var upstreamTimeout: Double = 2
+
+    @Flag(help: "Always forward over TCP.")
+    var forceTCP = false
+
+    @Option(help: "Forwarded queries in flight at most; beyond it SERVFAIL at once.")
+    var maxConcurrent = 1000
+
+    @Option(help: "DOMAIN=HOST:PORT[,HOST:PORT]: send DOMAIN to its own servers (repeatable).")
+    var stub: [String] = []
+
+    @Option(help: "Cached forwarded answers at most (0 disables the cache).")
+    var cacheSize = 10_000
+
+    @Option(help: "Longest time a forwarded answer is cached, in seconds.")
+    var cacheMaxTTL: UInt32 = 3600
+
+    @Option(help: "Longest time a negative forwarded answer is cached, in seconds.")
+    var cacheNegativeTTL: UInt32 = 30
+
+    @Option(help: "Seconds past expiry a cached answer may be served when all upstreams fail (0 disables).")
+    var serveStale: UInt32 = 3600
+
+    @Option(help: "Networks (CIDR, comma-separated) allowed to use us recursively. Default: loopback and private ranges.")
+    var allowRecursion: String?
+
+    /// The resolver settings; loops onto `listen` itself are dropped here with a warning.
+    func settings(listen: HostPort, warn: (String) -> Void) throws -> ResolverSettings {
+        var upstreams = try upstream.map { try Self.address($0) }
+        if upstream.isEmpty {
+            upstreams = try ResolvConf.nameservers(path: resolvConf).map { try SocketAddress(ipAddress: $0.description, port: 53) }
+        }
+        let ours = upstreams.filter { Self.isOwnAddress($0, listen: listen) }
+        for address in ours {
+            warn("loop: upstream \(address) is this server's own address; not forwarding to it")
+        }
+        upstreams.removeAll { Self.isOwnAddress($0, listen: listen) }
+        let stubs = try stub.map(Self.stub)
+        let cache = cacheSize > 0
+            ? ResponseCache.Settings(capacity: cacheSize, maxTTL: cacheMaxTTL, maxNegativeTTL: cacheNegativeTTL, staleWindow: serveStale)
+            : nil
+        return ResolverSettings(
+            upstreams: upstreams, policy: policy, timeout: .milliseconds(Int64(upstreamTimeout * 1000)),
+            forceTCP: forceTCP, maxConcurrent: maxConcurrent, stubs: stubs, cache: cache,
+            accessControl: try accessControl())
+    }
+
+    private func accessControl() throws -> AccessControl {
+        guard let allowRecursion else { return .privateNetworks }
+        let networks = try allowRecursion.split(separator: ",").map { text in
+            guard let network = AccessControl.Network(String(text).trimmingSpaces) else {
+                throw ValidationError("--allow-recursion: \(text) is not a CIDR")
+            }
+            return network
+        }
+        return AccessControl(networks: networks)
+    }
+
+    private static func address(_ text: String) throws -> SocketAddress {
+        let parsed = try HostPort(text, defaultPort: 53)
+        return try SocketAddress(ipAddress: parsed.host, port: parsed.port)
+    }
+
+    private static func stub(_ text: String) throws -> ResolverSettings.Stub {
+        let parts = text.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, let domain = try? DomainName(String(parts[0])), !domain.isRoot else {
+            throw ValidationError("--stub \(text): expected DOMAIN=HOST:PORT[,HOST:PORT]")
+        }
+        return ResolverSettings.Stub(domain: domain, upstreams: try parts[1].split(separator: ",").map { try address(String($0)) })
+    }
+
+    /// Same port, and the same address or a wildcard/loopback listener reachable at it.
+    static func isOwnAddress(_ upstream: SocketAddress, listen: HostPort) -> Bool {
+        guard upstream.port == listen.port, let host = upstream.ipAddress, let address = IPAddress(host) else { return false }
+        if host == listen.host { return true }
+        guard let listening = IPAddress(listen.host) else { return false }
+        let loopback = AccessControl(networks: ["127.0.0.0/8", "::1/128"].compactMap(AccessControl.Network.init))
+        return listening.isUnspecified && (loopback.allows(address))
+    }
+}

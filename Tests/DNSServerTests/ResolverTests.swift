@@ -1,0 +1,131 @@
+import ClusterRegistry
+import DNSServer
+import DNSTestSupport
+import DNSWire
+import NIOConcurrencyHelpers
+import NIOCore
+import XCTest
+
+/// The recursive side against real NSD upstreams: cache, stale answers, stub domains, access
+/// control and loop detection.
+final class ResolverTests: XCTestCase {
+    private var nsd: NSDServer!
+
+    override func setUpWithError() throws {
+        nsd = try NSDServer(zones: ["example.com": UpstreamZones.exampleCom + "short 1 IN A 10.1.1.1\n"])
+    }
+
+    override func tearDown() {
+        nsd?.stop()
+    }
+
+    private func settings(
+        _ ports: [Int], cache: ResponseCache.Settings? = ResponseCache.Settings(), stubs: [ResolverSettings.Stub] = [],
+        accessControl: AccessControl = .privateNetworks
+    ) throws -> ResolverSettings {
+        ResolverSettings(
+            upstreams: try ports.map { try SocketAddress(ipAddress: "127.0.0.1", port: $0) }, policy: .sequential,
+            timeout: .milliseconds(500), stubs: stubs, cache: cache, accessControl: accessControl)
+    }
+
+    func testCachedAnswersOutliveTheUpstreamWithTTLCountedDown() async throws {
+        let fixture = try await ServerFixture(objects: [], resolver: try settings([nsd.port]))
+        let first = try await fixture.ask("www.example.com", .a)
+        XCTAssertEqual(first.answerLines, ["www.example.com. A 93.184.216.34"])
+        XCTAssertEqual(first.answers.first?.ttl, 300)
+        let negative = try await fixture.ask("nope.example.com", .a)
+        XCTAssertEqual(negative.responseCode, .nxDomain)
+        nsd.stop()
+        try await Task.sleep(for: .milliseconds(1100))
+        // Served from the cache, in the client's spelling, with the age taken off the TTL.
+        let cached = try await fixture.ask("WWW.example.COM", .a)
+        XCTAssertEqual(cached.answerLines, ["WWW.example.COM. A 93.184.216.34"])
+        let ttl = try XCTUnwrap(cached.answers.first?.ttl)
+        XCTAssertTrue((295...299).contains(ttl), "TTL \(ttl) not counted down")
+        // NXDOMAIN cached for min(SOA TTL, SOA MINIMUM, 30 s cap) (RFC 2308).
+        let cachedNegative = try await fixture.ask("nope.example.com", .a)
+        XCTAssertEqual(cachedNegative.responseCode, .nxDomain)
+        XCTAssertLessThanOrEqual(cachedNegative.authorities.first?.ttl ?? 999, 30)
+        // Something never asked before has no cache entry and no upstream: SERVFAIL.
+        let reply1 = try await fixture.ask("db.example.com", .a)
+        XCTAssertEqual(reply1.responseCode, .servFail)
+        try await fixture.shutdown()
+    }
+
+    func testExpiredAnswersAreServedStaleOnlyWhenEnabledAndUpstreamsFail() async throws {
+        let stale = try await ServerFixture(objects: [], resolver: try settings([nsd.port]))
+        let noStale = try await ServerFixture(
+            objects: [], resolver: try settings([nsd.port], cache: ResponseCache.Settings(staleWindow: 0)))
+        for fixture in [stale, noStale] {
+            let reply2 = try await fixture.ask("short.example.com", .a)
+            XCTAssertEqual(reply2.answerLines, ["short.example.com. A 10.1.1.1"])
+        }
+        nsd.stop()
+        try await Task.sleep(for: .milliseconds(1500))  // the 1 s TTL has run out
+        let reply = try await stale.ask("short.example.com", .a)
+        XCTAssertEqual(reply.answerLines, ["short.example.com. A 10.1.1.1"])
+        XCTAssertEqual(reply.answers.first?.ttl, 30, "RFC 8767 stale TTL")
+        let reply3 = try await noStale.ask("short.example.com", .a)
+        XCTAssertEqual(reply3.responseCode, .servFail)
+        try await stale.shutdown()
+        try await noStale.shutdown()
+    }
+
+    func testStubDomainsGoToTheirOwnServers() async throws {
+        let corp = try NSDServer(zones: ["corp.internal": """
+            $ORIGIN corp.internal.
+            $TTL 60
+            @ IN SOA ns admin 1 3600 600 86400 60
+            @ IN NS ns
+            ns IN A 127.0.0.1
+            intranet IN A 10.50.0.1
+
+            """])
+        defer { corp.stop() }
+        let stub = ResolverSettings.Stub(
+            domain: try DomainName("corp.internal"), upstreams: [try SocketAddress(ipAddress: "127.0.0.1", port: corp.port)])
+        let fixture = try await ServerFixture(objects: [], resolver: try settings([nsd.port], stubs: [stub]))
+        let reply4 = try await fixture.ask("intranet.corp.internal", .a)
+        XCTAssertEqual(reply4.answerLines, ["intranet.corp.internal. A 10.50.0.1"])
+        let reply5 = try await fixture.ask("www.example.com", .a)
+        XCTAssertEqual(reply5.answerLines, ["www.example.com. A 93.184.216.34"])
+        try await fixture.shutdown()
+    }
+
+    func testClientsOutsideTheAllowedNetworksGetNoRecursionButStillOurZones() async throws {
+        let service = Service(name: "web", namespace: "shop", kind: .clusterIP([IPAddress("10.0.0.7")!]))
+        let onlyTen = AccessControl(networks: [AccessControl.Network("10.0.0.0/8")!])
+        let fixture = try await ServerFixture(
+            objects: [.service(service)], resolver: try settings([nsd.port], accessControl: onlyTen))
+        let reply6 = try await fixture.ask("www.example.com", .a)
+        XCTAssertEqual(reply6.responseCode, .refused)
+        let reply7 = try await fixture.ask("web.shop.svc.cluster.local", .a)
+        XCTAssertEqual(reply7.answerLines, ["web.shop.svc.cluster.local. A 10.0.0.7"])
+        try await fixture.shutdown()
+    }
+
+    func testUpstreamsThatSendOurQueriesBackAreDetectedAndDropped() async throws {
+        // A forwards to B and B to A: the classic loop, here between two real servers.
+        let portA = try DNSTestClient.freePort()
+        let findings = NIOLockedValueBox<[String]>([])
+        let b = try await ServerFixture(objects: [], resolver: try settings([portA], cache: nil))
+        let a = try await ServerFixture(
+            objects: [], resolver: try settings([b.port], cache: nil), port: portA,
+            report: { line in findings.withLockedValue { $0.append(line) } })
+        a.server.probeForLoops()
+        var detected = false
+        for _ in 0..<50 where !detected {
+            try await Task.sleep(for: .milliseconds(100))
+            detected = findings.withLockedValue { !$0.isEmpty }
+        }
+        XCTAssertTrue(detected, "no loop reported")
+        XCTAssertTrue(findings.withLockedValue { $0.first?.contains("127.0.0.1:\(b.port)") ?? false })
+        // A no longer forwards anywhere, so the loop cannot eat queries: a quick REFUSED.
+        let started = Date()
+        let reply8 = try await a.ask("www.example.com", .a)
+        XCTAssertEqual(reply8.responseCode, .refused)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1)
+        try await a.shutdown()
+        try await b.shutdown()
+    }
+}
