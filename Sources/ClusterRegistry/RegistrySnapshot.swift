@@ -12,12 +12,16 @@ public final class RegistrySnapshot: Sendable {
     public let externalTargets: [DomainName]
     public let configuration: RegistryConfiguration
     public let statistics: RegistryStatistics
+    /// Pod IP → its namespace, for search-path relief (`--autopath`): a query from a known pod
+    /// is completed along that pod's search list.
+    public let podNamespaces: [IPAddress: String]
 
     init(
         zones: [CompiledZone], names: NameTable, entries: [NameEntry], answers: [PreparedAnswer],
         boundaries: [RRsetBoundary], answerBytes: [UInt8], externalTargets: [DomainName],
-        configuration: RegistryConfiguration, statistics: RegistryStatistics
+        configuration: RegistryConfiguration, statistics: RegistryStatistics, podNamespaces: [IPAddress: String] = [:]
     ) {
+        self.podNamespaces = podNamespaces
         self.zones = zones
         self.names = names
         self.entries = entries

@@ -35,7 +35,11 @@ public enum SnapshotBuilder {
         statistics.records = zones.reduce(0) { $0 + $1.nodes.values.reduce(0) { $0 + $1.count } }
         statistics.warnings = cluster.warnings
         statistics.buildSeconds = monotonicSeconds() - started
-        let snapshot = compiler.makeSnapshot(statistics: statistics)
+        var podNamespaces: [IPAddress: String] = [:]
+        for case .pod(let pod) in objects where configuration.exposes(namespace: pod.namespace) {
+            for address in pod.ips { podNamespaces[address] = pod.namespace }
+        }
+        let snapshot = compiler.makeSnapshot(statistics: statistics, podNamespaces: podNamespaces)
         return Result(snapshot: snapshot, zones: zones)
     }
 

@@ -154,7 +154,7 @@ struct SnapshotCompiler {
             rrsetBoundaries: firstBoundary..<boundaries.count, externalTarget: external))
     }
 
-    func makeSnapshot(statistics: RegistryStatistics) -> RegistrySnapshot {
+    func makeSnapshot(statistics: RegistryStatistics, podNamespaces: [IPAddress: String]) -> RegistrySnapshot {
         let compiledZones = zones.map { zone in
             var tail = WireWriter(capacity: 64)
             tail.compresses = false
@@ -171,6 +171,6 @@ struct SnapshotCompiler {
         return RegistrySnapshot(
             zones: compiledZones, names: NameTable(keys: keys), entries: entries, answers: answers,
             boundaries: boundaries, answerBytes: answerBytes, externalTargets: externalTargets,
-            configuration: configuration, statistics: statistics)
+            configuration: configuration, statistics: statistics, podNamespaces: podNamespaces)
     }
 }

@@ -47,7 +47,7 @@ public struct Responder: Sendable {
 
     /// 512 without EDNS; the client's advertised size (at least 512, at most our own) with it;
     /// a whole TCP message otherwise (RFC 1035 §4.2.1, RFC 6891 §6.2.5).
-    func sizeLimit(_ query: QueryView, _ transport: Transport) -> Int {
+    public func sizeLimit(_ query: QueryView, _ transport: Transport) -> Int {
         switch transport {
         case .tcp: return ResponseScratch.outputCapacity
         case .udp:

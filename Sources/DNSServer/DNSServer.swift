@@ -29,8 +29,11 @@ public final class DNSServer: Sendable {
         report: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> DNSServer {
         let resolver = configuration.resolver.makeResolver(group: group, report: report)
+        let responder = Responder(options: configuration.responder)
         let processor = QueryProcessor(
-            store: store, responder: Responder(options: configuration.responder), resolver: resolver)
+            store: store, responder: responder, resolver: resolver,
+            autopath: configuration.autopath ? Autopath(responder: responder, resolver: resolver) : nil,
+            queryLog: configuration.logQueries ? QueryLog() : nil)
         // Port 0: UDP picks a free port, which may be taken for TCP; then try another.
         let attempts = configuration.listenPort == 0 ? 8 : 1
         for attempt in 1...attempts {

@@ -9,6 +9,10 @@ struct QueryProcessor: Sendable {
     let store: RegistryStore
     let responder: Responder
     let resolver: Resolver
+    /// `--autopath`; nil when off.
+    let autopath: Autopath?
+    /// `--log-queries`; nil when off.
+    let queryLog: QueryLog?
 
     enum Result {
         case drop
@@ -28,7 +32,14 @@ struct QueryProcessor: Sendable {
         switch outcome {
         case .drop:
             return .drop
-        case .reply(let length, _):
+        case .reply(let length, let rcode):
+            if rcode == .nxDomain, let autopath,
+               case .query(let query) = packet.withUnsafeReadableBytes({ QueryParser.parse($0, nameBuffer: scratch.name) }),
+               let relieved = autopath.complete(
+                   packet, nxdomain: scratch.bytes(length), snapshot: snapshot, client: client,
+                   sizeLimit: responder.sizeLimit(query, transport)) {
+                return relieved
+            }
             return .reply(length: length)
         case .forward(let sizeLimit):
             // Parse again (cheap, no allocation) for the question details the cache keys on.
@@ -45,6 +56,11 @@ struct QueryProcessor: Sendable {
             let chase = ExternalNameChase(forwarder: forwarder)
             return .later { await chase.complete(prefix, target: target, type: type, sizeLimit: sizeLimit) }
         }
+    }
+
+    func log(_ request: ByteBuffer, _ reply: [UInt8], _ client: SocketAddress?, _ transport: String, _ started: NIODeadline) {
+        let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
+        queryLog?.record(request: request, reply: reply, client: client, transport: transport, seconds: seconds)
     }
 
     /// SERVFAIL for a forwarded query whose upstreams all failed or timed out.

@@ -10,11 +10,17 @@ public struct ServerConfiguration: Sendable {
     /// A TCP connection that sends nothing for this long is closed (RFC 7766 §6.2.3).
     public var tcpIdleTimeout: TimeAmount
     public var responder: ResponderOptions
+    /// Complete pods' search paths server-side (`Autopath`).
+    public var autopath: Bool
+    /// One CoreDNS-style line per query on stdout.
+    public var logQueries: Bool
 
     public init(
         listenHost: String, listenPort: Int, resolver: ResolverSettings, tcpIdleTimeout: TimeAmount = .seconds(10),
-        responder: ResponderOptions? = nil
+        responder: ResponderOptions? = nil, autopath: Bool = false, logQueries: Bool = false
     ) {
+        self.autopath = autopath
+        self.logQueries = logQueries
         self.listenHost = listenHost
         self.listenPort = listenPort
         self.resolver = resolver

@@ -15,7 +15,10 @@ final class TCPQueryHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch processor.process(unwrapInboundIn(data), transport: .tcp, client: context.remoteAddress, scratch: scratch) {
+        let request = unwrapInboundIn(data)
+        let client = context.remoteAddress
+        let started = processor.queryLog == nil ? nil : NIODeadline.now()
+        switch processor.process(request, transport: .tcp, client: client, scratch: scratch) {
         case .drop:
             return
         case .reply(let length):
@@ -23,19 +26,23 @@ final class TCPQueryHandler: ChannelInboundHandler {
             buffer.writeInteger(UInt16(length))
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            if let started { processor.log(request, scratch.bytes(length), client, "tcp", started) }
         case .cached(let reply):
             var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
             buffer.writeInteger(UInt16(reply.count))
             buffer.writeBytes(reply)
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            if let started { processor.log(request, reply, client, "tcp", started) }
         case .later(let work):
             let channel = context.channel
+            let processor = self.processor
             Task {
                 guard let reply = await work() else { return }
                 var buffer = ByteBuffer()
                 buffer.writeInteger(UInt16(reply.count))
                 buffer.writeBytes(reply)
                 channel.writeAndFlush(buffer, promise: nil)
+                if let started { processor.log(request, reply, client, "tcp", started) }
             }
         }
     }

@@ -43,6 +43,12 @@ struct ResolverOptions: ParsableArguments {
     @Option(help: "Networks (CIDR, comma-separated) allowed to use us recursively. Default: loopback and private ranges.")
     var allowRecursion: String?
 
+    @Flag(help: "Complete the search path server-side for queries from known pod IPs (CNAME to the first name that exists).")
+    var autopath = false
+
+    @Flag(help: "Log one line per query (CoreDNS log format) on stdout.")
+    var logQueries = false
+
     /// The resolver settings; loops onto `listen` itself are dropped here with a warning.
     func settings(listen: HostPort, warn: (String) -> Void) throws -> ResolverSettings {
         var upstreams = try upstream.map { try Self.address($0) }

@@ -29,7 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
         reloader.start(store: store)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server = try await DNSServer.start(
-            configuration: ServerConfiguration(listenHost: endpoint.host, listenPort: endpoint.port, resolver: resolverSettings),
+            configuration: ServerConfiguration(
+                listenHost: endpoint.host, listenPort: endpoint.port, resolver: resolverSettings,
+                autopath: resolver.autopath, logQueries: resolver.logQueries),
             store: store, group: group, report: { printError("warning: \($0)") })
         let readiness = Readiness()
         readiness.markReady()  // the registry is loaded; a Kubernetes API source marks it after its first sync
