@@ -38,7 +38,7 @@ public final class UpstreamSet: Sendable {
 
     /// The order to try upstreams for one query: healthy ones by policy, skipped ones last
     /// (better a slow answer than none when everything looks down).
-    func attemptOrder(now: NIODeadline = .now()) -> [Int] {
+    public func attemptOrder(now: NIODeadline = .now()) -> [Int] {
         let states = health.withLockedValue { $0 }
         let candidates = states.indices.filter { !states[$0].loops }
         var healthy = candidates.filter { (states[$0].skipUntil ?? .distantPast) <= now }
@@ -47,14 +47,14 @@ public final class UpstreamSet: Sendable {
         return healthy + skipped
     }
 
-    func recordSuccess(_ index: Int) {
+    public func recordSuccess(_ index: Int) {
         health.withLockedValue {
             $0[index].consecutiveFailures = 0
             $0[index].skipUntil = nil
         }
     }
 
-    func recordFailure(_ index: Int, now: NIODeadline = .now()) {
+    public func recordFailure(_ index: Int, now: NIODeadline = .now()) {
         health.withLockedValue {
             $0[index].consecutiveFailures += 1
             if $0[index].consecutiveFailures >= Self.failuresBeforeSkipping { $0[index].skipUntil = now + Self.skipDuration }

@@ -1,0 +1,114 @@
+import DNSServer
+import DNSWire
+import NIOCore
+import XCTest
+
+/// The resolver's pure parts: upstream health and order, access control, resolv.conf, and the
+/// cache's bookkeeping (eviction, prefetch, TTLs) without any network.
+final class ResolverPartsTests: XCTestCase {
+    private func addresses(_ count: Int) throws -> [SocketAddress] {
+        try (0..<count).map { try SocketAddress(ipAddress: "127.0.0.\($0 + 1)", port: 53) }
+    }
+
+    func testFailingUpstreamsAreSkippedForAWhileAndLoopingOnesForever() throws {
+        let set = UpstreamSet(addresses: try addresses(3), policy: .sequential)
+        let now = NIODeadline.now()
+        XCTAssertEqual(set.attemptOrder(now: now), [0, 1, 2])
+        set.recordFailure(0, now: now)
+        XCTAssertEqual(set.attemptOrder(now: now), [0, 1, 2], "one failure is not enough to skip")
+        set.recordFailure(0, now: now)
+        XCTAssertEqual(set.attemptOrder(now: now), [1, 2, 0], "skipped upstreams go last")
+        XCTAssertEqual(set.attemptOrder(now: now + .seconds(6)), [0, 1, 2], "tried again after the pause")
+        set.recordSuccess(0)
+        set.markLooping(1)
+        XCTAssertEqual(set.attemptOrder(now: now), [0, 2])
+        XCTAssertFalse(set.isHealthy(1))
+    }
+
+    func testRandomPolicySpreadsTheFirstChoice() throws {
+        let set = UpstreamSet(addresses: try addresses(3), policy: .random)
+        let firsts = Set((0..<200).compactMap { _ in set.attemptOrder().first })
+        XCTAssertEqual(firsts, [0, 1, 2])
+    }
+
+    func testAccessControlMatchesPrefixesOfBothFamilies() throws {
+        let acl = AccessControl.privateNetworks
+        for allowed in ["127.0.0.1", "10.1.2.3", "172.31.255.255", "192.168.0.1", "100.64.0.9", "::1", "fd00::5", "::ffff:10.0.0.1"] {
+            XCTAssertTrue(acl.allows(try XCTUnwrap(IPAddress(allowed))), allowed)
+        }
+        for refused in ["8.8.8.8", "172.32.0.1", "192.169.0.1", "2001:db8::1", "::ffff:8.8.8.8"] {
+            XCTAssertFalse(acl.allows(try XCTUnwrap(IPAddress(refused))), refused)
+        }
+        XCTAssertNil(AccessControl.Network("10.0.0.0/33"))
+        XCTAssertTrue(try XCTUnwrap(AccessControl.Network("0.0.0.0/0")).contains(try XCTUnwrap(IPAddress("1.2.3.4"))))
+    }
+
+    func testResolvConfNameservers() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("resolv-\(UUID()).conf")
+        try """
+            # comment
+            search example.com
+            nameserver 10.0.0.53
+            nameserver  fd00::53
+            nameserver fe80::1%eth0
+            options ndots:5
+            """.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        XCTAssertEqual(ResolvConf.nameservers(path: file.path).map(\.description), ["10.0.0.53", "fd00::53"])
+        XCTAssertEqual(ResolvConf.nameservers(path: "/nonexistent/resolv.conf"), [])
+    }
+
+    private func reply(_ name: String, ttl: UInt32, id: UInt16 = 7) throws -> (ResponseCache.Key, [UInt8]) {
+        var message = DNSMessage(questions: [DNSQuestion(name: try DomainName(name), type: .a)])
+        message.header.id = id
+        message.header[.response] = true
+        message.answers = [ResourceRecord(name: try DomainName(name), ttl: ttl, data: .a(IPAddress("10.0.0.1")!))]
+        let key = ResponseCache.Key(
+            name: try DomainName(name).lowercasedWire, type: .a, recordClass: .in, edns: false, dnssecOK: false,
+            checkingDisabled: false)
+        return (key, message.encoded())
+    }
+
+    func testCacheEvictsUnusedEntriesFirstAndAsksToPrefetchPopularOnes() throws {
+        let cache = ResponseCache(settings: .init(capacity: 2, maxTTL: 100))
+        let now = NIODeadline.now()
+        let (hotKey, hot) = try reply("hot.example", ttl: 10)
+        let (coldKey, cold) = try reply("cold.example", ttl: 10)
+        let (newKey, new) = try reply("new.example", ttl: 10)
+        cache.store(hotKey, reply: hot, now: now)
+        cache.store(coldKey, reply: cold, now: now)
+        let questionEnd = hot.count - 16  // header + question; the A record is 16 bytes
+        if case .miss = hot.withUnsafeBytes({ cache.lookup(hotKey, request: $0, questionEnd: questionEnd, now: now) }) {
+            XCTFail("fresh entry missed")
+        }
+        cache.store(newKey, reply: new, now: now)  // full: the unused entry goes, not the one just read
+        XCTAssertEqual(cache.count, 2)
+        if case .hit = cold.withUnsafeBytes({ cache.lookup(coldKey, request: $0, questionEnd: questionEnd, now: now) }) {
+            XCTFail("the unused entry survived eviction")
+        }
+        // Popular (second hit) and in its last tenth of life: prefetch once.
+        let late = now + .seconds(9) + .milliseconds(500)
+        guard case .hit(let bytes, let prefetch) = hot.withUnsafeBytes({ cache.lookup(hotKey, request: $0, questionEnd: questionEnd, now: late) })
+        else { return XCTFail("entry missed before expiry") }
+        XCTAssertTrue(prefetch)
+        XCTAssertEqual(try DNSMessage(decoding: bytes).answers.first?.ttl, 1, "TTL counted down")
+        guard case .hit(_, let again) = hot.withUnsafeBytes({ cache.lookup(hotKey, request: $0, questionEnd: questionEnd, now: late) })
+        else { return XCTFail("entry missed before expiry") }
+        XCTAssertFalse(again, "prefetch asked twice")
+        XCTAssertNotNil(hot.withUnsafeBytes { cache.stale(hotKey, request: $0, questionEnd: questionEnd, now: now + .seconds(60)) })
+    }
+
+    func testErrorsAndTruncatedRepliesAreNotCached() throws {
+        let cache = ResponseCache(settings: .init())
+        var (key, bytes) = try reply("x.example", ttl: 60)
+        var failed = bytes
+        failed[3] = (failed[3] & 0xF0) | UInt8(ResponseCode.servFail.rawValue)
+        cache.store(key, reply: failed)
+        bytes[2] |= 0x02  // TC
+        cache.store(key, reply: bytes)
+        XCTAssertEqual(cache.count, 0)
+        (key, bytes) = try reply("x.example", ttl: 0)
+        cache.store(key, reply: bytes)
+        XCTAssertEqual(cache.count, 0, "TTL 0 must not be cached")
+    }
+}
