@@ -1,5 +1,6 @@
 import DNSWire
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// Finds upstreams that send our queries back to us (the classic `nameserver 127.0.0.53` or
 /// own-address-in-resolv.conf trap), like CoreDNS's `loop` plugin: at start we forward a query
@@ -37,6 +38,18 @@ public final class LoopDetector: Sendable {
         report("loop detected: upstream \(match.upstreams.addresses[match.index]) sends our queries back to us; "
                + "no longer forwarding to it (check the resolv.conf or --upstream given to clusterdns)")
         return true
+    }
+
+    /// True when `upstream` is our own listener: the same address and port, or a loopback
+    /// address on our port while we listen on every address (the `nameserver 127.0.0.53` trap).
+    public static func isOwnAddress(_ upstream: SocketAddress, listenHost: String, listenPort: Int) -> Bool {
+        guard upstream.port == listenPort, let host = upstream.ipAddress, let address = IPAddress(host),
+              let listening = IPAddress(listenHost)
+        else { return false }
+        if address == listening { return true }
+        let unspecified = listening == .v4(0) || listening == .v6(0, 0)
+        let loopback = AccessControl(networks: ["127.0.0.0/8", "::1/128"].compactMap(AccessControl.Network.init))
+        return unspecified && loopback.allows(address)
     }
 
     static let probeSuffix: [UInt8] = (try? DomainName("loop-probe.clusterdns.invalid").lowercasedWire) ?? [0]

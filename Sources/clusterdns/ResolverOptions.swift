@@ -55,11 +55,11 @@ struct ResolverOptions: ParsableArguments {
         if upstream.isEmpty {
             upstreams = try ResolvConf.nameservers(path: resolvConf).map { try SocketAddress(ipAddress: $0.description, port: 53) }
         }
-        let ours = upstreams.filter { Self.isOwnAddress($0, listen: listen) }
+        let ours = upstreams.filter { LoopDetector.isOwnAddress($0, listenHost: listen.host, listenPort: listen.port) }
         for address in ours {
             warn("loop: upstream \(address) is this server's own address; not forwarding to it")
         }
-        upstreams.removeAll { Self.isOwnAddress($0, listen: listen) }
+        upstreams.removeAll { LoopDetector.isOwnAddress($0, listenHost: listen.host, listenPort: listen.port) }
         let stubs = try stub.map(Self.stub)
         let cache = cacheSize > 0
             ? ResponseCache.Settings(capacity: cacheSize, maxTTL: cacheMaxTTL, maxNegativeTTL: cacheNegativeTTL, staleWindow: serveStale)
@@ -92,14 +92,5 @@ struct ResolverOptions: ParsableArguments {
             throw ValidationError("--stub \(text): expected DOMAIN=HOST:PORT[,HOST:PORT]")
         }
         return ResolverSettings.Stub(domain: domain, upstreams: try parts[1].split(separator: ",").map { try address(String($0)) })
-    }
-
-    /// Same port, and the same address or a wildcard/loopback listener reachable at it.
-    static func isOwnAddress(_ upstream: SocketAddress, listen: HostPort) -> Bool {
-        guard upstream.port == listen.port, let host = upstream.ipAddress, let address = IPAddress(host) else { return false }
-        if host == listen.host { return true }
-        guard let listening = IPAddress(listen.host) else { return false }
-        let loopback = AccessControl(networks: ["127.0.0.0/8", "::1/128"].compactMap(AccessControl.Network.init))
-        return listening.isUnspecified && (loopback.allows(address))
     }
 }

@@ -111,4 +111,16 @@ final class ResolverPartsTests: XCTestCase {
         cache.store(key, reply: bytes)
         XCTAssertEqual(cache.count, 0, "TTL 0 must not be cached")
     }
+
+    func testOwnListeningAddressIsRecognisedAsAnUpstreamLoop() throws {
+        func own(_ host: String, _ port: Int, listen: String, _ listenPort: Int = 53) throws -> Bool {
+            LoopDetector.isOwnAddress(try SocketAddress(ipAddress: host, port: port), listenHost: listen, listenPort: listenPort)
+        }
+        XCTAssertTrue(try own("127.0.0.1", 53, listen: "127.0.0.1"))
+        XCTAssertTrue(try own("127.0.0.53", 53, listen: "0.0.0.0"), "any loopback reaches a wildcard listener")
+        XCTAssertTrue(try own("::1", 53, listen: "::"))
+        XCTAssertFalse(try own("127.0.0.1", 5353, listen: "127.0.0.1"), "another port is another server")
+        XCTAssertFalse(try own("127.0.0.53", 53, listen: "127.0.0.1"))
+        XCTAssertFalse(try own("10.0.0.53", 53, listen: "0.0.0.0"))
+    }
 }
