@@ -2,18 +2,7 @@ import XCTest
 
 /// Service names of the demo cluster (`zones/cluster/`) over UDP and TCP: ClusterIP, dual-stack,
 /// headless, endpoint names, SRV and ExternalName (DESIGN.md §1; zones/cluster/EXPECTED.md).
-final class DemoServiceTests: XCTestCase {
-    private let servers = ServerGroup()
-    private var dig = Dig(host: "", port: 0)
-
-    override func setUpWithError() throws {
-        dig = try servers.startDemo().dig
-    }
-
-    override func tearDown() {
-        servers.stopAll()
-    }
-
+final class DemoServiceTests: DemoServerTestCase {
     func testClusterIPServiceA() throws {
         for transport in Dig.Transport.allCases {
             let name = "nginx-service.myserver.svc.cluster.local."

@@ -2,18 +2,7 @@ import XCTest
 
 /// The rest of the demo's names over UDP and TCP: PTR, pod names, the zone apex, negative
 /// answers, the static zone file, name case and out-of-zone names (DESIGN.md §1).
-final class DemoZoneTests: XCTestCase {
-    private let servers = ServerGroup()
-    private var dig = Dig(host: "", port: 0)
-
-    override func setUpWithError() throws {
-        dig = try servers.startDemo().dig
-    }
-
-    override func tearDown() {
-        servers.stopAll()
-    }
-
+final class DemoZoneTests: DemoServerTestCase {
     func testPTRForClusterIPsAndEndpoints() throws {
         let expected: [(String, String, [String])] = [
             ("10.100.57.113", "113.57.100.10.in-addr.arpa.", ["nginx-service.myserver.svc.cluster.local."]),
