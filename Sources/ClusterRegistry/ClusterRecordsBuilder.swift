@@ -17,6 +17,9 @@ public struct ClusterRecordsBuilder {
     ) -> (zones: [ZoneModel], warnings: [String]) {
         var builder = ClusterRecordsBuilder(configuration: configuration, serial: serial)
         let index = ClusterIndex(objects: objects, configuration: configuration)
+        // A ClusterIP service yields about five records and two PTRs; headless ones more.
+        builder.cluster.reserveCapacity(records: index.services.count * 5)
+        for zone in builder.reverse.indices { builder.reverse[zone].reserveCapacity(records: index.services.count * 2) }
         builder.addApex()
         builder.addNamespaces(index)
         for service in index.services { builder.addService(service, endpoints: index.endpoints(of: service)) }
@@ -49,7 +52,7 @@ public struct ClusterRecordsBuilder {
     private var ttl: UInt32 { configuration.ttl }
 
     private func name(_ parts: String..., under base: DomainName) -> DomainName? {
-        try? DomainName(labels: parts.map { Array($0.utf8) } + base.labels.map(Array.init))
+        try? base.prepending(labels: parts.map { Array($0.utf8)[...] })
     }
 
     private mutating func addApex() {

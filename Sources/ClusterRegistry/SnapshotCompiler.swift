@@ -12,6 +12,8 @@ struct SnapshotCompiler {
     private var answerBytes: [UInt8] = []
     private var externalTargets: [DomainName] = []
     private var externalIndex: [DomainName: Int] = [:]
+    /// One writer for every answer: `reset` keeps its buffers, sparing allocations per answer.
+    private var writer = WireWriter()
 
     /// How many CNAMEs an in-zone chase follows before giving up (loops, long chains).
     static let maxChain = 8
@@ -23,19 +25,19 @@ struct SnapshotCompiler {
 
     mutating func compile() {
         var seen: Set<DomainName> = []
+        seen.reserveCapacity(zones.reduce(0) { $0 + $1.nodes.count })
         for (zoneIndex, zone) in zones.enumerated() {
             // Order does not matter for lookups; canonical sorting would dominate the build.
-            for name in zone.nodes.keys where seen.insert(name).inserted {
-                compileNode(name, records: zone.nodes[name, default: []], zone: zoneIndex)
+            for (name, records) in zone.nodes where seen.insert(name).inserted {
+                compileNode(name, records: records, zone: zoneIndex)
             }
         }
     }
 
     private mutating func compileNode(_ name: DomainName, records: [ResourceRecord], zone: Int) {
         let first = answers.count
-        var byType: [RecordType: [ResourceRecord]] = [:]
-        for record in records { byType[record.type, default: []].append(record) }
-        if let cname = byType[.cname] {
+        let byType = Self.groupedByType(records)
+        if let cname = byType.first(where: { $0.type == .cname })?.records {
             // A CNAME owner holds nothing else (RFC 1034 §3.6.2): one generic answer plus A and
             // AAAA with the target's records chased through our own zones.
             let target = cname[0]
@@ -53,14 +55,27 @@ struct SnapshotCompiler {
             }
             answers[first].externalTarget = answers[first + 1].externalTarget
         } else {
-            for type in byType.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
-                let rrset = byType[type, default: []]
+            for (type, rrset) in byType.sorted(by: { $0.type.rawValue < $1.type.rawValue }) {
                 prepare(name, type: type, chain: [rrset], additional: additionalRecords(for: rrset), external: nil)
             }
         }
         keys.append(name.lowercasedWire)
         let synthesizes = zones[zone].podNamespaces.contains(name)
         entries.append(NameEntry(zone: zone, answers: first..<answers.count, synthesizesPods: synthesizes))
+    }
+
+    /// The RRsets of one node, records in their original order. A node has few types, so a
+    /// small array beats a Dictionary (which cost an allocation per node).
+    private static func groupedByType(_ records: [ResourceRecord]) -> [(type: RecordType, records: [ResourceRecord])] {
+        var groups: [(type: RecordType, records: [ResourceRecord])] = []
+        for record in records {
+            if let group = groups.firstIndex(where: { $0.type == record.type }) {
+                groups[group].records.append(record)
+            } else {
+                groups.append((record.type, [record]))
+            }
+        }
+        return groups
     }
 
     /// How an in-zone CNAME chase ended.
@@ -101,9 +116,13 @@ struct SnapshotCompiler {
     }
 
     /// The cluster or file zone holding `name`; reverse zones are not authoritative for misses.
+    /// The deepest matching apex wins. A plain loop: this runs for every SRV target.
     private func authoritativeZone(for name: DomainName) -> ZoneModel? {
-        zones.filter { $0.kind != .reverse && name.isSubdomain(of: $0.apex) }
-            .max { $0.apex.wire.count < $1.apex.wire.count }
+        var best: ZoneModel?
+        for zone in zones where zone.kind != .reverse && name.isSubdomain(of: zone.apex) {
+            if best.map({ $0.apex.wire.count < zone.apex.wire.count }) ?? true { best = zone }
+        }
+        return best
     }
 
     /// A/AAAA of the names SRV, MX and NS records point at, when we hold them (RFC 2782,
@@ -132,7 +151,7 @@ struct SnapshotCompiler {
         additional: [ResourceRecord], external: Int?
     ) {
         let questionEnd = DNSHeader.byteCount + owner.wire.count + 4
-        var writer = WireWriter(prefix: [UInt8](repeating: 0, count: questionEnd))
+        writer.reset(prefixLength: questionEnd)
         writer.registerName(owner, at: DNSHeader.byteCount)
         let firstBoundary = boundaries.count
         var recordCount: UInt16 = 0

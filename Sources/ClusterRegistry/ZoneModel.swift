@@ -36,17 +36,34 @@ public struct ZoneModel: Sendable {
         let owner = record.name.lowercased()
         var record = record
         record.name = owner
-        if seen.insert(record).inserted { nodes[owner, default: []].append(record) }
-        if kind != .reverse { addName(owner.parent) }
+        // A duplicate's node and ancestors were added with the first copy.
+        guard seen.insert(record).inserted else { return }
+        if let node = nodes.index(forKey: owner) {
+            // An existing node already has its ancestors (`addName` and this method keep
+            // that invariant), so skip the walk: it costs several hashes per record.
+            nodes.values[node].append(record)
+        } else {
+            nodes[owner] = [record]
+            if kind != .reverse { addName(owner.parent) }
+        }
+    }
+
+    /// Sizes the tables for about `records` records up front: growing them rehashes every entry.
+    public mutating func reserveCapacity(records: Int) {
+        seen.reserveCapacity(records)
+        nodes.reserveCapacity(records)
     }
 
     /// Makes `name` (and its ancestors up to the apex) exist without records.
     public mutating func addName(_ name: DomainName) {
         var current = name.lowercased()
-        while current.isSubdomain(of: apex), nodes[current] == nil || current == name.lowercased() {
+        var isFirst = true
+        // Stops at the first ancestor that exists: its own ancestors exist already.
+        while current.isSubdomain(of: apex), isFirst || nodes[current] == nil {
             if nodes[current] == nil { nodes[current] = [] }
             if current == apex { break }
             current = current.parent
+            isFirst = false
         }
     }
 

@@ -1,10 +1,11 @@
 /// Builds a DNS message with name compression (RFC 1035 §4.1.4). Used wherever speed does not
-/// matter: preparing snapshot answers, tests, forwarding. The per-query path copies prepared
-/// bytes instead.
+/// matter much: preparing snapshot answers, tests, forwarding. The per-query path copies
+/// prepared bytes instead. Snapshot builds still write hundreds of thousands of names, so the
+/// compression table avoids allocating per suffix.
 public struct WireWriter {
     public private(set) var bytes: [UInt8]
     /// Lower-cased wire form of every name suffix written so far → its offset.
-    private var suffixOffsets: [[UInt8]: Int] = [:]
+    private var suffixes = SuffixTable()
 
     public init(capacity: Int = 512) {
         bytes = []
@@ -22,6 +23,14 @@ public struct WireWriter {
     public var compresses = true
 
     public var count: Int { bytes.count }
+
+    /// Starts a new message of `prefixLength` zero bytes, keeping allocated storage so one
+    /// writer can prepare many answers.
+    public mutating func reset(prefixLength: Int) {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: repeatElement(0, count: prefixLength))
+        suffixes.removeAll()
+    }
 
     public mutating func writeUInt8(_ value: UInt8) { bytes.append(value) }
 
@@ -44,33 +53,31 @@ public struct WireWriter {
 
     /// Makes the uncompressed name already present at `offset` available as a pointer target.
     public mutating func registerName(_ name: DomainName, at offset: Int) {
-        var position = offset
-        var wire = name.lowercasedWire[...]
-        while wire.count > 1, position < 0x4000 {
-            suffixOffsets[Array(wire)] = suffixOffsets[Array(wire)] ?? position
-            let labelLength = Int(wire.first!) + 1
-            position += labelLength
-            wire = wire.dropFirst(labelLength)
+        let start = suffixes.store(name)
+        var index = 0
+        while name.wire[index] != 0, offset + index < 0x4000 {
+            suffixes.insert(suffixAt: start + index, offset: offset + index, replacing: false)
+            index += 1 + Int(name.wire[index])
         }
     }
 
     /// Writes `name`, replacing its longest already-written suffix with a pointer when
-    /// `compress` is set. Suffixes written here become targets either way.
+    /// `compress` is set. Suffixes written here become targets either way (the newest copy
+    /// wins, as later names then point at it).
     public mutating func writeName(_ name: DomainName, compress: Bool = true) {
         guard compresses else {
             bytes.append(contentsOf: name.wire)
             return
         }
-        let lower = name.lowercasedWire
+        let start = suffixes.store(name)
         var index = 0
-        while lower[index] != 0 {
-            let suffix = Array(lower[index...])
-            if compress, let target = suffixOffsets[suffix] {
+        while name.wire[index] != 0 {
+            if compress, let target = suffixes.offset(ofSuffixAt: start + index) {
                 writeUInt16(0xC000 | UInt16(target))
                 return
             }
-            if bytes.count < 0x4000 { suffixOffsets[suffix] = bytes.count }
-            let length = Int(lower[index])
+            if bytes.count < 0x4000 { suffixes.insert(suffixAt: start + index, offset: bytes.count, replacing: true) }
+            let length = Int(name.wire[index])
             bytes.append(contentsOf: name.wire[index...index + length])  // keep original spelling
             index += 1 + length
         }
@@ -122,6 +129,115 @@ public struct WireWriter {
                 writeBytes(string.prefix(255))
             }
         case .unknown(let raw): writeBytes(raw)
+        }
+    }
+}
+
+/// The compression table of one message: lower-cased name suffixes → the offset where they
+/// were written. Names are copied once into `names`; a suffix is just a position in it, and
+/// the table is open-addressed over a hash of its bytes, so neither lookups nor inserts
+/// allocate per suffix (a `[[UInt8]: Int]` dictionary dominated snapshot builds).
+struct SuffixTable {
+    private struct Entry {
+        var hash: UInt64
+        /// Where the suffix starts in `names`; it runs to the next root label.
+        var start: Int32
+        var offset: Int32
+    }
+
+    /// Lower-cased wire forms of the names written so far, back to back.
+    private var names: [UInt8] = []
+    private var entries: [Entry] = []
+    /// Index into `entries`, or -1 for a free slot. The count is a power of two.
+    private var slots: [Int32] = Array(repeating: -1, count: 16)
+
+    mutating func removeAll() {
+        names.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
+        // A huge table (a headless service's answer) is not worth clearing for every small one.
+        if slots.count > 1024 {
+            slots = Array(repeating: -1, count: 16)
+        } else {
+            for index in slots.indices { slots[index] = -1 }
+        }
+    }
+
+    /// Copies `name` in lower case; returns where it starts, the base for suffix positions.
+    mutating func store(_ name: DomainName) -> Int {
+        let start = names.count
+        for byte in name.wire { names.append(DomainName.lowercase(byte)) }
+        return start
+    }
+
+    func offset(ofSuffixAt start: Int) -> Int? {
+        let hash = hashOfSuffix(at: start)
+        guard case .found(let entry) = find(start: start, hash: hash) else { return nil }
+        return Int(entries[entry].offset)
+    }
+
+    /// Records that the suffix at `start` was written at `offset`; an existing entry for the
+    /// same suffix is kept unless `replacing`.
+    mutating func insert(suffixAt start: Int, offset: Int, replacing: Bool) {
+        let hash = hashOfSuffix(at: start)
+        switch find(start: start, hash: hash) {
+        case .found(let entry):
+            if replacing { entries[entry].offset = Int32(offset) }
+        case .free(let slot):
+            slots[slot] = Int32(entries.count)
+            entries.append(Entry(hash: hash, start: Int32(start), offset: Int32(offset)))
+            if entries.count * 2 > slots.count { grow() }
+        }
+    }
+
+    private enum Probe {
+        case found(Int)
+        case free(Int)
+    }
+
+    /// Linear probing from the hash's home slot until the suffix or a free slot.
+    private func find(start: Int, hash: UInt64) -> Probe {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let entry = Int(slots[slot])
+            if entry < 0 { return .free(slot) }
+            if entries[entry].hash == hash, suffixesEqual(Int(entries[entry].start), start) { return .found(entry) }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        slots = Array(repeating: -1, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (index, entry) in entries.enumerated() {
+            var slot = Int(truncatingIfNeeded: entry.hash) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(index)
+        }
+    }
+
+    /// FNV-1a over the suffix's bytes up to and including its root label.
+    private func hashOfSuffix(at start: Int) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var index = start
+        while true {
+            let length = Int(names[index])
+            for byte in names[index...index + length] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            if length == 0 { return hash }
+            index += 1 + length
+        }
+    }
+
+    /// Label by label, so a zero byte inside a label is not taken for the root.
+    private func suffixesEqual(_ left: Int, _ right: Int) -> Bool {
+        var left = left, right = right
+        while true {
+            let length = Int(names[left])
+            guard names[right] == names[left] else { return false }
+            if length == 0 { return true }
+            guard names[left + 1...left + length].elementsEqual(names[right + 1...right + length]) else { return false }
+            left += 1 + length
+            right += 1 + length
         }
     }
 }
