@@ -28,12 +28,12 @@ public final class DNSServer: Sendable {
         configuration: ServerConfiguration, store: RegistryStore, group: any EventLoopGroup,
         report: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> DNSServer {
-        let resolver = configuration.resolver.makeResolver(group: group, report: report)
+        let resolver = configuration.resolver.makeResolver(group: group, report: report, metrics: configuration.metrics)
         let responder = Responder(options: configuration.responder)
         let processor = QueryProcessor(
             store: store, responder: responder, resolver: resolver,
             autopath: configuration.autopath ? Autopath(responder: responder, resolver: resolver) : nil,
-            queryLog: configuration.logQueries ? QueryLog() : nil)
+            queryLog: configuration.logQueries ? QueryLog() : nil, metrics: configuration.metrics)
         // Port 0: UDP picks a free port, which may be taken for TCP; then try another.
         let attempts = configuration.listenPort == 0 ? 8 : 1
         for attempt in 1...attempts {

@@ -22,17 +22,29 @@ public struct Forwarder: Sendable {
     /// queueing, so a flood with dead upstreams cannot grow memory without bound.
     private let inFlight: NIOLockedValueBox<Int>
     let maxInFlight: Int
+    /// `coredns_forward_*`; nil when metrics are off.
+    let metrics: ForwardMetrics?
 
-    public init(
+    init(
         upstreams: UpstreamSet, timeout: TimeAmount, group: any EventLoopGroup, forceTCP: Bool = false,
-        maxInFlight: Int = 1000
+        maxInFlight: Int = 1000, metrics: ForwardMetrics?
     ) {
+        self.metrics = metrics
         self.upstreams = upstreams
         self.timeout = timeout
         self.group = group
         self.forceTCP = forceTCP
         self.maxInFlight = maxInFlight
         self.inFlight = NIOLockedValueBox(0)
+    }
+
+    public init(
+        upstreams: UpstreamSet, timeout: TimeAmount, group: any EventLoopGroup, forceTCP: Bool = false,
+        maxInFlight: Int = 1000
+    ) {
+        self.init(
+            upstreams: upstreams, timeout: timeout, group: group, forceTCP: forceTCP, maxInFlight: maxInFlight,
+            metrics: nil)
     }
 
     /// Convenience for a plain, sequential list.
@@ -56,8 +68,11 @@ public struct Forwarder: Sendable {
         defer { inFlight.withLockedValue { $0 -= 1 } }
         var lastError: any Error = Failure.noUpstream
         for index in upstreams.attemptOrder() {
+            let started = metrics == nil ? nil : NIODeadline.now()
+            metrics?.request(index)
             do {
                 var reply = try await exchange(query, with: upstreams.addresses[index], udpLimit: udpLimit)
+                if let started { metrics?.response(index, reply: reply, started: started) }
                 upstreams.recordSuccess(index)
                 reply[0] = query[0]
                 reply[1] = query[1]

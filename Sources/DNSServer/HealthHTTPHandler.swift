@@ -13,6 +13,7 @@ struct HealthReply: Sendable, Equatable {
     var status: HTTPResponseStatus
     var body: String
     var allow: String?
+    var contentType = "text/plain; charset=utf-8"
 
     static let ok = HealthReply(status: .ok, body: "OK")
     // Go's net/http text, which is what CoreDNS answers for an unknown path.
@@ -21,8 +22,14 @@ struct HealthReply: Sendable, Equatable {
         status: .methodNotAllowed, body: "method not allowed\n", allow: "GET, HEAD")
 }
 
+/// What an HTTP listener answers for a request, independent of the connection: the probes, or
+/// `/metrics` (`MetricsRoutes`).
+protocol HTTPRoutes: Sendable {
+    func reply(method: HTTPMethod, uri: String, on loop: any EventLoop) -> EventLoopFuture<HealthReply>
+}
+
 /// What a listener answers, independent of the connection (shared by all its connections).
-struct HealthProbes: Sendable {
+struct HealthProbes: HTTPRoutes {
     let routes: Set<HealthRoute>
     let readiness: Readiness
     let monitored: any EventLoopGroup
@@ -71,11 +78,11 @@ final class HealthHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let probes: HealthProbes
+    private let probes: any HTTPRoutes
     private var request: HTTPRequestHead?
     private var answered = false
 
-    init(probes: HealthProbes) {
+    init(probes: any HTTPRoutes) {
         self.probes = probes
     }
 
@@ -98,7 +105,7 @@ final class HealthHTTPHandler: ChannelInboundHandler {
     private func write(_ reply: HealthReply, to request: HTTPRequestHead, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Type", value: reply.contentType)
         headers.add(name: "Content-Length", value: String(reply.body.utf8.count))
         headers.add(name: "Connection", value: "close")
         if let allow = reply.allow { headers.add(name: "Allow", value: allow) }

@@ -92,20 +92,28 @@ public final class HealthServer: Sendable {
         _ group: any EventLoopGroup
     ) async throws -> any Channel {
         do {
-            return try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let pipeline = channel.pipeline.syncOperations
-                        try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                        try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-                        try pipeline.addHandler(HealthHTTPHandler(probes: probes))
-                    }
-                }
-                .bind(host: endpoint.host, port: endpoint.port).get()
+            return try await bindHTTP(
+                host: endpoint.host, port: endpoint.port, routes: probes, idleTimeout: idleTimeout, group: group)
         } catch {
             throw HealthServerError(endpoint: endpoint, routes: probes.routes, underlying: error)
         }
+    }
+
+    /// An HTTP/1.1 listener answering each request from `routes` (also used for `/metrics`).
+    static func bindHTTP(
+        host: String, port: Int, routes: any HTTPRoutes, idleTimeout: TimeAmount, group: any EventLoopGroup
+    ) async throws -> any Channel {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                    try pipeline.addHandler(HealthHTTPHandler(probes: routes))
+                }
+            }
+            .bind(host: host, port: port).get()
     }
 
     public func close() async {

@@ -13,6 +13,22 @@ struct QueryProcessor: Sendable {
     let autopath: Autopath?
     /// `--log-queries`; nil when off.
     let queryLog: QueryLog?
+    /// `--metrics-listen`; nil when off.
+    var metrics: ServerMetrics? = nil
+
+    /// When the query arrived, if anything (log, metrics) needs its duration.
+    var startTime: NIODeadline? { queryLog == nil && metrics == nil ? nil : NIODeadline.now() }
+
+    /// Counts an answered query; `reply` is its header's fourth byte (flags and rcode).
+    @inline(__always)
+    func count(
+        _ request: ByteBuffer, reply: UInt8, _ transport: Transport, _ client: SocketAddress?,
+        _ source: ServerMetrics.Source, _ started: NIODeadline?
+    ) {
+        guard let metrics, let started else { return }
+        metrics.recordQuery(
+            request: request, replyFlags: reply, transport: transport, client: client, source: source, started: started)
+    }
 
     enum Result {
         case drop

@@ -9,11 +9,21 @@ public struct Resolver: Sendable {
     public let cache: ResponseCache?
     public let accessControl: AccessControl
     public let loopDetector: LoopDetector?
+    /// Cache hit and miss counters; nil when metrics are off.
+    let metrics: ServerMetrics?
 
     public init(
         router: ForwardingRouter, cache: ResponseCache? = nil, accessControl: AccessControl = .privateNetworks,
         loopDetector: LoopDetector? = nil
     ) {
+        self.init(router: router, cache: cache, accessControl: accessControl, loopDetector: loopDetector, metrics: nil)
+    }
+
+    init(
+        router: ForwardingRouter, cache: ResponseCache?, accessControl: AccessControl, loopDetector: LoopDetector?,
+        metrics: ServerMetrics?
+    ) {
+        self.metrics = metrics
         self.router = router
         self.cache = cache
         self.accessControl = accessControl
@@ -45,9 +55,11 @@ public struct Resolver: Sendable {
         if let cache {
             let lookup = request.withUnsafeBytes { cache.lookup(key, request: $0, questionEnd: query.questionEnd) }
             if case .hit(let reply, let prefetch) = lookup, reply.count <= sizeLimit {
+                metrics?.cacheHit(reply)
                 if prefetch { Task { await Self.refresh(key, request, forwarder, cache) } }
                 return .cached(reply)
             }
+            metrics?.cacheMiss()
         }
         let cache = self.cache
         return .later {

@@ -75,6 +75,13 @@ public final class ResponseCache: Sendable {
 
     public var count: Int { state.withLockedValue { $0.entries.count } }
     public var statistics: (hits: Int, misses: Int) { state.withLockedValue { ($0.hits, $0.misses) } }
+    /// Entries by CoreDNS cache type: `denial` (NXDOMAIN, NODATA) and `success`; for metrics.
+    public var entryCounts: (success: Int, denial: Int) {
+        state.withLockedValue { state in
+            let denial = state.entries.values.reduce(0) { $0 + (ServerMetrics.isDenial($1.reply) ? 1 : 0) }
+            return (state.entries.count - denial, denial)
+        }
+    }
 
     /// A fresh entry rewritten for this client, or `.miss`.
     public func lookup(_ key: Key, request: UnsafeRawBufferPointer, questionEnd: Int, now: NIODeadline = .now()) -> Lookup {

@@ -14,11 +14,15 @@ public struct ServerConfiguration: Sendable {
     public var autopath: Bool
     /// One CoreDNS-style line per query on stdout.
     public var logQueries: Bool
+    /// Prometheus counters (`--metrics-listen`); nil when off.
+    public var metrics: ServerMetrics?
 
     public init(
         listenHost: String, listenPort: Int, resolver: ResolverSettings, tcpIdleTimeout: TimeAmount = .seconds(10),
-        responder: ResponderOptions? = nil, autopath: Bool = false, logQueries: Bool = false
+        responder: ResponderOptions? = nil, autopath: Bool = false, logQueries: Bool = false,
+        metrics: ServerMetrics? = nil
     ) {
+        self.metrics = metrics
         self.autopath = autopath
         self.logQueries = logQueries
         self.listenHost = listenHost
@@ -83,19 +87,22 @@ public struct ResolverSettings: Sendable {
     public var hasUpstreams: Bool { !upstreams.isEmpty || stubs.contains { !$0.upstreams.isEmpty } }
 
     /// `report` receives loop-detection findings (one line each).
-    func makeResolver(group: any EventLoopGroup, report: @escaping @Sendable (String) -> Void) -> Resolver {
+    func makeResolver(
+        group: any EventLoopGroup, report: @escaping @Sendable (String) -> Void, metrics: ServerMetrics? = nil
+    ) -> Resolver {
         // One in-flight budget shared by all targets would need a shared counter; each target
         // gets the full budget instead, which still bounds memory (stubs are few).
         func forwarder(_ addresses: [SocketAddress]) -> Forwarder {
             Forwarder(
                 upstreams: UpstreamSet(addresses: addresses, policy: policy), timeout: timeout, group: group,
-                forceTCP: forceTCP, maxInFlight: maxConcurrent)
+                forceTCP: forceTCP, maxInFlight: maxConcurrent,
+                metrics: metrics.map { ForwardMetrics(upstreams: addresses, metrics: $0) })
         }
         let router = ForwardingRouter(
             default: forwarder(upstreams),
             stubs: stubs.map { ForwardingRouter.Stub(domain: $0.domain, forwarder: forwarder($0.upstreams)) })
         return Resolver(
             router: router, cache: cache.map(ResponseCache.init(settings:)), accessControl: accessControl,
-            loopDetector: detectLoops ? LoopDetector(report: report) : nil)
+            loopDetector: detectLoops ? LoopDetector(report: report) : nil, metrics: metrics)
     }
 }

@@ -17,7 +17,7 @@ final class TCPQueryHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
         let client = context.remoteAddress
-        let started = processor.queryLog == nil ? nil : NIODeadline.now()
+        let started = processor.startTime
         switch processor.process(request, transport: .tcp, client: client, scratch: scratch) {
         case .drop:
             return
@@ -26,13 +26,15 @@ final class TCPQueryHandler: ChannelInboundHandler {
             buffer.writeInteger(UInt16(length))
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-            if let started { processor.log(request, scratch.bytes(length), client, "tcp", started) }
+            processor.count(request, reply: scratch.output[3], .tcp, client, .kubernetes, started)
+            if let started, processor.queryLog != nil { processor.log(request, scratch.bytes(length), client, "tcp", started) }
         case .cached(let reply):
             var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
             buffer.writeInteger(UInt16(reply.count))
             buffer.writeBytes(reply)
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-            if let started { processor.log(request, reply, client, "tcp", started) }
+            processor.count(request, reply: reply[3], .tcp, client, .cache, started)
+            if let started, processor.queryLog != nil { processor.log(request, reply, client, "tcp", started) }
         case .later(let work):
             let channel = context.channel
             let processor = self.processor
@@ -42,7 +44,8 @@ final class TCPQueryHandler: ChannelInboundHandler {
                 buffer.writeInteger(UInt16(reply.count))
                 buffer.writeBytes(reply)
                 channel.writeAndFlush(buffer, promise: nil)
-                if let started { processor.log(request, reply, client, "tcp", started) }
+                if reply.count > 3 { processor.count(request, reply: reply[3], .tcp, client, .forward, started) }
+                if let started, processor.queryLog != nil { processor.log(request, reply, client, "tcp", started) }
             }
         }
     }

@@ -14,7 +14,7 @@ final class UDPQueryHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let remote = envelope.remoteAddress
-        let started = processor.queryLog == nil ? nil : NIODeadline.now()
+        let started = processor.startTime
         switch processor.process(envelope.data, transport: .udp, client: remote, scratch: scratch) {
         case .drop:
             return
@@ -22,18 +22,21 @@ final class UDPQueryHandler: ChannelInboundHandler {
             var buffer = context.channel.allocator.buffer(capacity: length)
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
             context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: buffer)), promise: nil)
-            if let started { processor.log(envelope.data, scratch.bytes(length), remote, "udp", started) }
+            processor.count(envelope.data, reply: scratch.output[3], .udp, remote, .kubernetes, started)
+            if let started, processor.queryLog != nil { processor.log(envelope.data, scratch.bytes(length), remote, "udp", started) }
         case .cached(let reply):
             let buffer = context.channel.allocator.buffer(bytes: reply)
             context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: buffer)), promise: nil)
-            if let started { processor.log(envelope.data, reply, remote, "udp", started) }
+            processor.count(envelope.data, reply: reply[3], .udp, remote, .cache, started)
+            if let started, processor.queryLog != nil { processor.log(envelope.data, reply, remote, "udp", started) }
         case .later(let work):
             let channel = context.channel
             let processor = self.processor, request = envelope.data
             Task {
                 guard let reply = await work() else { return }
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)), promise: nil)
-                if let started { processor.log(request, reply, remote, "udp", started) }
+                if reply.count > 3 { processor.count(request, reply: reply[3], .udp, remote, .forward, started) }
+                if let started, processor.queryLog != nil { processor.log(request, reply, remote, "udp", started) }
             }
         }
     }

@@ -15,6 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var health: HealthOptions
 
+    @OptionGroup var metrics: MetricsOptions
+
     @Option(help: "Address to listen on, HOST:PORT ([v6]:PORT for IPv6). Port 0 picks a free port.")
     var listen = "0.0.0.0:53"
 
@@ -28,14 +30,21 @@ struct ServeCommand: AsyncParsableCommand {
         let store = RegistryStore(loaded.snapshot)
         reloader.start(store: store)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let serverMetrics = try metrics.makeMetrics(listen: endpoint)
         let server = try await DNSServer.start(
             configuration: ServerConfiguration(
                 listenHost: endpoint.host, listenPort: endpoint.port, resolver: resolverSettings,
-                autopath: resolver.autopath, logQueries: resolver.logQueries),
+                autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics),
             store: store, group: group, report: { printError("warning: \($0)") })
         let readiness = Readiness()
         readiness.markReady()  // the registry is loaded; a Kubernetes API source marks it after its first sync
         let probes = try await health.start(readiness: readiness, group: group)
+        let cache = server.resolver.cache
+        _ = try await metrics.start(metrics: serverMetrics, group: group) { [reloader] in
+            serverMetrics?.update(cache: cache)
+            serverMetrics?.update(registry: store.snapshot.statistics)
+            serverMetrics?.update(reloads: reloader.counts)
+        }
         let bound = server.localAddress.map(HostPort.init(address:)) ?? endpoint
         let statistics = loaded.snapshot.statistics
         print("clusterdns listening on \(bound) (udp+tcp), domain \(loaded.snapshot.configuration.domain); "

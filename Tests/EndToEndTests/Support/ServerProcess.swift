@@ -37,6 +37,7 @@ final class ServerProcess {
         // and a test that wants forwarding names its upstream.
         let probeDefaults = [
             "--health-listen", "127.0.0.1:0", "--ready-listen", "127.0.0.1:0", "--lameduck", "0",
+            "--metrics-listen", "127.0.0.1:0",
             "--resolv-conf", "/dev/null",
         ]
         let command = prefix + [binary, "serve", "--manifests", manifests, "--listen", listen] + probeDefaults + arguments

@@ -1,0 +1,243 @@
+import ClusterRegistry
+import CoreMetrics
+import DNSResponder
+import NIOConcurrencyHelpers
+import NIOCore
+import Prometheus
+
+typealias MetricCounter = CoreMetrics.Counter
+typealias MetricTimer = CoreMetrics.Timer
+
+/// The Prometheus metrics of one server, named and labelled like CoreDNS's so its standard
+/// Grafana dashboard works unchanged (README "Metrics").
+///
+/// Every per-query handle is created up front: counting a query indexes small tables by
+/// transport, address family, query type and rcode and increments an atomic, with no locks,
+/// strings or allocation. Components hold a `ServerMetrics?`; nil (metrics off, and most tests)
+/// costs one branch.
+public final class ServerMetrics: Sendable {
+    /// Where answers came from: CoreDNS's `plugin` label on `coredns_dns_responses_total`.
+    public enum Source: Int, Sendable, CaseIterable {
+        case kubernetes, cache, forward
+    }
+
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    /// CoreDNS's `server` label, e.g. `dns://0.0.0.0:53`.
+    public let server: String
+
+    /// requests[((transport * 2) + family) * types + type]
+    private let requests: [MetricCounter]
+    /// responses[source * 16 + rcode]
+    private let responses: [MetricCounter]
+    /// durations[type]
+    private let durations: [MetricTimer]
+    private let cacheHits: (success: MetricCounter, denial: MetricCounter)
+    private let cacheMisses: MetricCounter
+    private let reloadState = NIOLockedValueBox(RegistryReloader.Counts())
+
+    /// CoreDNS `plugin/metrics/vars`: the query types counted by name; the rest are `other`.
+    static let typeNames = [
+        "A", "AAAA", "CNAME", "DNSKEY", "DS", "MX", "NSEC3", "NSEC", "NS", "PTR", "RRSIG", "SOA", "SRV", "TXT",
+        "HTTPS", "IXFR", "AXFR", "ANY", "other",
+    ]
+    static let typeCodes: [UInt16] = [1, 28, 5, 48, 43, 15, 50, 47, 2, 12, 46, 6, 33, 16, 65, 251, 252, 255]
+    /// miekg/dns `RcodeToString` for the 4-bit header rcode.
+    static let rcodeNames = [
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
+        "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15",
+    ]
+    /// CoreDNS: `prometheus.ExponentialBuckets(0.00025, 2, 16)` for request durations.
+    static let durationBuckets: [Duration] = (0..<16).map { .nanoseconds(250_000 << $0) }
+    static let requestDuration = "coredns_dns_request_duration_seconds"
+    static let forwardDuration = "coredns_forward_request_duration_seconds"
+
+    public static let version = "0.1.0"
+    public static let revision = "unknown"
+
+    /// `server` is the DNS listen address as `HOST:PORT`.
+    public init(server: String) {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = [
+            Self.requestDuration: Self.durationBuckets, Self.forwardDuration: Self.durationBuckets,
+        ]
+        self.registry = registry
+        self.factory = factory
+        let server = "dns://" + server
+        self.server = server
+        let common = [("server", server), ("zone", "."), ("view", "")]
+        var requests: [MetricCounter] = []
+        for proto in ["udp", "tcp"] {
+            for family in ["1", "2"] {
+                for type in Self.typeNames {
+                    requests.append(MetricCounter(
+                        label: "coredns_dns_requests_total",
+                        dimensions: common + [("proto", proto), ("family", family), ("type", type)], factory: factory))
+                }
+            }
+        }
+        self.requests = requests
+        var responses: [MetricCounter] = []
+        for source in Source.allCases {
+            for rcode in Self.rcodeNames {
+                responses.append(MetricCounter(
+                    label: "coredns_dns_responses_total",
+                    dimensions: common + [("rcode", rcode), ("plugin", "\(source)")], factory: factory))
+            }
+        }
+        self.responses = responses
+        durations = Self.typeNames.map {
+            MetricTimer(label: Self.requestDuration, dimensions: common + [("type", $0)], factory: factory)
+        }
+        cacheHits = (
+            MetricCounter(label: "coredns_cache_hits_total", dimensions: [("server", server), ("type", "success")], factory: factory),
+            MetricCounter(label: "coredns_cache_hits_total", dimensions: [("server", server), ("type", "denial")], factory: factory)
+        )
+        cacheMisses = MetricCounter(label: "coredns_cache_misses_total", dimensions: [("server", server)], factory: factory)
+        gauge("coredns_build_info", [("version", Self.version), ("revision", Self.revision), ("goversion", "swift-6")], 1)
+        for result in ["success", "failure", "unchanged"] {
+            count("clusterdns_reloads_total", [("result", result)], by: 0)
+        }
+        count("coredns_reload_failed_total", [], by: 0)
+    }
+
+    /// The index of a query type in `typeNames`.
+    @inline(__always)
+    static func typeIndex(_ type: UInt16) -> Int {
+        typeCodes.firstIndex(of: type) ?? typeCodes.count
+    }
+
+    /// Counts one answered query: `request` is the client's packet, `replyFlags` the reply's
+    /// fourth header byte (its low nibble is the rcode).
+    public func recordQuery(
+        request: ByteBuffer, replyFlags: UInt8, transport: Transport, client: SocketAddress?, source: Source,
+        started: NIODeadline
+    ) {
+        let type = Self.typeIndex(Self.questionType(request))
+        let family = client?.protocol == .inet6 ? 1 : 0
+        let proto = transport == .tcp ? 1 : 0
+        requests[((proto * 2) + family) * Self.typeNames.count + type].increment()
+        responses[source.rawValue * 16 + Int(replyFlags & 0x0F)].increment()
+        durations[type].recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+    }
+
+    /// The question type of a query, 0 when it has none we can read.
+    static func questionType(_ packet: ByteBuffer) -> UInt16 {
+        packet.withUnsafeReadableBytes { bytes in
+            guard bytes.count > 12, bytes[4] | bytes[5] != 0 else { return 0 }
+            var position = 12
+            while position < bytes.count {
+                let length = Int(bytes[position])
+                if length == 0 {
+                    guard position + 2 < bytes.count else { return 0 }
+                    return UInt16(bytes[position + 1]) << 8 | UInt16(bytes[position + 2])
+                }
+                if length & 0xC0 != 0 { return 0 }
+                position += 1 + length
+            }
+            return 0
+        }
+    }
+
+    /// A cache hit: `denial` for NXDOMAIN and NODATA replies (CoreDNS's two cache types).
+    func cacheHit(_ reply: [UInt8]) {
+        (Self.isDenial(reply) ? cacheHits.denial : cacheHits.success).increment()
+    }
+
+    func cacheMiss() { cacheMisses.increment() }
+
+    static func isDenial(_ reply: [UInt8]) -> Bool {
+        reply.count >= 8 && (reply[3] & 0x0F == 3 || (reply[6] == 0 && reply[7] == 0))
+    }
+
+    // MARK: Sampled at scrape time
+
+    /// `coredns_cache_entries{server,type}`.
+    public func update(cache: ResponseCache?) {
+        guard let cache else { return }
+        let counts = cache.entryCounts
+        gauge("coredns_cache_entries", [("server", server), ("type", "success")], Double(counts.success))
+        gauge("coredns_cache_entries", [("server", server), ("type", "denial")], Double(counts.denial))
+    }
+
+    /// `clusterdns_registry_objects{kind}` and `clusterdns_registry_records`.
+    public func update(registry statistics: RegistryStatistics) {
+        for (kind, count) in statistics.objectsByKind {
+            gauge("clusterdns_registry_objects", [("kind", kind)], Double(count))
+        }
+        gauge("clusterdns_registry_records", [], Double(statistics.records))
+    }
+
+    /// `clusterdns_reloads_total{result}` and `coredns_reload_failed_total` from the reloader's
+    /// running totals.
+    public func update(reloads counts: RegistryReloader.Counts) {
+        let previous = reloadState.withLockedValue { state in
+            defer { state = counts }
+            return state
+        }
+        let deltas = [
+            ("success", counts.succeeded - previous.succeeded), ("failure", counts.failed - previous.failed),
+            ("unchanged", counts.unchanged - previous.unchanged),
+        ]
+        for (result, delta) in deltas where delta > 0 {
+            count("clusterdns_reloads_total", [("result", result)], by: Int64(delta))
+        }
+        let failed = counts.failed - previous.failed
+        if failed > 0 { count("coredns_reload_failed_total", [], by: Int64(failed)) }
+    }
+
+    private func gauge(_ name: String, _ labels: [(String, String)], _ value: Double) {
+        Gauge(label: name, dimensions: labels, factory: factory).record(value)
+    }
+
+    private func count(_ name: String, _ labels: [(String, String)], by amount: Int64) {
+        MetricCounter(label: name, dimensions: labels, factory: factory).increment(by: amount)
+    }
+
+    /// The text exposition format.
+    public func render() -> String {
+        registry.emitToString()
+    }
+}
+
+/// `coredns_forward_*` for one set of upstreams: request counters made up front per upstream;
+/// response counters and latency histograms per (upstream, rcode) made on first use (forwarding
+/// already allocates a socket per query, so a short lock here is not the bottleneck).
+final class ForwardMetrics: Sendable {
+    private let names: [String]
+    private let requests: [MetricCounter]
+    private let factory: PrometheusMetricsFactory
+    private let responses = NIOLockedValueBox([Int: (MetricCounter, MetricTimer)]())
+
+    init(upstreams: [SocketAddress], metrics: ServerMetrics) {
+        names = upstreams.map { address in
+            let host = address.ipAddress ?? "?"
+            let port = address.port ?? 53
+            return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        }
+        factory = metrics.factory
+        requests = names.map { [factory] in
+            MetricCounter(label: "coredns_forward_requests_total", dimensions: [("to", $0)], factory: factory)
+        }
+    }
+
+    func request(_ upstream: Int) { requests[upstream].increment() }
+
+    func response(_ upstream: Int, reply: [UInt8], started: NIODeadline) {
+        let rcode = reply.count > 3 ? Int(reply[3] & 0x0F) : 2
+        let (counter, timer) = responses.withLockedValue { table in
+            let key = upstream * 16 + rcode
+            if let handles = table[key] { return handles }
+            let dimensions = [("to", names[upstream]), ("rcode", ServerMetrics.rcodeNames[rcode])]
+            let handles = (
+                MetricCounter(label: "coredns_forward_responses_total", dimensions: dimensions, factory: factory),
+                MetricTimer(label: ServerMetrics.forwardDuration, dimensions: dimensions, factory: factory)
+            )
+            table[key] = handles
+            return handles
+        }
+        counter.increment()
+        timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+    }
+}
