@@ -50,17 +50,21 @@ public struct Resolver: Sendable {
         let key = ResponseCache.Key(
             name: name, type: query.type, recordClass: query.recordClass, edns: query.edns != nil,
             dnssecOK: query.edns?.dnssecOK ?? false, checkingDisabled: query.checkingDisabled)
-        let request = Array(packet.readableBytesView)
-        let udpLimit = transport == .udp ? sizeLimit : nil
         if let cache {
-            let lookup = request.withUnsafeBytes { cache.lookup(key, request: $0, questionEnd: query.questionEnd) }
+            let lookup = packet.withUnsafeReadableBytes { cache.lookup(key, request: $0, questionEnd: query.questionEnd) }
             if case .hit(let reply, let prefetch) = lookup, reply.count <= sizeLimit {
                 metrics?.cacheHit(reply)
-                if prefetch { Task { await Self.refresh(key, request, forwarder, cache) } }
+                if prefetch {
+                    let request = Array(packet.readableBytesView)
+                    Task { await Self.refresh(key, request, forwarder, cache) }
+                }
                 return .cached(reply)
             }
             metrics?.cacheMiss()
         }
+        // A miss: the request outlives this call, so it needs its own copy.
+        let request = Array(packet.readableBytesView)
+        let udpLimit = transport == .udp ? sizeLimit : nil
         let cache = self.cache
         return .later {
             do {

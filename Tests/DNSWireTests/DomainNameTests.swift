@@ -1,4 +1,5 @@
 import DNSWire
+import DNSTestSupport
 import XCTest
 
 final class DomainNameTests: XCTestCase {
@@ -168,7 +169,7 @@ final class DomainNameTests: XCTestCase {
             "example", "a.example", "yljkjljk.a.example", "Z.a.example", "zABC.a.EXAMPLE",
             "z.example", "\\001.z.example", "*.z.example", "\\200.z.example",
         ].map { dn($0) }
-        var generator = SplitMix64(state: 42)
+        var generator = SplitMix64(seed: 42)
         for _ in 0..<20 {
             let sorted = expected.shuffled(using: &generator).sorted()
             XCTAssertEqual(sorted.map(\.description), expected.map(\.description))

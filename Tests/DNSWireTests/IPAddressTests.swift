@@ -1,4 +1,5 @@
 import DNSWire
+import DNSTestSupport
 import XCTest
 
 final class IPAddressTests: XCTestCase {
@@ -69,7 +70,7 @@ final class IPAddressTests: XCTestCase {
         for length in [0, 1, 3, 5, 8, 15, 17, 32] {
             XCTAssertNil(IPAddress(bytes: [UInt8](repeating: 1, count: length)), "\(length)")
         }
-        var generator = SplitMix64(state: 99)
+        var generator = SplitMix64(seed: 99)
         for _ in 0..<100 {
             let v6 = IPAddress.v6(UInt64.random(in: 0...UInt64.max, using: &generator), UInt64.random(in: 0...UInt64.max, using: &generator))
             XCTAssertEqual(IPAddress(bytes: v6.bytes), v6)

@@ -283,7 +283,7 @@ final class MessageCodecTests: XCTestCase {
     // MARK: Random messages against ldns
 
     func testRandomMessagesRoundTripAndAgreeWithLDNS() throws {
-        var generator = SplitMix64(state: 0xC1A5_7E4D)
+        var generator = SplitMix64(seed: 0xC1A5_7E4D)
         let alphabet = ascii("abcXYZ019-")
         func randomName() -> DomainName {
             let count = Int.random(in: 1...4, using: &generator)

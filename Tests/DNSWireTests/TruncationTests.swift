@@ -1,4 +1,5 @@
 import DNSWire
+import DNSTestSupport
 import XCTest
 
 /// Every proper prefix of a valid packet must be refused cleanly: no crash, no partial success.
@@ -78,7 +79,7 @@ final class TruncationTests: XCTestCase {
     /// Random corruption must never crash either decoder, and whatever decodes must re-encode
     /// to something that decodes to the same message.
     func testMutatedPacketsNeverCrash() throws {
-        var generator = SplitMix64(state: 7)
+        var generator = SplitMix64(seed: 7)
         let seeds = [queryWithEDNS.encoded(), fullResponse.encoded(), handWrittenCompressed]
         for round in 0..<3000 {
             guard var bytes = seeds.randomElement(using: &generator) else { return }

@@ -1,4 +1,5 @@
 import DNSWire
+import DNSTestSupport
 import XCTest
 
 // Shared helpers for the DNSWire tests. Everything here builds bytes by hand or wraps the API
@@ -124,18 +125,6 @@ extension DNSMessage {
         copy.header.authorityCount = UInt16(authorities.count)
         copy.header.additionalCount = UInt16(additionals.count + (edns == nil ? 0 : 1))
         return copy
-    }
-}
-
-/// Deterministic generator so mutation tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -20,14 +20,7 @@ final class AutopathTests: XCTestCase {
     /// Starts the upstream (127.0.0.2:53) and the pod's server (127.0.0.1:53, which knows the
     /// pod 127.0.0.1 in `myserver`) inside a fresh namespace.
     private func startPodView(autopath: Bool) throws -> ServerProcess {
-        let namespace = try NetworkNamespace.create(
-            name: "cdns-ap-\(getpid())",
-            resolvConf: """
-                nameserver 127.0.0.1
-                search myserver.svc.cluster.local svc.cluster.local cluster.local
-                options ndots:5
-
-                """)
+        let namespace = try NetworkNamespace.createPod(name: "cdns-ap-\(getpid())")
         self.namespace = namespace
         let data = try TemporaryDirectory(prefix: "clusterdns-autopath")
         self.data = data
@@ -60,8 +53,7 @@ final class AutopathTests: XCTestCase {
     }
 
     private func getent(_ key: String) throws -> CommandResult {
-        let namespace = try XCTUnwrap(namespace)
-        return try Subprocess.run(namespace.exec[0], Array(namespace.exec.dropFirst()) + ["getent", "ahosts", key], timeout: 20)
+        try XCTUnwrap(namespace).getent("ahosts", key)
     }
 
     /// Query-log lines of `server` whose question starts with `name`.

@@ -1,3 +1,4 @@
+import DNSTestSupport
 import XCTest
 
 /// Hostile or broken packets against the real server: what it must drop, what it must answer
@@ -179,20 +180,5 @@ enum RawDNS {
     static func describe(_ bytes: [UInt8]) -> String {
         guard let header = Header(bytes) else { return "\(bytes.count) bytes" }
         return "id \(header.id) flags \(String(header.flags, radix: 16)) rcode \(header.rcode), \(bytes.count) bytes"
-    }
-}
-
-/// A small seeded generator so the "random" datagrams are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

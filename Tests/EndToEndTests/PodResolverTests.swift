@@ -8,14 +8,7 @@ final class PodResolverTests: XCTestCase {
     private var namespace: NetworkNamespace?
 
     override func setUpWithError() throws {
-        let namespace = try NetworkNamespace.create(
-            name: "cdns-e2e-\(getpid())",
-            resolvConf: """
-                nameserver 127.0.0.1
-                search myserver.svc.cluster.local svc.cluster.local cluster.local
-                options ndots:5
-
-                """)
+        let namespace = try NetworkNamespace.createPod(name: "cdns-e2e-\(getpid())")
         self.namespace = namespace
         do {
             // Port 53: the stub resolver cannot be pointed at another port.
@@ -32,11 +25,8 @@ final class PodResolverTests: XCTestCase {
         namespace = nil
     }
 
-    /// `getent DATABASE KEY` inside the namespace.
     private func getent(_ database: String, _ key: String) throws -> CommandResult {
-        let namespace = try XCTUnwrap(namespace)
-        return try Subprocess.run(namespace.exec[0], Array(namespace.exec.dropFirst()) + ["getent", database, key],
-                                  timeout: 20)
+        try XCTUnwrap(namespace).getent(database, key)
     }
 
     /// The distinct addresses (first column) of `getent ahosts`/`hosts` output.

@@ -30,6 +30,21 @@ struct NetworkNamespace {
         return namespace
     }
 
+    /// A kubelet-style resolv.conf for a pod in namespace `myserver` (ndots:5, cluster search path).
+    static func createPod(name: String) throws -> NetworkNamespace {
+        try create(name: name, resolvConf: """
+            nameserver 127.0.0.1
+            search myserver.svc.cluster.local svc.cluster.local cluster.local
+            options ndots:5
+
+            """)
+    }
+
+    /// `getent DATABASE KEY` through the namespace's glibc stub resolver.
+    func getent(_ database: String, _ key: String) throws -> CommandResult {
+        try Subprocess.run(exec[0], Array(exec.dropFirst()) + ["getent", database, key], timeout: 20)
+    }
+
     func remove() {
         _ = try? Subprocess.run("ip", ["netns", "delete", name])
         try? FileManager.default.removeItem(atPath: configDirectory)
