@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "clusterdns", targets: ["clusterdns"]),
+        // The pure modules, for the nested Benchmarks/ package.
+        .library(name: "ClusterDNSCore", targets: ["DNSWire", "ClusterRegistry", "DNSResponder"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -14,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // libldns: zone files, presentation text and the independent decoder used by tests.
@@ -46,16 +50,38 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The Kubernetes API as a registry source: list + watch over HTTPS (`--kubernetes`).
+        .target(
+            name: "KubernetesSource",
+            dependencies: [
+                "ClusterRegistry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "clusterdns",
             dependencies: [
-                "DNSServer", "ClusterRegistry", "DNSWire",
+                "DNSServer", "ClusterRegistry", "DNSWire", "KubernetesSource",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Test-only helpers (the ldns oracle); no product depends on it.
-        .target(name: "DNSTestSupport", dependencies: ["CLDNS"]),
+        .target(
+            name: "DNSTestSupport",
+            dependencies: [
+                "CLDNS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "DNSTestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire"]),
         .testTarget(
@@ -67,6 +93,9 @@ let package = Package(
                 "DNSServer", "DNSResponder", "ClusterRegistry", "DNSWire", "DNSTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
+        .testTarget(
+            name: "KubernetesSourceTests",
+            dependencies: ["KubernetesSource", "ClusterRegistry", "DNSTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["DNSWire", "DNSTestSupport"]),
     ]
 )

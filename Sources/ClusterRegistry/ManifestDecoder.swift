@@ -75,7 +75,7 @@ struct ManifestDecoder {
 
     /// Decodes one object; objects with any error are dropped (their errors are kept).
     /// `defaults` are the apiVersion and kind implied by a typed list (`ServiceList`).
-    private mutating func decodeObject(
+    mutating func decodeObject(
         _ object: Yams.Node.Mapping, defaults: (apiVersion: String, kind: String)?
     ) {
         let apiVersion = text(object.field("apiVersion"), at: "apiVersion") ?? defaults?.apiVersion

@@ -12,36 +12,24 @@ extension RegistryLoader {
     /// of theirs did, and a load that finds nothing changed builds nothing (DESIGN.md §4).
     ///
     /// Not thread-safe: one reloader owns it and calls it from one thread at a time.
-    public struct Incremental: Sendable {
+    public struct Incremental: RegistrySource {
         public let manifests: String
-        public let zones: String?
         public let configuration: RegistryConfiguration
         private var cache = ManifestCache()
-        private var zoneStamps: [String: FileStamp]?
-        private var zoneModels: Result<[ZoneModel], ZoneFileError> = .success([])
+        private var zoneCache: ZoneDirectoryCache
 
-        /// A successful load: the snapshot and what it was built from.
-        public struct Loaded: Sendable {
-            public var result: SnapshotBuilder.Result
-            public var objects: [KubernetesObject]
-            /// Manifest files parsed for this load (the rest came from the cache).
-            public var parsedFiles: Int
-            /// Seconds spent reading and parsing files (the build's own time is in the statistics).
-            public var parseSeconds: Double
-        }
-
-        public enum Outcome: Sendable {
-            /// No file changed since the previous load (nothing was built).
-            case unchanged
-            case loaded(Loaded)
-            case failed(Failure)
-        }
+        public typealias Outcome = RegistryLoadOutcome
+        public typealias Loaded = LoadedRegistry
 
         public init(manifests: String, zones: String?, configuration: RegistryConfiguration) {
             self.manifests = manifests
-            self.zones = zones
             self.configuration = configuration
+            zoneCache = ZoneDirectoryCache(directory: zones)
         }
+
+        public var zones: String? { zoneCache.directory }
+
+        public var watchedDirectories: [String] { [manifests] + [zones].compactMap { $0 } }
 
         /// Loads what changed and builds a snapshot. `force` parses every file again and builds
         /// even when nothing seems to have changed (SIGHUP, and the first load).
@@ -49,7 +37,7 @@ extension RegistryLoader {
             if force { cache.invalidate() }
             let started = SnapshotBuilder.monotonicSeconds()
             let manifestLoad = cache.load(directory: manifests)
-            let zonesChanged = reloadZonesIfChanged(force: force)
+            let zonesChanged = zoneCache.refresh(force: force)
             guard force || manifestLoad.changed || zonesChanged else { return .unchanged }
             let set: ManifestSet
             switch manifestLoad.result {
@@ -57,26 +45,18 @@ extension RegistryLoader {
             case .failure(let error): return .failed(.manifests(error))
             }
             let staticZones: [ZoneModel]
-            switch zoneModels {
+            switch zoneCache.models {
             case .success(let models): staticZones = models
             case .failure(let error): return .failed(.zoneFile(error))
             }
-            let parseSeconds = SnapshotBuilder.monotonicSeconds() - started
+            let parseMilliseconds = Int(((SnapshotBuilder.monotonicSeconds() - started) * 1000).rounded())
             let result = SnapshotBuilder.build(
                 objects: set.objects, staticZones: staticZones, configuration: configuration,
                 skippedKinds: set.skippedKinds)
+            let files = manifestLoad.parsedFiles
             return .loaded(Loaded(
-                result: result, objects: set.objects, parsedFiles: manifestLoad.parsedFiles, parseSeconds: parseSeconds))
-        }
-
-        /// Parses the zone files again when any `*.zone` file was added, removed or changed.
-        private mutating func reloadZonesIfChanged(force: Bool) -> Bool {
-            guard let zones else { return false }
-            let stamps = Self.zoneFileStamps(zones)
-            guard force || stamps != zoneStamps else { return false }
-            zoneStamps = stamps
-            zoneModels = Result { () throws(ZoneFileError) in try ZoneFileLoader.load(directory: zones) }
-            return true
+                result: result, objects: set.objects,
+                sourceDetail: "parsed \(files) file\(files == 1 ? "" : "s") in \(parseMilliseconds) ms"))
         }
 
         /// The `*.zone` files `ZoneFileLoader.load(directory:)` reads, with their stamps; nil when

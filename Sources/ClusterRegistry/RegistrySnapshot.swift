@@ -15,13 +15,18 @@ public final class RegistrySnapshot: Sendable {
     /// Pod IP → its namespace, for search-path relief (`--autopath`): a query from a known pod
     /// is completed along that pod's search list.
     public let podNamespaces: [IPAddress: String]
+    /// False while a Kubernetes API source has not finished its first list: names in the
+    /// cluster zone are answered SERVFAIL rather than a wrong NXDOMAIN (CoreDNS does the same).
+    public let clusterSynced: Bool
 
     init(
         zones: [CompiledZone], names: NameTable, entries: [NameEntry], answers: [PreparedAnswer],
         boundaries: [RRsetBoundary], answerBytes: [UInt8], externalTargets: [DomainName],
-        configuration: RegistryConfiguration, statistics: RegistryStatistics, podNamespaces: [IPAddress: String] = [:]
+        configuration: RegistryConfiguration, statistics: RegistryStatistics, podNamespaces: [IPAddress: String] = [:],
+        clusterSynced: Bool = true
     ) {
         self.podNamespaces = podNamespaces
+        self.clusterSynced = clusterSynced
         self.zones = zones
         self.names = names
         self.entries = entries

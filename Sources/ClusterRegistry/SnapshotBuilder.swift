@@ -19,7 +19,7 @@ public enum SnapshotBuilder {
 
     public static func build(
         objects: [KubernetesObject], staticZones: [ZoneModel], configuration: RegistryConfiguration,
-        serial: UInt32? = nil, skippedKinds: [String: Int] = [:]
+        serial: UInt32? = nil, skippedKinds: [String: Int] = [:], clusterSynced: Bool = true
     ) -> Result {
         let started = monotonicSeconds()
         let serial = serial ?? UInt32(truncatingIfNeeded: time(nil))
@@ -39,7 +39,8 @@ public enum SnapshotBuilder {
         for case .pod(let pod) in objects where configuration.exposes(namespace: pod.namespace) {
             for address in pod.ips { podNamespaces[address] = pod.namespace }
         }
-        let snapshot = compiler.makeSnapshot(statistics: statistics, podNamespaces: podNamespaces)
+        let snapshot = compiler.makeSnapshot(
+            statistics: statistics, podNamespaces: podNamespaces, clusterSynced: clusterSynced)
         return Result(snapshot: snapshot, zones: zones)
     }
 

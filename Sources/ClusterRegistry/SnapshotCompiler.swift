@@ -173,7 +173,9 @@ struct SnapshotCompiler {
             rrsetBoundaries: firstBoundary..<boundaries.count, externalTarget: external))
     }
 
-    func makeSnapshot(statistics: RegistryStatistics, podNamespaces: [IPAddress: String]) -> RegistrySnapshot {
+    func makeSnapshot(
+        statistics: RegistryStatistics, podNamespaces: [IPAddress: String], clusterSynced: Bool
+    ) -> RegistrySnapshot {
         let compiledZones = zones.map { zone in
             var tail = WireWriter(capacity: 64)
             tail.compresses = false
@@ -190,6 +192,7 @@ struct SnapshotCompiler {
         return RegistrySnapshot(
             zones: compiledZones, names: NameTable(keys: keys), entries: entries, answers: answers,
             boundaries: boundaries, answerBytes: answerBytes, externalTargets: externalTargets,
-            configuration: configuration, statistics: statistics, podNamespaces: podNamespaces)
+            configuration: configuration, statistics: statistics, podNamespaces: podNamespaces,
+            clusterSynced: clusterSynced)
     }
 }

@@ -79,6 +79,9 @@ struct ReplyContext {
         if let edns = query.edns, edns.version > 0 { return simple(&writer, .badVers) }  // RFC 6891 §6.1.3
         guard query.recordClass == .in else { return simple(&writer, .refused) }
         if query.type == .axfr || query.type == .ixfr { return simple(&writer, .refused) }
+        if !snapshot.clusterSynced, let zone = snapshot.zoneIndex(containing: name), snapshot.zones[zone].kind == .cluster {
+            return simple(&writer, .servFail)
+        }
         if let entry = snapshot.entry(for: name) { return answer(entry: entry, &writer) }
         guard let zoneIndex = snapshot.zoneIndex(containing: name) else { return .forward(sizeLimit: limit) }
         let zone = snapshot.zones[zoneIndex]

@@ -4,17 +4,24 @@ import DNSWire
 import NIOCore
 import NIOPosix
 
-/// The listeners: one UDP and one TCP socket on the same address and port.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The listeners: one UDP socket per event loop (SO_REUSEPORT: the kernel spreads clients over
+/// them, so every core answers) and one TCP socket, on the same address and port.
 public final class DNSServer: Sendable {
-    public let udpChannel: any Channel
+    public let udpChannels: [any Channel]
     public let tcpChannel: any Channel
     public let resolver: Resolver
 
     /// The address actually bound (port 0 in the configuration picks a free one).
-    public var localAddress: SocketAddress? { udpChannel.localAddress }
+    public var localAddress: SocketAddress? { udpChannels.first?.localAddress }
 
-    private init(udpChannel: any Channel, tcpChannel: any Channel, resolver: Resolver) {
-        self.udpChannel = udpChannel
+    private init(udpChannels: [any Channel], tcpChannel: any Channel, resolver: Resolver) {
+        self.udpChannels = udpChannels
         self.tcpChannel = tcpChannel
         self.resolver = resolver
     }
@@ -36,25 +43,33 @@ public final class DNSServer: Sendable {
             queryLog: configuration.logQueries ? QueryLog() : nil, metrics: configuration.metrics)
         // Port 0: UDP picks a free port, which may be taken for TCP; then try another.
         let attempts = configuration.listenPort == 0 ? 8 : 1
+        let loops = Array(group.makeIterator())
         for attempt in 1...attempts {
-            let udp = try await bindUDP(configuration, processor, group)
-            let port = udp.localAddress?.port ?? configuration.listenPort
+            let first = try await bindUDP(configuration.listenHost, configuration.listenPort, processor, loops[0])
+            let port = first.localAddress?.port ?? configuration.listenPort
+            var udp = [first]
             do {
+                for loop in loops.dropFirst() {
+                    udp.append(try await bindUDP(configuration.listenHost, port, processor, loop))
+                }
                 let tcp = try await bindTCP(configuration, port, processor, group)
-                return DNSServer(udpChannel: udp, tcpChannel: tcp, resolver: resolver)
+                return DNSServer(udpChannels: udp, tcpChannel: tcp, resolver: resolver)
             } catch {
-                try? await udp.close()
+                for channel in udp { try? await channel.close() }
                 if attempt == attempts { throw error }
             }
         }
         preconditionFailure("unreachable: the last attempt returns or throws")
     }
 
+    /// One UDP socket on `loop`. SO_REUSEPORT lets every loop bind the same port; the kernel
+    /// hashes each client's address to one socket, so a client's queries stay in order.
     private static func bindUDP(
-        _ configuration: ServerConfiguration, _ processor: QueryProcessor, _ group: any EventLoopGroup
+        _ host: String, _ port: Int, _ processor: QueryProcessor, _ loop: any EventLoop
     ) async throws -> any Channel {
-        try await DatagramBootstrap(group: group)
+        try await DatagramBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             // Vectored reads (recvmmsg): one syscall for a burst of queries (DESIGN.md §7).
             // NIO splits one receive buffer evenly between the messages of a vectored read, so
@@ -68,7 +83,7 @@ public final class DNSServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(processor: processor))
                 }
             }
-            .bind(host: configuration.listenHost, port: configuration.listenPort).get()
+            .bind(host: host, port: port).get()
     }
 
     private static func bindTCP(
@@ -107,13 +122,13 @@ public final class DNSServer: Sendable {
     }
 
     public func close() async {
-        try? await udpChannel.close()
+        for channel in udpChannels { try? await channel.close() }
         try? await tcpChannel.close()
     }
 
-    /// Completes when both listeners are closed.
+    /// Completes when every listener is closed.
     public func waitUntilClosed() async {
-        try? await udpChannel.closeFuture.get()
+        for channel in udpChannels { try? await channel.closeFuture.get() }
         try? await tcpChannel.closeFuture.get()
     }
 }

@@ -1,6 +1,7 @@
 import ClusterRegistry
 import Dispatch
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
@@ -56,19 +57,30 @@ public final class RegistryReloader: Sendable {
         }
     }
 
-    /// Where log lines go; tests collect them instead.
+    /// Where log lines go; tests collect them instead. `output` lines carry their facts as
+    /// metadata too (the structured reload line); `error` lines are details and warnings.
     public struct Log: Sendable {
-        public var output: @Sendable (String) -> Void
+        public var output: @Sendable (String, Logger.Metadata) -> Void
         public var error: @Sendable (String) -> Void
 
-        public init(output: @escaping @Sendable (String) -> Void, error: @escaping @Sendable (String) -> Void) {
+        public init(
+            output: @escaping @Sendable (String, Logger.Metadata) -> Void, error: @escaping @Sendable (String) -> Void
+        ) {
             self.output = output
             self.error = error
         }
 
-        /// Whole lines with one `write(2)` each, unbuffered, so they interleave with other output
-        /// and reach a file at once.
-        public static let standard = Log(output: { writeLine(1, $0) }, error: { writeLine(2, $0) })
+        /// Lines only, for tests.
+        public init(output: @escaping @Sendable (String) -> Void, error: @escaping @Sendable (String) -> Void) {
+            self.init(output: { line, _ in output(line) }, error: error)
+        }
+
+        /// Through swift-log: info for reload lines, warning for the details.
+        public static func logger(_ logger: Logger) -> Log {
+            Log(output: { logger.info("\($0)", metadata: $1) }, error: { logger.warning("\($0)") })
+        }
+
+        public static let standard = logger(Logger(label: "clusterdns.reload"))
     }
 
     let options: Options
@@ -81,7 +93,7 @@ public final class RegistryReloader: Sendable {
     private let countsBox = NIOLockedValueBox(Counts())
 
     struct Worker: Sendable {
-        var loader: RegistryLoader.Incremental
+        var loader: any RegistrySource
         var inventory = RegistryInventory()
         var warnings: Set<String> = []
     }
@@ -93,7 +105,7 @@ public final class RegistryReloader: Sendable {
         var finished: DispatchSemaphore?
     }
 
-    public init(loader: RegistryLoader.Incremental, options: Options = Options(), log: Log = .standard) {
+    public init(loader: any RegistrySource, options: Options = Options(), log: Log = .standard) {
         self.options = options
         self.log = log
         worker = NIOLockedValueBox(Worker(loader: loader))
@@ -122,9 +134,10 @@ public final class RegistryReloader: Sendable {
     }
 
     /// Starts watching, polling and (if configured) handling SIGHUP; reloads replace the
-    /// snapshot in `store`. Changes made between `loadInitial` and now are picked up at once
-    /// when watching or polling is on.
-    public func start(store: RegistryStore) {
+    /// snapshot in `store` and then call `onReplace` with it (readiness follows the API sync
+    /// this way). Changes made between `loadInitial` and now are picked up at once when
+    /// watching or polling is on.
+    public func start(store: RegistryStore, onReplace: @escaping @Sendable (RegistrySnapshot) -> Void = { _ in }) {
         let proceed = running.withLockedValue { running in
             defer { running.started = true }
             return !running.started
@@ -142,7 +155,7 @@ public final class RegistryReloader: Sendable {
             $0.finished = finished
         }
         let thread = Thread { [self] in
-            runLoop(store: store)
+            runLoop(store: store, onReplace: onReplace)
             finished.signal()
         }
         thread.name = "clusterdns-reload"
@@ -172,7 +185,8 @@ public final class RegistryReloader: Sendable {
     }
 
     private func makeWatcher() -> DirectoryWatcher? {
-        let roots = [worker.withLockedValue { $0.loader.manifests }] + [worker.withLockedValue { $0.loader.zones }].compactMap { $0 }
+        let roots = worker.withLockedValue { $0.loader.watchedDirectories }
+        guard !roots.isEmpty else { return nil }
         do {
             return try DirectoryWatcher(
                 roots: roots, warning: { [log] in log.error("reload: warning: \($0)") },
@@ -185,7 +199,7 @@ public final class RegistryReloader: Sendable {
 
     // MARK: - The reload thread
 
-    private func runLoop(store: RegistryStore) {
+    private func runLoop(store: RegistryStore, onReplace: @Sendable (RegistrySnapshot) -> Void) {
         // The replaced snapshot is released here a moment after the swap, not by whichever
         // event loop happens to drop the last reference (freeing 100k answers takes a while).
         var retired: (snapshot: RegistrySnapshot, until: Double)?
@@ -200,6 +214,7 @@ public final class RegistryReloader: Sendable {
                 }
             case .reload(let trigger):
                 if let previous = reload(trigger, store: store) {
+                    onReplace(store.snapshot)
                     retired = (previous, reloadClock() + 1)
                 }
             }
@@ -228,7 +243,7 @@ public final class RegistryReloader: Sendable {
         }
     }
 
-    private func reportSuccess(_ loaded: RegistryLoader.Incremental.Loaded, trigger: ReloadSchedule.Trigger, milliseconds: Int) {
+    private func reportSuccess(_ loaded: LoadedRegistry, trigger: ReloadSchedule.Trigger, milliseconds: Int) {
         let inventory = RegistryInventory(objects: loaded.objects, zones: loaded.result.zones)
         let warnings = Set(loaded.result.snapshot.statistics.warnings)
         let (diff, newWarnings) = worker.withLockedValue { worker in
@@ -238,10 +253,12 @@ public final class RegistryReloader: Sendable {
             }
             return (RegistryDiff(from: worker.inventory, to: inventory), warnings.subtracting(worker.warnings))
         }
-        let files = "\(loaded.parsedFiles) file\(loaded.parsedFiles == 1 ? "" : "s")"
-        let parse = Int((loaded.parseSeconds * 1000).rounded())
         let build = Int((loaded.result.snapshot.statistics.buildSeconds * 1000).rounded())
-        log.output("reload: ok in \(milliseconds) ms (\(trigger.rawValue); parsed \(files) in \(parse) ms, built in \(build) ms): \(diff)")
+        log.output(
+            "reload: ok in \(milliseconds) ms (\(trigger.rawValue); \(loaded.sourceDetail), built in \(build) ms): \(diff)",
+            diff.metadata.merging([
+                "result": "ok", "trigger": "\(trigger.rawValue)", "duration_ms": "\(milliseconds)", "build_ms": "\(build)",
+            ]) { _, new in new })
         for warning in newWarnings.sorted() { log.error("warning: \(warning)") }
     }
 
@@ -250,7 +267,9 @@ public final class RegistryReloader: Sendable {
         let summary = lines.first.map { first in
             "\(lines.count) error\(lines.count == 1 ? "" : "s"): \(first)" + (lines.count > 1 ? " (and \(lines.count - 1) more)" : "")
         } ?? "unknown error"
-        log.output("reload: failed in \(milliseconds) ms (\(trigger.rawValue)), keeping previous registry: \(summary)")
+        log.output(
+            "reload: failed in \(milliseconds) ms (\(trigger.rawValue)), keeping previous registry: \(summary)",
+            ["result": "failed", "trigger": "\(trigger.rawValue)", "duration_ms": "\(milliseconds)", "errors": "\(lines.count)"])
         for line in lines { log.error("reload: error: \(line)") }
     }
 
@@ -350,12 +369,14 @@ private func returnFreeMemory() {
     #endif
 }
 
-private func writeLine(_ descriptor: Int32, _ text: String) {
-    var bytes = Array((text + "\n").utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-        if written <= 0 { return }
-        offset += written
+extension RegistryDiff {
+    /// The diff as log fields, for the structured reload line.
+    var metadata: Logger.Metadata {
+        [
+            "services_added": "\(services.added)", "services_removed": "\(services.removed)",
+            "services_changed": "\(services.changed)", "endpoints_added": "\(endpoints.added)",
+            "endpoints_removed": "\(endpoints.removed)", "records_added": "\(records.added)",
+            "records_removed": "\(records.removed)", "records": "\(totalRecords)",
+        ]
     }
 }

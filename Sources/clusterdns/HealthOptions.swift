@@ -1,5 +1,6 @@
 import ArgumentParser
 import DNSServer
+import Logging
 import NIOCore
 
 /// `serve` flags for the probe endpoints and the SIGTERM lameduck (CoreDNS's `health` and
@@ -42,7 +43,7 @@ struct HealthOptions: ParsableArguments {
             let server = try await HealthServer.start(configuration: configuration, readiness: readiness, group: group)
             let paths = [("/health", server.healthAddress), ("/ready", server.readyAddress)]
                 .compactMap { path, address in address.map { "\(path) on \(HostPort(address: $0))" } }
-            print("clusterdns probes: \(paths.joined(separator: ", "))")
+            Logger(label: "clusterdns").info("clusterdns probes: \(paths.joined(separator: ", "))")
             probes = server
         }
         return HealthRuntime(

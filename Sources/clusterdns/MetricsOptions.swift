@@ -1,5 +1,6 @@
 import ArgumentParser
 import DNSServer
+import Logging
 import NIOCore
 
 /// `serve --metrics-listen`: Prometheus `GET /metrics` (CoreDNS's `prometheus` plugin, `:9153`).
@@ -31,7 +32,7 @@ struct MetricsOptions: ParsableArguments {
         guard let metrics, let endpoint = try endpoint() else { return nil }
         let server = try await MetricsServer.start(endpoint: endpoint, metrics: metrics, group: group, refresh: refresh)
         let bound = server.localAddress.map(HostPort.init(address:))?.description ?? endpoint.description
-        print("clusterdns metrics: /metrics on \(bound)")
+        Logger(label: "clusterdns").info("clusterdns metrics: /metrics on \(bound)")
         return server
     }
 }

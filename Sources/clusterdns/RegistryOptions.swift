@@ -7,7 +7,7 @@ extension RegistryConfiguration.PodMode: ExpressibleByArgument {}
 /// Flags that shape the registry, shared by `serve`, `check` and `records`.
 struct RegistryOptions: ParsableArguments {
     @Option(help: "Directory of Kubernetes manifests (*.yaml, *.yml, *.json, recursively).")
-    var manifests: String
+    var manifests: String?
 
     @Option(help: "Directory of RFC 1035 zone files (*.zone) served authoritatively.")
     var zones: String?
@@ -40,6 +40,7 @@ struct RegistryOptions: ParsableArguments {
     /// Loads everything, or prints every problem to stderr and exits non-zero.
     func load(nameserverAddresses: [IPAddress] = []) throws -> SnapshotBuilder.Result {
         let configuration = try configuration(nameserverAddresses: nameserverAddresses)
+        guard let manifests else { throw ValidationError("--manifests is required") }
         do {
             return try RegistryLoader.load(manifests: manifests, zones: zones, configuration: configuration)
         } catch {

@@ -33,8 +33,11 @@ struct ReloadOptions: ParsableArguments {
         _ registry: RegistryOptions, nameserverAddresses: [IPAddress]
     ) throws -> (reloader: RegistryReloader, loaded: SnapshotBuilder.Result) {
         let configuration = try registry.configuration(nameserverAddresses: nameserverAddresses)
+        guard let manifests = registry.manifests else {
+            throw ValidationError("serve needs --manifests DIR or --kubernetes (or --kubeconfig FILE)")
+        }
         let reloader = RegistryReloader(
-            loader: RegistryLoader.Incremental(manifests: registry.manifests, zones: registry.zones, configuration: configuration),
+            loader: RegistryLoader.Incremental(manifests: manifests, zones: registry.zones, configuration: configuration),
             options: options)
         switch reloader.loadInitial() {
         case .success(let loaded):

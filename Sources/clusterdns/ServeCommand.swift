@@ -3,6 +3,8 @@ import ClusterRegistry
 import DNSResponder
 import DNSServer
 import DNSWire
+import KubernetesSource
+import Logging
 import NIOCore
 import NIOPosix
 
@@ -10,6 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Answer DNS over UDP and TCP.")
 
     @OptionGroup var registry: RegistryOptions
+
+    @OptionGroup var kubernetes: KubernetesOptions
 
     @OptionGroup var reload: ReloadOptions
 
@@ -22,22 +26,32 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var resolver: ResolverOptions
 
+    @OptionGroup var log: LogOptions
+
     func run() async throws {
+        log.bootstrap()
+        let logger = Logger(label: "clusterdns")
         let endpoint = try HostPort(listen, defaultPort: 53)
-        let resolverSettings = try resolver.settings(listen: endpoint, warn: { printError("warning: \($0)") })
+        let resolverSettings = try resolver.settings(listen: endpoint, warn: { logger.warning("warning: \($0)") })
         let nameserver = IPAddress(endpoint.host).map { [$0] }?.filter { !$0.isUnspecified } ?? []
-        let (reloader, loaded) = try reload.load(registry, nameserverAddresses: nameserver)
-        let store = RegistryStore(loaded.snapshot)
-        reloader.start(store: store)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let (reloader, loaded, watcher) = try loadRegistry(nameserverAddresses: nameserver, group: group)
+        let store = RegistryStore(loaded.snapshot)
+        let readiness = Readiness(
+            notReadyReason: watcher == nil ? "waiting for the first registry load" : "waiting for the first Kubernetes API sync")
+        // Ready once the served snapshot holds the cluster: at once for manifests, after the
+        // first full list for the API.
+        if loaded.snapshot.clusterSynced { readiness.markReady() }
+        reloader.start(store: store) { snapshot in
+            if snapshot.clusterSynced { readiness.markReady() }
+        }
+        watcher?.start()
         let serverMetrics = try metrics.makeMetrics(listen: endpoint)
         let server = try await DNSServer.start(
             configuration: ServerConfiguration(
                 listenHost: endpoint.host, listenPort: endpoint.port, resolver: resolverSettings,
                 autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics),
-            store: store, group: group, report: { printError("warning: \($0)") })
-        let readiness = Readiness()
-        readiness.markReady()  // the registry is loaded; a Kubernetes API source marks it after its first sync
+            store: store, group: group, report: { logger.warning("warning: \($0)") })
         let probes = try await health.start(readiness: readiness, group: group)
         let cache = server.resolver.cache
         _ = try await metrics.start(metrics: serverMetrics, group: group) { [reloader] in
@@ -47,12 +61,40 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let bound = server.localAddress.map(HostPort.init(address:)) ?? endpoint
         let statistics = loaded.snapshot.statistics
-        print("clusterdns listening on \(bound) (udp+tcp), domain \(loaded.snapshot.configuration.domain); "
-              + "loaded \(statistics.summary)")
-        for warning in statistics.warnings { printError("warning: \(warning)") }
-        flushStandardOutput()
+        let source = watcher.map { watcher in
+            let paths = watcher.store.resources.map(\KubernetesResource.path).sorted().joined(separator: ", ")
+            return "watching the Kubernetes API at \(watcher.server) (\(paths))"
+        } ?? "loaded \(statistics.summary)"
+        var facts: Logger.Metadata = [
+            "listen": "\(bound)", "domain": "\(loaded.snapshot.configuration.domain)", "version": "\(ServerMetrics.version)",
+            "source": "\(watcher == nil ? "manifests" : "kubernetes")", "threads": "\(System.coreCount)",
+        ]
+        if watcher == nil {
+            facts.merge([
+                "objects": "\(statistics.objectsByKind.values.reduce(0, +))", "records": "\(statistics.records)",
+                "names": "\(statistics.names)", "namespaces": "\(statistics.namespaces)",
+                "build_ms": "\(Int((statistics.buildSeconds * 1000).rounded()))",
+            ]) { _, new in new }
+        }
+        logger.info("clusterdns listening on \(bound) (udp+tcp), domain \(loaded.snapshot.configuration.domain); \(source)", metadata: facts)
+        for warning in statistics.warnings { logger.warning("warning: \(warning)") }
         server.probeForLoops()
         await probes.serveUntilShutdown(server)
+    }
+
+    /// The registry's first snapshot and what keeps it current: the manifests reloader, or the
+    /// API watcher and its reloader.
+    private func loadRegistry(
+        nameserverAddresses: [IPAddress], group: any EventLoopGroup
+    ) throws -> (RegistryReloader, SnapshotBuilder.Result, KubernetesWatcher?) {
+        if kubernetes.enabled {
+            let (reloader, loaded, watcher) = try kubernetes.load(
+                registry, reload: reload, autopath: resolver.autopath, nameserverAddresses: nameserverAddresses,
+                group: group)
+            return (reloader, loaded, watcher)
+        }
+        let (reloader, loaded) = try reload.load(registry, nameserverAddresses: nameserverAddresses)
+        return (reloader, loaded, nil)
     }
 }
 
@@ -93,9 +135,6 @@ extension IPAddress {
     var isUnspecified: Bool { self == .v4(0) || self == .v6(0, 0) }
 }
 
-func flushStandardOutput() {
-    fflush(nil)
-}
 
 #if canImport(Glibc)
 import Glibc

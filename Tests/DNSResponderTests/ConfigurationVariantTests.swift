@@ -17,6 +17,27 @@ final class ConfigurationVariantTests: XCTestCase {
         XCTAssertEqual(outcome, .forward(sizeLimit: 512), "\(name) \(type)", file: file, line: line)
     }
 
+    // MARK: An API source before its first sync
+
+    /// Until the Kubernetes API has been listed, every cluster name is SERVFAIL (CoreDNS: "will
+    /// answer SERVFAIL to any request made for a Kubernetes record that has not yet been
+    /// synchronized"): a false NXDOMAIN would be cached by clients. Other zones are unaffected.
+    func testUnsyncedClusterZoneAnswersServfail() {
+        let unsynced = SnapshotBuilder.build(
+            objects: [], staticZones: [TestCluster.staticZone()], configuration: TestCluster.configuration(),
+            clusterSynced: false
+        ).snapshot
+        for name in ["svc1.testns.svc.cluster.local", "cluster.local", "dns-version.cluster.local", "1-2-3-4.testns.pod.cluster.local"] {
+            let exchange = Harness.exchange(TestQuery(name: name, type: .a), snapshot: unsynced)
+            guard case .reply(let length, .servFail) = exchange.outcome else { return XCTFail("\(name): \(exchange.outcome)") }
+            XCTAssertGreaterThan(length, 12, "the question is echoed")
+        }
+        let zoneFile = Harness.exchange(TestQuery(name: "www.example.internal", type: .a), snapshot: unsynced)
+        guard case .reply(_, .noError) = zoneFile.outcome else { return XCTFail("\(zoneFile.outcome)") }
+        assertForwarded("example.com", .a, snapshot: unsynced)
+        assertForwarded("1.0.0.10.in-addr.arpa", .ptr, snapshot: unsynced)
+    }
+
     // MARK: --pods
 
     /// `disabled`: nothing under `pod.<zone>` exists. CoreDNS (findPods → errNoItems) answers

@@ -11,7 +11,7 @@ final class ServerGroup {
     /// retried so the suite does not flake on it.
     @discardableResult
     func start(
-        manifests: String = PackagePaths.demoManifests, listen: String = "127.0.0.1:0", arguments: [String] = [],
+        manifests: String? = PackagePaths.demoManifests, listen: String = "127.0.0.1:0", arguments: [String] = [],
         prefix: [String] = []
     ) throws -> ServerProcess {
         var attempt = 1

@@ -22,9 +22,10 @@ final class ServerProcess {
     }
 
     /// Starts `clusterdns serve --manifests … --listen … <arguments>`, optionally behind `prefix`
-    /// (e.g. `ip netns exec NAME`), and waits up to `timeout` for the listening line.
+    /// (e.g. `ip netns exec NAME`), and waits up to `timeout` for the listening line. `manifests`
+    /// nil leaves the registry source to `arguments` (`--kubeconfig`).
     init(
-        manifests: String = PackagePaths.demoManifests, listen: String = "127.0.0.1:0", arguments: [String] = [],
+        manifests: String? = PackagePaths.demoManifests, listen: String = "127.0.0.1:0", arguments: [String] = [],
         prefix: [String] = [], timeout: TimeInterval = 20
     ) throws {
         let binary = try PackagePaths.binary()
@@ -40,7 +41,8 @@ final class ServerProcess {
             "--metrics-listen", "127.0.0.1:0",
             "--resolv-conf", "/dev/null",
         ]
-        let command = prefix + [binary, "serve", "--manifests", manifests, "--listen", listen] + probeDefaults + arguments
+        let source = manifests.map { ["--manifests", $0] } ?? []
+        let command = prefix + [binary, "serve"] + source + ["--listen", listen] + probeDefaults + arguments
         process = try Subprocess.launch(
             command[0], Array(command.dropFirst()), stdout: stdoutPath, stderr: stderrPath)
         var address: (String, Int)?

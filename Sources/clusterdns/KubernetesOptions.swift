@@ -1,0 +1,59 @@
+import ArgumentParser
+import ClusterRegistry
+import DNSServer
+import DNSWire
+import KubernetesSource
+import Logging
+import NIOCore
+
+/// `serve` flags for the Kubernetes API as the registry source (issue #4).
+struct KubernetesOptions: ParsableArguments {
+    @Flag(help: "Watch the Kubernetes API instead of --manifests: in-cluster service account, or --kubeconfig.")
+    var kubernetes = false
+
+    @Option(help: ArgumentHelp("kubeconfig for --kubernetes from outside the cluster (implies --kubernetes).", valueName: "file"))
+    var kubeconfig: String?
+
+    @Option(help: ArgumentHelp("Context of --kubeconfig (default: its current-context).", valueName: "name"))
+    var kubeContext: String?
+
+    var enabled: Bool { kubernetes || kubeconfig != nil }
+
+    func connection() throws -> KubernetesConnection {
+        do {
+            if let kubeconfig { return try .kubeconfig(path: kubeconfig, context: kubeContext) }
+            return try .inCluster()
+        } catch {
+            printError("clusterdns: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// The API source: a watcher feeding a reloader that rebuilds the snapshot after every
+    /// burst of changes. The first snapshot is unsynced (cluster names SERVFAIL, /ready fails)
+    /// until every resource has been listed. Call `watcher.start()` once the reloader runs.
+    func load(
+        _ registry: RegistryOptions, reload: ReloadOptions, autopath: Bool, nameserverAddresses: [IPAddress],
+        group: any EventLoopGroup
+    ) throws -> (reloader: RegistryReloader, loaded: SnapshotBuilder.Result, watcher: KubernetesWatcher) {
+        if registry.manifests != nil { throw ValidationError("--manifests and --kubernetes exclude each other") }
+        let configuration = try registry.configuration(nameserverAddresses: nameserverAddresses)
+        let connection = try connection()
+        let resources = KubernetesResource.needed(podsVerified: configuration.pods == .verified, autopath: autopath)
+        let watcher = try KubernetesWatcher(
+            connection: connection, resources: resources, group: group, logger: Logger(label: "clusterdns.kubernetes"))
+        var options = reload.options
+        options.watch = options.watch && registry.zones != nil
+        let reloader = RegistryReloader(
+            loader: KubernetesRegistrySource(store: watcher.store, zones: registry.zones, configuration: configuration),
+            options: options)
+        watcher.store.onChange { [weak reloader] in reloader?.noteChange() }
+        switch reloader.loadInitial() {
+        case .success(let loaded):
+            return (reloader, loaded, watcher)
+        case .failure(let error):
+            printError("clusterdns: cannot load registry:\n\(error)")
+            throw ExitCode(2)
+        }
+    }
+}

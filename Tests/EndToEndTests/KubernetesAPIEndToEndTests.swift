@@ -1,0 +1,114 @@
+import DNSTestSupport
+import Foundation
+import XCTest
+
+/// The real binary with `--kubeconfig` against a test API server speaking the real list/watch
+/// protocol: not ready and SERVFAIL for cluster names until the first sync, then answers that
+/// follow ADDED/MODIFIED/DELETED events.
+final class KubernetesAPIEndToEndTests: XCTestCase {
+    typealias API = FakeKubernetesAPIServer
+    private let servers = ServerGroup()
+    private var api: API!
+    private var scratch: TemporaryDirectory!
+
+    override func setUpWithError() throws {
+        api = try API.start()
+        api.requiredBearerToken = "e2e-token"
+        scratch = try TemporaryDirectory(prefix: "clusterdns-kubeconfig")
+    }
+
+    override func tearDown() {
+        servers.stopAll()
+        api.stop()
+        scratch.remove()
+    }
+
+    private func kubeconfig() throws -> String {
+        try scratch.write("config", """
+            apiVersion: v1
+            kind: Config
+            current-context: test
+            clusters: [{name: fake, cluster: {server: "\(api.url)"}}]
+            contexts: [{name: test, context: {cluster: fake, user: dns}}]
+            users: [{name: dns, user: {token: e2e-token}}]
+            """)
+    }
+
+    private func startServer() throws -> (ServerProcess, ready: Int) {
+        let server = try servers.start(
+            manifests: nil, arguments: ["--kubeconfig", try kubeconfig(), "--ready-listen", "127.0.0.2:0", "--health-listen", "127.0.0.1:0"])
+        let probes = try XCTUnwrap(LameduckTests.probePorts(in: server.stdout), "no probes line:\n\(server.stdout)")
+        return (server, probes.ready)
+    }
+
+    private func ready(_ port: Int) -> HTTP.Response? {
+        try? HTTP.get("/ready", host: "127.0.0.2", port: port)
+    }
+
+    func testNotReadyAndServfailUntilSyncedThenAnswersFollowEvents() throws {
+        api.put(.namespaces, API.namespace(name: "shop"))
+        api.put(.services, API.service(namespace: "shop", name: "web", clusterIP: "10.96.0.10", ports: [("http", 80, "TCP")]))
+        api.put(.services, API.service(namespace: "shop", name: "db", ports: [("pg", 5432, "TCP")], headless: true))
+        api.put(.endpointSlices, API.endpointSlice(
+            namespace: "shop", name: "db-7xk2p", service: "db", addresses: [("10.1.0.7", true, "db-0", "db-0")],
+            ports: [("pg", 5432, "TCP")]))
+        api.holdLists = true
+
+        let (server, readyPort) = try startServer()
+        XCTAssertTrue(server.stdout.contains("watching the Kubernetes API at \(api.url)"), server.stdout)
+        XCTAssertTrue(Subprocess.poll(until: Date().addingTimeInterval(5)) { api.heldListCount > 0 }, "no list request arrived")
+        let before = try XCTUnwrap(ready(readyPort))
+        XCTAssertEqual(before.status, 503)
+        XCTAssertTrue(before.body.contains("Kubernetes API sync"), before.body)
+        let early = try server.dig.query("web.shop.svc.cluster.local")
+        XCTAssertEqual(early.status, "SERVFAIL", "no false NXDOMAIN before the first sync\n\(early)")
+
+        api.holdLists = false
+        XCTAssertTrue(Subprocess.poll(until: Date().addingTimeInterval(10)) { ready(readyPort)?.status == 200 }, server.stderr)
+        XCTAssertEqual(try server.dig.short("web.shop.svc.cluster.local"), ["10.96.0.10"])
+        XCTAssertEqual(try server.dig.short("db.shop.svc.cluster.local"), ["10.1.0.7"])
+        XCTAssertEqual(try server.dig.short("db-0.db.shop.svc.cluster.local"), ["10.1.0.7"])
+        XCTAssertEqual(try server.dig.short("_pg._tcp.db.shop.svc.cluster.local", "SRV"), ["0 100 5432 db-0.db.shop.svc.cluster.local."])
+        XCTAssertEqual(try server.dig.query("nothing.shop.svc.cluster.local").status, "NXDOMAIN")
+
+        api.put(.services, API.service(namespace: "shop", name: "new", clusterIP: "10.96.0.20"))
+        XCTAssertTrue(eventually { try server.dig.short("new.shop.svc.cluster.local") == ["10.96.0.20"] }, "ADDED not served")
+        api.put(.services, API.service(namespace: "shop", name: "new", clusterIP: "10.96.0.21"))
+        XCTAssertTrue(eventually { try server.dig.short("new.shop.svc.cluster.local") == ["10.96.0.21"] }, "MODIFIED not served")
+        api.put(.endpointSlices, API.endpointSlice(
+            namespace: "shop", name: "db-7xk2p", service: "db",
+            addresses: [("10.1.0.7", true, "db-0", "db-0"), ("10.1.0.8", true, "db-1", "db-1")], ports: [("pg", 5432, "TCP")]))
+        XCTAssertTrue(eventually { try server.dig.short("db.shop.svc.cluster.local") == ["10.1.0.7", "10.1.0.8"] }, "slice change not served")
+        api.delete(.services, namespace: "shop", name: "new")
+        XCTAssertTrue(eventually { try server.dig.query("new.shop.svc.cluster.local").status == "NXDOMAIN" }, "DELETED not served")
+
+        // A dropped watch is resumed; the server stays ready and keeps the data meanwhile.
+        api.dropWatches()
+        XCTAssertEqual(try server.dig.short("web.shop.svc.cluster.local"), ["10.96.0.10"])
+        api.put(.services, API.service(namespace: "shop", name: "after-drop", clusterIP: "10.96.0.30"))
+        XCTAssertTrue(eventually { try server.dig.short("after-drop.shop.svc.cluster.local") == ["10.96.0.30"] }, server.stderr)
+        XCTAssertEqual(ready(readyPort)?.status, 200)
+        XCTAssertTrue(api.requests.allSatisfy { $0.authorization == "Bearer e2e-token" })
+        XCTAssertTrue(api.requests.allSatisfy { $0.path != API.Resource.pods.path }, "pods are not watched unless needed")
+    }
+
+    func testPodsAreWatchedForVerifiedPodRecords() throws {
+        api.put(.pods, API.pod(namespace: "shop", name: "web-0", ip: "10.1.0.5"))
+        let server = try servers.start(manifests: nil, arguments: ["--kubeconfig", try kubeconfig(), "--pods", "verified"])
+        XCTAssertTrue(eventually { try server.dig.short("10-1-0-5.shop.pod.cluster.local") == ["10.1.0.5"] }, server.stderr)
+        XCTAssertEqual(try server.dig.query("10-1-0-6.shop.pod.cluster.local").status, "NXDOMAIN")
+    }
+
+    func testManifestsAndKubernetesExcludeEachOther() throws {
+        let result = try Subprocess.run(
+            try PackagePaths.binary(), ["serve", "--manifests", PackagePaths.demoManifests, "--kubeconfig", try kubeconfig()],
+            timeout: 10)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("exclude each other"), result.stderr)
+    }
+
+    /// Polls `condition` (dig calls) for up to 5 s.
+    private func eventually(_ condition: () throws -> Bool) -> Bool {
+        Subprocess.poll(until: Date().addingTimeInterval(5)) { (try? condition()) ?? false }
+    }
+}
