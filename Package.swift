@@ -38,10 +38,12 @@ let package = Package(
             name: "DNSResponder",
             dependencies: ["DNSWire", "ClusterRegistry", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // recvmmsg/sendmmsg, which Swift's Glibc module does not declare.
+        .target(name: "CSocketBatch"),
         .target(
             name: "DNSServer",
             dependencies: [
-                "DNSWire", "ClusterRegistry", "DNSResponder",
+                "DNSWire", "ClusterRegistry", "DNSResponder", "CSocketBatch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -24,11 +24,17 @@ struct SnapshotCompiler {
     }
 
     mutating func compile() {
+        // A name can sit in two zones only when one zone nests in another (a zone file for a
+        // subdomain of the cluster domain); the first zone holding it wins. Without nesting,
+        // every name is compiled once and the set (hashing 400k names at 100k services) is spared.
+        let nested = zones.indices.contains { outer in
+            zones.indices.contains { inner in inner != outer && zones[inner].apex.isSubdomain(of: zones[outer].apex) }
+        }
         var seen: Set<DomainName> = []
-        seen.reserveCapacity(zones.reduce(0) { $0 + $1.nodes.count })
+        if nested { seen.reserveCapacity(zones.reduce(0) { $0 + $1.nodes.count }) }
         for (zoneIndex, zone) in zones.enumerated() {
             // Order does not matter for lookups; canonical sorting would dominate the build.
-            for (name, records) in zone.nodes where seen.insert(name).inserted {
+            for (name, records) in zone.nodes where !nested || seen.insert(name).inserted {
                 compileNode(name, records: records, zone: zoneIndex)
             }
         }
@@ -129,7 +135,6 @@ struct SnapshotCompiler {
     /// RFC 1035 §3.3.9).
     private func additionalRecords(for rrset: [ResourceRecord]) -> [ResourceRecord] {
         var result: [ResourceRecord] = []
-        var included: Set<ResourceRecord> = []
         for record in rrset {
             let target: DomainName
             switch record.data {
@@ -139,8 +144,9 @@ struct SnapshotCompiler {
             default: continue
             }
             guard let zone = authoritativeZone(for: target) else { continue }
+            // A linear check: an RRset has a handful of targets (hashing records cost more).
             for address in zone.records(at: target) ?? [] where address.type == .a || address.type == .aaaa {
-                if included.insert(address).inserted { result.append(address) }
+                if !result.contains(address) { result.append(address) }
             }
         }
         return result

@@ -10,25 +10,22 @@ import Glibc
 import Darwin
 #endif
 
-/// The listeners: one UDP socket per event loop (SO_REUSEPORT: the kernel spreads clients over
-/// them, so every core answers) and one TCP socket, on the same address and port.
+/// The listeners: one UDP socket per event loop's worth of threads (SO_REUSEPORT: the kernel
+/// spreads clients over them, so every core answers), each served by its own `UDPListener`
+/// thread, and one NIO TCP socket, on the same address and port.
 public final class DNSServer: Sendable {
-    public let udpChannels: [any Channel]
+    private let udpListeners: [UDPListener]
     public let tcpChannel: any Channel
     public let resolver: Resolver
-
     /// The address actually bound (port 0 in the configuration picks a free one).
-    public var localAddress: SocketAddress? { udpChannels.first?.localAddress }
+    public let localAddress: SocketAddress?
 
-    private init(udpChannels: [any Channel], tcpChannel: any Channel, resolver: Resolver) {
-        self.udpChannels = udpChannels
+    private init(udpListeners: [UDPListener], tcpChannel: any Channel, resolver: Resolver) {
+        self.udpListeners = udpListeners
         self.tcpChannel = tcpChannel
         self.resolver = resolver
+        localAddress = udpListeners.first.flatMap { UDPListener.boundAddress($0.fd) }
     }
-
-    static let vectorReadCount = 64
-    /// Largest query datagram read in full; real queries are far smaller (RFC 6891 §6.2.5).
-    static let maxQuerySize = 4096
 
     /// `report` receives operational findings worth a log line (loops detected).
     public static func start(
@@ -41,49 +38,26 @@ public final class DNSServer: Sendable {
             store: store, responder: responder, resolver: resolver,
             autopath: configuration.autopath ? Autopath(responder: responder, resolver: resolver) : nil,
             queryLog: configuration.logQueries ? QueryLog() : nil, metrics: configuration.metrics)
+        let sockets = max(1, Array(group.makeIterator()).count)
         // Port 0: UDP picks a free port, which may be taken for TCP; then try another.
         let attempts = configuration.listenPort == 0 ? 8 : 1
-        let loops = Array(group.makeIterator())
         for attempt in 1...attempts {
-            let first = try await bindUDP(configuration.listenHost, configuration.listenPort, processor, loops[0])
-            let port = first.localAddress?.port ?? configuration.listenPort
-            var udp = [first]
+            var descriptors = [try UDPListener.bind(host: configuration.listenHost, port: configuration.listenPort)]
+            let port = UDPListener.boundAddress(descriptors[0])?.port ?? configuration.listenPort
             do {
-                for loop in loops.dropFirst() {
-                    udp.append(try await bindUDP(configuration.listenHost, port, processor, loop))
+                for _ in 1..<sockets {
+                    descriptors.append(try UDPListener.bind(host: configuration.listenHost, port: port))
                 }
                 let tcp = try await bindTCP(configuration, port, processor, group)
-                return DNSServer(udpChannels: udp, tcpChannel: tcp, resolver: resolver)
+                let listeners = descriptors.map { UDPListener(fd: $0, processor: processor) }
+                for (index, listener) in listeners.enumerated() { listener.start(name: "clusterdns-udp-\(index)") }
+                return DNSServer(udpListeners: listeners, tcpChannel: tcp, resolver: resolver)
             } catch {
-                for channel in udp { try? await channel.close() }
+                for fd in descriptors { Glibc.close(fd) }
                 if attempt == attempts { throw error }
             }
         }
         preconditionFailure("unreachable: the last attempt returns or throws")
-    }
-
-    /// One UDP socket on `loop`. SO_REUSEPORT lets every loop bind the same port; the kernel
-    /// hashes each client's address to one socket, so a client's queries stay in order.
-    private static func bindUDP(
-        _ host: String, _ port: Int, _ processor: QueryProcessor, _ loop: any EventLoop
-    ) async throws -> any Channel {
-        try await DatagramBootstrap(group: loop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: 1)
-            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-            // Vectored reads (recvmmsg): one syscall for a burst of queries (DESIGN.md §7).
-            // NIO splits one receive buffer evenly between the messages of a vectored read, so
-            // the buffer must hold `count` maximum-size queries or datagrams are cut short.
-            .channelOption(.datagramVectorReadMessageCount, value: Self.vectorReadCount)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(
-                capacity: Self.vectorReadCount * Self.maxQuerySize))
-            .channelOption(.maxMessagesPerRead, value: 64)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(processor: processor))
-                }
-            }
-            .bind(host: host, port: port).get()
     }
 
     private static func bindTCP(
@@ -122,13 +96,13 @@ public final class DNSServer: Sendable {
     }
 
     public func close() async {
-        for channel in udpChannels { try? await channel.close() }
+        for listener in udpListeners { await listener.stop() }
         try? await tcpChannel.close()
     }
 
     /// Completes when every listener is closed.
     public func waitUntilClosed() async {
-        for channel in udpChannels { try? await channel.closeFuture.get() }
+        for listener in udpListeners { await listener.waitUntilStopped() }
         try? await tcpChannel.closeFuture.get()
     }
 }

@@ -114,8 +114,18 @@ public final class ServerMetrics: Sendable {
         request: ByteBuffer, replyFlags: UInt8, transport: Transport, client: SocketAddress?, source: Source,
         started: NIODeadline
     ) {
-        let type = Self.typeIndex(Self.questionType(request))
-        let family = client?.protocol == .inet6 ? 1 : 0
+        let type = request.withUnsafeReadableBytes { Self.questionType($0) }
+        recordQuery(
+            questionType: type, replyFlags: replyFlags, transport: transport, ipv6: client?.protocol == .inet6,
+            source: source, started: started)
+    }
+
+    /// The same from the parts, for the datagram listener, which has no `ByteBuffer` to hand.
+    public func recordQuery(
+        questionType: UInt16, replyFlags: UInt8, transport: Transport, ipv6: Bool, source: Source, started: NIODeadline
+    ) {
+        let type = Self.typeIndex(questionType)
+        let family = ipv6 ? 1 : 0
         let proto = transport == .tcp ? 1 : 0
         requests[((proto * 2) + family) * Self.typeNames.count + type].increment()
         responses[source.rawValue * 16 + Int(replyFlags & 0x0F)].increment()
@@ -123,21 +133,19 @@ public final class ServerMetrics: Sendable {
     }
 
     /// The question type of a query, 0 when it has none we can read.
-    static func questionType(_ packet: ByteBuffer) -> UInt16 {
-        packet.withUnsafeReadableBytes { bytes in
-            guard bytes.count > 12, bytes[4] | bytes[5] != 0 else { return 0 }
-            var position = 12
-            while position < bytes.count {
-                let length = Int(bytes[position])
-                if length == 0 {
-                    guard position + 2 < bytes.count else { return 0 }
-                    return UInt16(bytes[position + 1]) << 8 | UInt16(bytes[position + 2])
-                }
-                if length & 0xC0 != 0 { return 0 }
-                position += 1 + length
+    static func questionType(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
+        guard bytes.count > 12, bytes[4] | bytes[5] != 0 else { return 0 }
+        var position = 12
+        while position < bytes.count {
+            let length = Int(bytes[position])
+            if length == 0 {
+                guard position + 2 < bytes.count else { return 0 }
+                return UInt16(bytes[position + 1]) << 8 | UInt16(bytes[position + 2])
             }
-            return 0
+            if length & 0xC0 != 0 { return 0 }
+            position += 1 + length
         }
+        return 0
     }
 
     /// A cache hit: `denial` for NXDOMAIN and NODATA replies (CoreDNS's two cache types).

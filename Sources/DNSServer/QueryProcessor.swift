@@ -74,6 +74,25 @@ struct QueryProcessor: Sendable {
         }
     }
 
+    enum FastResult {
+        /// Answered from the snapshot: the first `length` bytes of the scratch output.
+        case reply(length: Int)
+        case drop
+        /// Needs the full path (`process`): forwarding, a cache, an ExternalName chase, autopath.
+        case slow
+    }
+
+    /// The authoritative path on raw bytes, allocating nothing: what the datagram listener tries
+    /// before it builds the `ByteBuffer` and `SocketAddress` the other paths need.
+    @inline(__always)
+    func answerFast(_ packet: UnsafeRawBufferPointer, transport: Transport, scratch: ResponseScratch) -> FastResult {
+        switch responder.respond(to: packet, snapshot: store.snapshot, transport: transport, scratch: scratch) {
+        case .drop: return .drop
+        case .reply(let length, let rcode): return rcode == .nxDomain && autopath != nil ? .slow : .reply(length: length)
+        case .forward, .chase: return .slow
+        }
+    }
+
     func log(_ request: ByteBuffer, _ reply: [UInt8], _ client: SocketAddress?, _ transport: String, _ started: NIODeadline) {
         let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
         queryLog?.record(request: request, reply: reply, client: client, transport: transport, seconds: seconds)

@@ -1,0 +1,89 @@
+import CSocketBatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The memory of one `recvmmsg`/`sendmmsg` round, allocated once per serving thread: a slot per
+/// datagram in and per reply out, their iovecs, message headers and client addresses.
+struct DatagramBatch {
+    let count: Int
+    let slotSize: Int
+    let inMessages: UnsafeMutablePointer<csb_mmsghdr>
+    private let outMessages: UnsafeMutablePointer<csb_mmsghdr>
+    private let inVectors: UnsafeMutablePointer<iovec>
+    private let outVectors: UnsafeMutablePointer<iovec>
+    private let addresses: UnsafeMutablePointer<sockaddr_storage>
+    private let inSlots: UnsafeMutableRawPointer
+    private let outSlots: UnsafeMutableRawPointer
+
+    init(count: Int, slotSize: Int) {
+        self.count = count
+        self.slotSize = slotSize
+        inMessages = .allocate(capacity: count)
+        outMessages = .allocate(capacity: count)
+        inVectors = .allocate(capacity: count)
+        outVectors = .allocate(capacity: count)
+        addresses = .allocate(capacity: count)
+        inSlots = .allocate(byteCount: count * slotSize, alignment: 16)
+        outSlots = .allocate(byteCount: count * slotSize, alignment: 16)
+        for index in 0..<count {
+            inVectors[index] = iovec(iov_base: inSlots + index * slotSize, iov_len: slotSize)
+            outVectors[index] = iovec(iov_base: outSlots + index * slotSize, iov_len: 0)
+            inMessages[index] = csb_mmsghdr()
+            inMessages[index].msg_hdr.msg_iov = inVectors + index
+            inMessages[index].msg_hdr.msg_iovlen = 1
+            outMessages[index] = csb_mmsghdr()
+            outMessages[index].msg_hdr.msg_iov = outVectors + index
+            outMessages[index].msg_hdr.msg_iovlen = 1
+        }
+    }
+
+    func deallocate() {
+        for pointer in [UnsafeMutableRawPointer(inMessages), UnsafeMutableRawPointer(outMessages),
+                        UnsafeMutableRawPointer(inVectors), UnsafeMutableRawPointer(outVectors),
+                        UnsafeMutableRawPointer(addresses), inSlots, outSlots] {
+            pointer.deallocate()
+        }
+    }
+
+    /// The kernel overwrites each header's address length and flags; reset them before a receive.
+    mutating func prepareToReceive() {
+        for index in 0..<count {
+            inMessages[index].msg_hdr.msg_name = UnsafeMutableRawPointer(addresses + index)
+            inMessages[index].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            inMessages[index].msg_hdr.msg_flags = 0
+        }
+    }
+
+    /// Datagram `index` as received (cut at the slot size when larger: the parser rejects it).
+    func datagram(_ index: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: inSlots + index * slotSize, count: min(Int(inMessages[index].msg_len), slotSize))
+    }
+
+    func address(_ index: Int) -> sockaddr_storage { addresses[index] }
+
+    /// Reply slot `slot` carries `bytes` to the sender of datagram `index`.
+    func stageReply(_ slot: Int, to index: Int, bytes: UnsafeRawBufferPointer) {
+        (outSlots + slot * slotSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        outVectors[slot].iov_len = bytes.count
+        outMessages[slot].msg_hdr.msg_name = UnsafeMutableRawPointer(addresses + index)
+        outMessages[slot].msg_hdr.msg_namelen = inMessages[index].msg_hdr.msg_namelen
+    }
+
+    /// Sends the first `replies` staged replies; a reply the kernel refuses (an unreachable
+    /// client) is skipped, never retried in a loop.
+    func send(_ replies: Int, on fd: Int32) {
+        var sent = 0
+        while sent < replies {
+            let result = csb_sendmmsg(fd, outMessages + sent, UInt32(replies - sent), 0)
+            if result > 0 {
+                sent += Int(result)
+            } else if result < 0 && errno == EINTR {
+                continue
+            } else {
+                sent += 1
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import CSocketBatch
+import DNSResponder
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One UDP socket and the thread that serves it with `recvmmsg`/`sendmmsg`: a burst of queries
+/// costs one system call each way, and the authoritative path (`QueryProcessor.answerFast`)
+/// touches no allocator from datagram to reply. Measured here, a loop like this spends ~30 %
+/// less CPU per query than the same work behind SwiftNIO's datagram channel, whose per-reply
+/// `ByteBuffer` and envelope dominate once the answer itself is prepared (DESIGN.md §7).
+///
+/// Queries that need more (forwarding, the cache, autopath) take the ordinary path: their
+/// reply is sent with `sendto` from whichever thread finishes it.
+final class UDPListener: @unchecked Sendable {
+    // @unchecked: `fd` and `processor` are immutable; `stopping` is locked; the batch buffers
+    // belong to the serving thread alone.
+    let fd: Int32
+    private let processor: QueryProcessor
+    private let stopping = NIOLockedValueBox(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    static let batchSize = 64
+    /// Largest datagram read whole, and the largest reply slot (RFC 6891 §6.2.5: we advertise less).
+    static let slotSize = 4096
+
+    init(fd: Int32, processor: QueryProcessor) {
+        self.fd = fd
+        self.processor = processor
+    }
+
+    /// A bound UDP socket for `host:port` with SO_REUSEPORT, so one socket per thread can share
+    /// the port; a receive timeout lets the serving thread notice `stop()`.
+    static func bind(host: String, port: Int) throws -> Int32 {
+        let address = try SocketAddress(ipAddress: host, port: port)
+        let fd = socket(address.protocol == .inet6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        var one: Int32 = 1
+        var buffer: Int32 = 4 << 20
+        var timeout = timeval(tv_sec: 0, tv_usec: 250_000)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let result = address.withSockAddr { Glibc.bind(fd, $0, socklen_t($1)) }
+        guard result == 0 else {
+            let code = errno
+            close(fd)
+            throw IOError(errnoCode: code, reason: "bind(\(host):\(port))")
+        }
+        return fd
+    }
+
+    /// The port the socket is bound to.
+    static func boundAddress(_ fd: Int32) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return result == 0 ? Self.socketAddress(storage) : nil
+    }
+
+    func start(name: String) {
+        let thread = Thread { [self] in
+            serve()
+            close(fd)
+            finished.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Stops serving (within the receive timeout) and closes the socket.
+    func stop() async {
+        stopping.withLockedValue { $0 = true }
+        await waitUntilStopped()
+    }
+
+    /// Completes once the serving thread has ended and the socket is closed.
+    func waitUntilStopped() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { [finished] in
+                finished.wait()
+                finished.signal()  // every later waiter passes too
+                continuation.resume()
+            }
+        }
+    }
+
+    // MARK: - The serving thread
+
+    private func serve() {
+        var batch = DatagramBatch(count: Self.batchSize, slotSize: Self.slotSize)
+        defer { batch.deallocate() }
+        let scratch = ResponseScratch()
+        let waitForOne = csb_msg_waitforone()
+        while true {
+            batch.prepareToReceive()
+            let received = csb_recvmmsg(fd, batch.inMessages, UInt32(Self.batchSize), waitForOne, nil)
+            if stopping.withLockedValue({ $0 }) { return }
+            guard received > 0 else {
+                if received < 0, errno == EBADF { return }
+                continue  // the receive timeout, or EINTR
+            }
+            var replies = 0
+            for index in 0..<Int(received) {
+                let packet = batch.datagram(index)
+                let started = processor.startTime
+                switch processor.answerFast(packet, transport: .udp, scratch: scratch) {
+                case .drop:
+                    continue
+                case .reply(let length):
+                    if length <= Self.slotSize {
+                        batch.stageReply(replies, to: index, bytes: UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
+                        replies += 1
+                    } else {
+                        send(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), to: batch.address(index))
+                    }
+                    account(packet, replyFlags: scratch.output[3], source: .kubernetes, client: batch.address(index), started)
+                    if started != nil, processor.queryLog != nil {
+                        log(packet, reply: scratch.bytes(length), client: batch.address(index), started)
+                    }
+                case .slow:
+                    serveSlowly(packet, client: batch.address(index), scratch: scratch, started: started)
+                }
+            }
+            batch.send(replies, on: fd)
+        }
+    }
+
+    /// Forwarding, the cache, chases and autopath, through `QueryProcessor.process`.
+    private func serveSlowly(_ packet: UnsafeRawBufferPointer, client: sockaddr_storage, scratch: ResponseScratch, started: NIODeadline?) {
+        let request = ByteBuffer(bytes: packet)
+        let remote = Self.socketAddress(client)
+        switch processor.process(request, transport: .udp, client: remote, scratch: scratch) {
+        case .drop:
+            return
+        case .reply(let length):
+            send(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), to: client)
+            account(packet, replyFlags: scratch.output[3], source: .kubernetes, client: client, started)
+            if started != nil, processor.queryLog != nil { log(packet, reply: scratch.bytes(length), client: client, started) }
+        case .cached(let reply):
+            reply.withUnsafeBytes { send($0, to: client) }
+            account(packet, replyFlags: reply[3], source: .cache, client: client, started)
+            if started != nil, processor.queryLog != nil { log(packet, reply: reply, client: client, started) }
+        case .later(let work):
+            Task { [self] in
+                guard let reply = await work() else { return }
+                reply.withUnsafeBytes { send($0, to: client) }
+                if reply.count > 3 {
+                    request.withUnsafeReadableBytes { account($0, replyFlags: reply[3], source: .forward, client: client, started) }
+                }
+                if started != nil, processor.queryLog != nil {
+                    request.withUnsafeReadableBytes { log($0, reply: reply, client: client, started) }
+                }
+            }
+        }
+    }
+
+    private func send(_ reply: UnsafeRawBufferPointer, to client: sockaddr_storage) {
+        var client = client
+        let length = Self.addressLength(client)
+        _ = withUnsafePointer(to: &client) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, reply.baseAddress, reply.count, 0, $0, length) }
+        }
+    }
+
+    private func account(
+        _ packet: UnsafeRawBufferPointer, replyFlags: UInt8, source: ServerMetrics.Source, client: sockaddr_storage,
+        _ started: NIODeadline?
+    ) {
+        guard let metrics = processor.metrics, let started else { return }
+        metrics.recordQuery(
+            questionType: ServerMetrics.questionType(packet), replyFlags: replyFlags, transport: .udp,
+            ipv6: client.ss_family == sa_family_t(AF_INET6), source: source, started: started)
+    }
+
+    private func log(_ packet: UnsafeRawBufferPointer, reply: [UInt8], client: sockaddr_storage, _ started: NIODeadline?) {
+        guard let started else { return }
+        processor.log(ByteBuffer(bytes: packet), reply, Self.socketAddress(client), "udp", started)
+    }
+
+    static func addressLength(_ address: sockaddr_storage) -> socklen_t {
+        socklen_t(address.ss_family == sa_family_t(AF_INET6) ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+    }
+
+    static func socketAddress(_ storage: sockaddr_storage) -> SocketAddress? {
+        let family = Int32(storage.ss_family)
+        var storage = storage
+        return withUnsafePointer(to: &storage) { pointer in
+            switch family {
+            case AF_INET: return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee) }
+            case AF_INET6: return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee) }
+            default: return nil
+            }
+        }
+    }
+}
