@@ -94,7 +94,8 @@ public struct ClusterRecordsBuilder {
     }
 
     mutating func addPointerRecord(from address: IPAddress, to target: DomainName) {
-        guard configuration.reverse, let owner = try? DomainName(address.reverseName) else { return }
+        guard configuration.reverse else { return }
+        let owner = address.reverseDomainName
         let zoneIndex = address.isIPv4 ? 0 : 1
         reverse[zoneIndex].add(ResourceRecord(name: owner, ttl: ttl, data: .ptr(target)))
     }

@@ -1,4 +1,5 @@
 import DNSWire
+import Dispatch
 
 /// Turns zone models into prepared wire answers (one per name and type), the name table and
 /// the per-zone negative-answer templates.
@@ -23,21 +24,77 @@ struct SnapshotCompiler {
         self.configuration = configuration
     }
 
-    mutating func compile() {
+    /// Names below this are compiled on one thread: starting workers would cost more.
+    static let parallelThreshold = 20_000
+
+    /// `parallel` nil decides by size; tests force either way.
+    mutating func compile(parallel: Bool? = nil) {
         // A name can sit in two zones only when one zone nests in another (a zone file for a
         // subdomain of the cluster domain); the first zone holding it wins. Without nesting,
         // every name is compiled once and the set (hashing 400k names at 100k services) is spared.
         let nested = zones.indices.contains { outer in
             zones.indices.contains { inner in inner != outer && zones[inner].apex.isSubdomain(of: zones[outer].apex) }
         }
-        var seen: Set<DomainName> = []
-        if nested { seen.reserveCapacity(zones.reduce(0) { $0 + $1.nodes.count }) }
+        let names = zones.reduce(0) { $0 + $1.nodes.count }
+        if nested || !(parallel ?? (names >= Self.parallelThreshold)) {
+            var seen: Set<DomainName> = []
+            if nested { seen.reserveCapacity(names) }
+            for (zoneIndex, zone) in zones.enumerated() {
+                // Order does not matter for lookups; canonical sorting would dominate the build.
+                for (name, records) in zone.nodes where !nested || seen.insert(name).inserted {
+                    compileNode(name, records: records, zone: zoneIndex)
+                }
+            }
+            return
+        }
+        compileInParallel(parts: 2)
+    }
+
+    /// Each worker compiles its share of every zone's names into its own arena; the arenas are
+    /// then appended in order, with offsets and indexes moved by what came before. Answers are
+    /// independent of one another, so the result is the sequential one but for name order.
+    private mutating func compileInParallel(parts: Int) {
+        let workers = UnsafeMutableBufferPointer<SnapshotCompiler>.allocate(capacity: parts)
+        defer { workers.deinitialize().deallocate() }
+        _ = workers.initialize(from: repeatElement(SnapshotCompiler(zones: zones, configuration: configuration), count: parts))
+        let shared = WorkerSlots(workers)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            shared.slots[part].compileShare(part, of: parts)
+        }
+        for worker in workers { append(worker) }
+    }
+
+    /// Names `[count * part / parts, count * (part + 1) / parts)` of every zone.
+    private mutating func compileShare(_ part: Int, of parts: Int) {
         for (zoneIndex, zone) in zones.enumerated() {
-            // Order does not matter for lookups; canonical sorting would dominate the build.
-            for (name, records) in zone.nodes where !nested || seen.insert(name).inserted {
+            let count = zone.nodes.count
+            let lower = count * part / parts, upper = count * (part + 1) / parts
+            var index = zone.nodes.index(zone.nodes.startIndex, offsetBy: lower)
+            for _ in lower..<upper {
+                let (name, records) = zone.nodes[index]
                 compileNode(name, records: records, zone: zoneIndex)
+                zone.nodes.formIndex(after: &index)
             }
         }
+    }
+
+    /// Appends another compiler's names and answers to this one's.
+    private mutating func append(_ other: SnapshotCompiler) {
+        let answerBase = answers.count, boundaryBase = boundaries.count, byteBase = answerBytes.count
+        keys.append(contentsOf: other.keys)
+        for var entry in other.entries {
+            entry.answers = (entry.answers.lowerBound + answerBase)..<(entry.answers.upperBound + answerBase)
+            entries.append(entry)
+        }
+        for var answer in other.answers {
+            answer.start += byteBase
+            answer.rrsetBoundaries =
+                (answer.rrsetBoundaries.lowerBound + boundaryBase)..<(answer.rrsetBoundaries.upperBound + boundaryBase)
+            answer.externalTarget = answer.externalTarget.map { externalTargetIndex(other.externalTargets[$0]) }
+            answers.append(answer)
+        }
+        boundaries.append(contentsOf: other.boundaries)
+        answerBytes.append(contentsOf: other.answerBytes)
     }
 
     private mutating func compileNode(_ name: DomainName, records: [ResourceRecord], zone: Int) {
@@ -65,7 +122,7 @@ struct SnapshotCompiler {
                 prepare(name, type: type, chain: [rrset], additional: additionalRecords(for: rrset), external: nil)
             }
         }
-        keys.append(name.lowercasedWire)
+        keys.append(name.lowercased().wire)  // shares the node name's storage (already lower case)
         let synthesizes = zones[zone].podNamespaces.contains(name)
         entries.append(NameEntry(zone: zone, answers: first..<answers.count, synthesizesPods: synthesizes))
     }
@@ -200,5 +257,15 @@ struct SnapshotCompiler {
             boundaries: boundaries, answerBytes: answerBytes, externalTargets: externalTargets,
             configuration: configuration, statistics: statistics, podNamespaces: podNamespaces,
             clusterSynced: clusterSynced)
+    }
+}
+
+/// The workers of `compileInParallel`, each written by exactly one iteration of
+/// `concurrentPerform` and read only after it returns.
+private final class WorkerSlots: @unchecked Sendable {
+    let slots: UnsafeMutableBufferPointer<SnapshotCompiler>
+
+    init(_ slots: UnsafeMutableBufferPointer<SnapshotCompiler>) {
+        self.slots = slots
     }
 }

@@ -19,8 +19,11 @@ public struct ZoneModel: Sendable {
     public var soa: ResourceRecord
     /// Lower-cased owner → its records. Names without records are empty non-terminals.
     public private(set) var nodes: [DomainName: [ResourceRecord]] = [:]
-    /// Every record added, for O(1) de-duplication (a headless service has thousands at one name).
-    private var seen: Set<ResourceRecord> = []
+    /// The records of nodes with many (a headless service has thousands at one name), for O(1)
+    /// de-duplication there; small nodes are checked by a linear scan, which is cheaper than
+    /// hashing each of 500k records (and keeping a second copy of each).
+    private var largeNodes: [DomainName: Set<ResourceRecord>] = [:]
+    static let largeNode = 16
     /// Namespaces under `pod.<zone>` whose pod names are synthesized on demand (`--pods insecure`).
     public var podNamespaces: Set<DomainName> = []
 
@@ -36,9 +39,15 @@ public struct ZoneModel: Sendable {
         let owner = record.name.lowercased()
         var record = record
         record.name = owner
-        // A duplicate's node and ancestors were added with the first copy.
-        guard seen.insert(record).inserted else { return }
         if let node = nodes.index(forKey: owner) {
+            // A duplicate's node and ancestors were added with the first copy.
+            let count = nodes.values[node].count
+            if count < Self.largeNode {
+                guard !nodes.values[node].contains(record) else { return }
+            } else {
+                if count == Self.largeNode { largeNodes[owner] = Set(nodes.values[node]) }
+                guard largeNodes[owner, default: []].insert(record).inserted else { return }
+            }
             // An existing node already has its ancestors (`addName` and this method keep
             // that invariant), so skip the walk: it costs several hashes per record.
             nodes.values[node].append(record)
@@ -50,7 +59,6 @@ public struct ZoneModel: Sendable {
 
     /// Sizes the tables for about `records` records up front: growing them rehashes every entry.
     public mutating func reserveCapacity(records: Int) {
-        seen.reserveCapacity(records)
         nodes.reserveCapacity(records)
     }
 

@@ -1,6 +1,12 @@
 import ClusterRegistry
 import DNSWire
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension ReplyContext {
     /// `a-b-c-d.<ns>.pod.<zone>` with `--pods insecure`: the label is the address, answered
     /// for any namespace that exists (k8s DNS spec leaves pods to the implementation; CoreDNS
@@ -17,31 +23,30 @@ extension ReplyContext {
         let type: RecordType = address.isIPv4 ? .a : .aaaa
         guard query.type == type || query.type == .any else { return negative(&writer, .noError, zone: zone) }
         startReply(&writer, .noError, counts: (1, 0, 0))
-        let bytes = address.bytes
-        writer.recordHeader(ownerOffset: DNSHeader.byteCount, type: type, ttl: snapshot.configuration.ttl,
-                            rdataLength: bytes.count)
-        bytes.withUnsafeBytes { writer.bytes($0) }
+        address.withRDataBytes { bytes in
+            writer.recordHeader(ownerOffset: DNSHeader.byteCount, type: type, ttl: snapshot.configuration.ttl,
+                                rdataLength: bytes.count)
+            writer.bytes(bytes)
+        }
         finishReply(&writer, .noError)
         return .reply(length: writer.count, rcode: .noError)
     }
 
-    /// `10-1-2-3` → 10.1.2.3; `fd00--1` → fd00::1. Anything else is not a pod name.
+    /// `10-1-2-3` → 10.1.2.3; `fd00--1` → fd00::1. Anything else is not a pod name. Parsed
+    /// in a stack buffer: this runs per query and must not allocate.
     static func podAddress(_ label: UnsafeRawBufferPointer) -> IPAddress? {
-        var text = ""
-        text.reserveCapacity(label.count)
-        var dashes = 0
-        for byte in label {
-            if byte == UInt8(ascii: "-") { dashes += 1 }
-            text.unicodeScalars.append(Unicode.Scalar(byte))
+        guard label.count < 64 else { return nil }  // a label is at most 63 bytes
+        let dashes = label.reduce(0) { $1 == UInt8(ascii: "-") ? $0 + 1 : $0 }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text -> IPAddress? in
+            func parse(_ separator: UInt8, family: Int32) -> IPAddress? {
+                for (index, byte) in label.enumerated() {
+                    text[index] = CChar(bitPattern: byte == UInt8(ascii: "-") ? separator : byte)
+                }
+                text[label.count] = 0
+                return IPAddress(cString: text.baseAddress!, family: family)
+            }
+            if dashes == 3, let address = parse(UInt8(ascii: "."), family: AF_INET) { return address }
+            return parse(UInt8(ascii: ":"), family: AF_INET6)
         }
-        if dashes == 3, let address = IPAddress(text.replacingDashes(with: ".")), address.isIPv4 { return address }
-        if let address = IPAddress(text.replacingDashes(with: ":")), !address.isIPv4 { return address }
-        return nil
-    }
-}
-
-extension String {
-    fileprivate func replacingDashes(with separator: Character) -> String {
-        String(map { $0 == "-" ? separator : $0 })
     }
 }

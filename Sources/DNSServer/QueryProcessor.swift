@@ -85,8 +85,10 @@ struct QueryProcessor: Sendable {
     /// The authoritative path on raw bytes, allocating nothing: what the datagram listener tries
     /// before it builds the `ByteBuffer` and `SocketAddress` the other paths need.
     @inline(__always)
-    func answerFast(_ packet: UnsafeRawBufferPointer, transport: Transport, scratch: ResponseScratch) -> FastResult {
-        switch responder.respond(to: packet, snapshot: store.snapshot, transport: transport, scratch: scratch) {
+    func answerFast(
+        _ packet: UnsafeRawBufferPointer, snapshot: RegistrySnapshot, transport: Transport, scratch: ResponseScratch
+    ) -> FastResult {
+        switch responder.respond(to: packet, snapshot: snapshot, transport: transport, scratch: scratch) {
         case .drop: return .drop
         case .reply(let length, let rcode): return rcode == .nxDomain && autopath != nil ? .slow : .reply(length: length)
         case .forward, .chase: return .slow

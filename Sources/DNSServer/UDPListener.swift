@@ -108,10 +108,12 @@ final class UDPListener: @unchecked Sendable {
                 continue  // the receive timeout, or EINTR
             }
             var replies = 0
+            // One snapshot for the whole batch: a reload's swap is seen by the next batch.
+            let snapshot = processor.store.snapshot
             for index in 0..<Int(received) {
                 let packet = batch.datagram(index)
                 let started = processor.startTime
-                switch processor.answerFast(packet, transport: .udp, scratch: scratch) {
+                switch processor.answerFast(packet, snapshot: snapshot, transport: .udp, scratch: scratch) {
                 case .drop:
                     continue
                 case .reply(let length):

@@ -45,6 +45,31 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     public var isIPv4: Bool { if case .v4 = self { return true } else { return false } }
 
+    /// Parses a NUL-terminated address in place: no String, no array (pod names are parsed per
+    /// query). `family` is AF_INET or AF_INET6.
+    public init?(cString text: UnsafePointer<CChar>, family: Int32) {
+        if family == AF_INET {
+            var v4 = in_addr()
+            guard inet_pton(AF_INET, text, &v4) == 1 else { return nil }
+            self = .v4(UInt32(bigEndian: v4.s_addr))
+        } else {
+            var v6 = in6_addr()
+            guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
+            self = withUnsafeBytes(of: &v6) { raw in
+                .v6(UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)),
+                    UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            }
+        }
+    }
+
+    /// The rdata bytes (4 or 16, network order) without building an array.
+    public func withRDataBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        switch self {
+        case .v4(let value): return withUnsafeBytes(of: value.bigEndian, body)
+        case .v6(let high, let low): return withUnsafeBytes(of: (high.bigEndian, low.bigEndian), body)
+        }
+    }
+
     /// The address as rdata bytes (4 or 16, network order).
     public var bytes: [UInt8] {
         switch self {
@@ -71,6 +96,36 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Reverse-lookup name: `d.c.b.a.in-addr.arpa` or the nibble form under `ip6.arpa`.
+    /// `reverseName` as a name, built in wire form directly: a registry build makes one per
+    /// ClusterIP and endpoint, and parsing text was a tenth of it.
+    public var reverseDomainName: DomainName {
+        var wire: [UInt8] = []
+        switch self {
+        case .v4(let value):
+            wire.reserveCapacity(30)
+            for shift in stride(from: 0, through: 24, by: 8) {
+                let byte = UInt8(truncatingIfNeeded: value >> UInt32(shift))
+                let digits = byte >= 100 ? 3 : byte >= 10 ? 2 : 1
+                wire.append(UInt8(digits))
+                if digits == 3 { wire.append(UInt8(ascii: "0") + byte / 100) }
+                if digits >= 2 { wire.append(UInt8(ascii: "0") + byte / 10 % 10) }
+                wire.append(UInt8(ascii: "0") + byte % 10)
+            }
+            wire += [7] + Array("in-addr".utf8) + [4] + Array("arpa".utf8) + [0]
+        case .v6(let high, let low):
+            wire.reserveCapacity(74)
+            let hex = Array("0123456789abcdef".utf8)
+            for half in [low, high] {
+                for shift in stride(from: 0, to: 64, by: 4) {
+                    wire.append(1)
+                    wire.append(hex[Int(half >> UInt64(shift) & 0xF)])
+                }
+            }
+            wire += [3] + Array("ip6".utf8) + [4] + Array("arpa".utf8) + [0]
+        }
+        return DomainName(uncheckedWire: wire)
+    }
+
     public var reverseName: String {
         switch self {
         case .v4:

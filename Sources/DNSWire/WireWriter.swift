@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Builds a DNS message with name compression (RFC 1035 §4.1.4). Used wherever speed does not
 /// matter much: preparing snapshot answers, tests, forwarding. The per-query path copies
 /// prepared bytes instead. Snapshot builds still write hundreds of thousands of names, so the
@@ -53,11 +59,11 @@ public struct WireWriter {
 
     /// Makes the uncompressed name already present at `offset` available as a pointer target.
     public mutating func registerName(_ name: DomainName, at offset: Int) {
-        let start = suffixes.store(name)
-        var index = 0
-        while name.wire[index] != 0, offset + index < 0x4000 {
-            suffixes.insert(suffixAt: start + index, offset: offset + index, replacing: false)
-            index += 1 + Int(name.wire[index])
+        let labels = suffixes.store(name)
+        for label in 0..<labels {
+            let index = suffixes.suffixPosition(label)
+            guard offset + index < 0x4000 else { break }
+            suffixes.insert(suffix: label, offset: offset + index, replacing: false)
         }
     }
 
@@ -69,17 +75,16 @@ public struct WireWriter {
             bytes.append(contentsOf: name.wire)
             return
         }
-        let start = suffixes.store(name)
-        var index = 0
-        while name.wire[index] != 0 {
-            if compress, let target = suffixes.offset(ofSuffixAt: start + index) {
+        let labels = suffixes.store(name)
+        for label in 0..<labels {
+            if compress, let target = suffixes.offset(ofSuffix: label) {
                 writeUInt16(0xC000 | UInt16(target))
                 return
             }
-            if bytes.count < 0x4000 { suffixes.insert(suffixAt: start + index, offset: bytes.count, replacing: true) }
+            if bytes.count < 0x4000 { suffixes.insert(suffix: label, offset: bytes.count, replacing: true) }
+            let index = suffixes.suffixPosition(label)
             let length = Int(name.wire[index])
             bytes.append(contentsOf: name.wire[index...index + length])  // keep original spelling
-            index += 1 + length
         }
         bytes.append(0)
     }
@@ -162,23 +167,53 @@ struct SuffixTable {
         }
     }
 
-    /// Copies `name` in lower case; returns where it starts, the base for suffix positions.
+    /// Where each suffix of the name stored last starts (relative to it) and its hash.
+    private var storedStart = 0
+    private var suffixStarts: [Int] = []
+    private var suffixHashes: [UInt64] = []
+
+    /// Copies `name` in lower case and hashes all its suffixes in one pass; returns its label
+    /// count. Suffix `k` (the name without its first `k` labels) is then addressed by `k`.
     mutating func store(_ name: DomainName) -> Int {
-        let start = names.count
-        for byte in name.wire { names.append(DomainName.lowercase(byte)) }
-        return start
+        storedStart = names.count
+        suffixStarts.removeAll(keepingCapacity: true)
+        var index = 0
+        name.wire.withUnsafeBufferPointer { wire in
+            while wire[index] != 0 {
+                suffixStarts.append(index)
+                index += 1 + Int(wire[index])
+            }
+            for byte in wire[0...index] { names.append(DomainName.lowercase(byte)) }
+        }
+        // Right to left: a suffix's hash continues its parent's, so every suffix costs its
+        // first label only (hashing each suffix from scratch was quadratic in the labels).
+        suffixHashes.removeAll(keepingCapacity: true)
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        names.withUnsafeBufferPointer { names in
+            for start in suffixStarts.reversed() {
+                let from = storedStart + start
+                for byte in names[from...from + Int(names[from])] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+                suffixHashes.append(hash)
+            }
+        }
+        suffixHashes.reverse()
+        return suffixStarts.count
     }
 
-    func offset(ofSuffixAt start: Int) -> Int? {
-        let hash = hashOfSuffix(at: start)
-        guard case .found(let entry) = find(start: start, hash: hash) else { return nil }
+    /// Offset of suffix `label` within the name stored last.
+    func suffixPosition(_ label: Int) -> Int { suffixStarts[label] }
+
+    func offset(ofSuffix label: Int) -> Int? {
+        let start = storedStart + suffixStarts[label]
+        guard case .found(let entry) = find(start: start, hash: suffixHashes[label]) else { return nil }
         return Int(entries[entry].offset)
     }
 
-    /// Records that the suffix at `start` was written at `offset`; an existing entry for the
-    /// same suffix is kept unless `replacing`.
-    mutating func insert(suffixAt start: Int, offset: Int, replacing: Bool) {
-        let hash = hashOfSuffix(at: start)
+    /// Records that suffix `label` of the name stored last was written at `offset`; an existing
+    /// entry for the same suffix is kept unless `replacing`.
+    mutating func insert(suffix label: Int, offset: Int, replacing: Bool) {
+        let start = storedStart + suffixStarts[label]
+        let hash = suffixHashes[label]
         switch find(start: start, hash: hash) {
         case .found(let entry):
             if replacing { entries[entry].offset = Int32(offset) }
@@ -216,28 +251,18 @@ struct SuffixTable {
         }
     }
 
-    /// FNV-1a over the suffix's bytes up to and including its root label.
-    private func hashOfSuffix(at start: Int) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        var index = start
-        while true {
-            let length = Int(names[index])
-            for byte in names[index...index + length] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            if length == 0 { return hash }
-            index += 1 + length
-        }
-    }
-
     /// Label by label, so a zero byte inside a label is not taken for the root.
     private func suffixesEqual(_ left: Int, _ right: Int) -> Bool {
-        var left = left, right = right
-        while true {
-            let length = Int(names[left])
-            guard names[right] == names[left] else { return false }
-            if length == 0 { return true }
-            guard names[left + 1...left + length].elementsEqual(names[right + 1...right + length]) else { return false }
-            left += 1 + length
-            right += 1 + length
+        names.withUnsafeBufferPointer { names in
+            var left = left, right = right
+            while true {
+                let length = Int(names[left])
+                guard names[right] == names[left] else { return false }
+                if length == 0 { return true }
+                guard memcmp(names.baseAddress! + left + 1, names.baseAddress! + right + 1, length) == 0 else { return false }
+                left += 1 + length
+                right += 1 + length
+            }
         }
     }
 }

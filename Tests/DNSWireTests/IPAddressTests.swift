@@ -89,4 +89,19 @@ final class IPAddressTests: XCTestCase {
         XCTAssertLessThan(address("fd00::1"), address("fd00::1:0"))
         XCTAssertFalse(address("fd00::1") < address("fd00::1"))
     }
+
+    /// The wire-built name is the text one, for every shape of address.
+    func testReverseDomainNameMatchesTheTextForm() throws {
+        var generator = SplitMix64(seed: 7)
+        var samples = ["0.0.0.0", "10.1.2.3", "192.0.2.255", "100.9.99.199", "::", "fd00::1", "4321:0:1:2:3:4:567:89ab"]
+        for _ in 0..<200 {
+            let value = generator.next()
+            samples.append("\(address("\(value & 0xFF).\(value >> 8 & 0xFF).\(value >> 16 & 0xFF).\(value >> 24 & 0xFF)"))")
+            samples.append("\(IPAddress.v6(value, generator.next()))")
+        }
+        for text in samples {
+            let ip = address(text)
+            XCTAssertEqual(ip.reverseDomainName, try DomainName(ip.reverseName), text)
+        }
+    }
 }

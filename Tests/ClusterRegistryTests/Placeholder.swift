@@ -1,2 +1,0 @@
-import XCTest
-final class ClusterRegistryTestsPlaceholder: XCTestCase { func testPlaceholder() {} }
