@@ -38,12 +38,12 @@ let package = Package(
             name: "DNSResponder",
             dependencies: ["DNSWire", "ClusterRegistry", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // recvmmsg/sendmmsg, which Swift's Glibc module does not declare.
-        .target(name: "CSocketBatch"),
+        // glibc calls declared only under _GNU_SOURCE (recvmmsg, sendmmsg, sched_getaffinity).
+        .target(name: "CGNU"),
         .target(
             name: "DNSServer",
             dependencies: [
-                "DNSWire", "ClusterRegistry", "DNSResponder", "CSocketBatch",
+                "DNSWire", "ClusterRegistry", "DNSResponder", "CGNU",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

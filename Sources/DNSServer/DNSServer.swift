@@ -1,3 +1,4 @@
+import CGNU
 import ClusterRegistry
 import DNSResponder
 import DNSWire
@@ -38,7 +39,7 @@ public final class DNSServer: Sendable {
             store: store, responder: responder, resolver: resolver,
             autopath: configuration.autopath ? Autopath(responder: responder, resolver: resolver) : nil,
             queryLog: configuration.logQueries ? QueryLog() : nil, metrics: configuration.metrics)
-        let sockets = max(1, Array(group.makeIterator()).count)
+        let sockets = max(1, min(Array(group.makeIterator()).count, Self.usableCPUs()))
         // Port 0: UDP picks a free port, which may be taken for TCP; then try another.
         let attempts = configuration.listenPort == 0 ? 8 : 1
         for attempt in 1...attempts {
@@ -58,6 +59,13 @@ public final class DNSServer: Sendable {
             }
         }
         preconditionFailure("unreachable: the last attempt returns or throws")
+    }
+
+    /// CPUs this process may run on (`taskset`, a cpuset): more serving threads than that
+    /// would only take turns on the same CPUs. NIO's core count reads cgroup quotas, not this.
+    static func usableCPUs() -> Int {
+        let count = csb_usable_cpus()
+        return count > 0 ? Int(count) : System.coreCount
     }
 
     private static func bindTCP(

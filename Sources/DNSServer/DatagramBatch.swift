@@ -1,4 +1,4 @@
-import CSocketBatch
+import CGNU
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import CSocketBatch
+import CGNU
 import DNSResponder
 import Foundation
 import NIOConcurrencyHelpers

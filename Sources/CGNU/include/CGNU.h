@@ -1,8 +1,8 @@
-// recvmmsg/sendmmsg for Swift: glibc declares them (and struct mmsghdr) only under _GNU_SOURCE,
-// which Swift's Glibc module is not built with. This header mirrors struct mmsghdr's layout (the
-// .c file checks it) and wraps the two calls; everything else stays in Swift.
-#ifndef CSOCKETBATCH_H
-#define CSOCKETBATCH_H
+// glibc functions Swift's Glibc module does not declare, because they (and struct mmsghdr) are
+// visible only under _GNU_SOURCE: recvmmsg/sendmmsg and the CPU affinity count. This header
+// mirrors struct mmsghdr's layout (gnu.c checks it) and wraps the calls; the logic stays in Swift.
+#ifndef CGNU_H
+#define CGNU_H
 
 #include <sys/socket.h>
 #include <time.h>
@@ -17,5 +17,8 @@ int csb_sendmmsg(int fd, csb_mmsghdr *messages, unsigned int count, int flags);
 
 /// MSG_WAITFORONE (also _GNU_SOURCE only): return as soon as one datagram has arrived.
 int csb_msg_waitforone(void);
+
+/// CPUs this process may run on (sched_getaffinity), or -1 when unknown.
+int csb_usable_cpus(void);
 
 #endif

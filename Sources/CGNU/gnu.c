@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "CSocketBatch.h"
+#include "CGNU.h"
 #include <stddef.h>
 
 _Static_assert(sizeof(csb_mmsghdr) == sizeof(struct mmsghdr), "csb_mmsghdr must match struct mmsghdr");
@@ -14,3 +14,12 @@ int csb_sendmmsg(int fd, csb_mmsghdr *messages, unsigned int count, int flags) {
 }
 
 int csb_msg_waitforone(void) { return MSG_WAITFORONE; }
+
+#include <sched.h>
+
+int csb_usable_cpus(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return -1;
+    return CPU_COUNT(&set);
+}
