@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A domain name in uncompressed wire form (length-prefixed labels ending in the root label).
 /// Spelling is preserved; equality and hashing are ASCII case-insensitive (RFC 4343).
 public struct DomainName: Hashable, Sendable, CustomStringConvertible, Comparable {
@@ -178,6 +184,8 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible, Comparabl
         guard lhs.wire.count == rhs.wire.count else { return false }
         return lhs.wire.withUnsafeBufferPointer { left in
             rhs.wire.withUnsafeBufferPointer { right in
+                // Names are nearly always stored lower-cased already: equal bytes settle it at once.
+                if memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0 { return true }
                 for index in 0..<left.count where lowercase(left[index]) != lowercase(right[index]) { return false }
                 return true
             }
