@@ -1,4 +1,5 @@
 import DNSWire
+import Dispatch
 
 /// Turns Kubernetes objects into the records of the cluster zone and the reverse zones,
 /// following the Kubernetes DNS specification 1.1.0 and, where it is silent, CoreDNS's
@@ -12,18 +13,51 @@ public struct ClusterRecordsBuilder {
 
     /// Builds the zones: the cluster zone first, then `in-addr.arpa` and `ip6.arpa` when
     /// reverse answers are on. `warnings` lists objects that produce no names and why.
+    /// Services at which the work is split over two threads (`parallel` nil); tests force it.
+    static let parallelThreshold = 5_000
+
     public static func build(
         objects: [KubernetesObject], configuration: RegistryConfiguration, serial: UInt32
     ) -> (zones: [ZoneModel], warnings: [String]) {
-        var builder = ClusterRecordsBuilder(configuration: configuration, serial: serial)
+        build(objects: objects, configuration: configuration, serial: serial, parallel: nil)
+    }
+
+    static func build(
+        objects: [KubernetesObject], configuration: RegistryConfiguration, serial: UInt32, parallel: Bool?
+    ) -> (zones: [ZoneModel], warnings: [String]) {
         let index = ClusterIndex(objects: objects, configuration: configuration)
-        // A ClusterIP service yields about five records and two PTRs; headless ones more.
-        builder.cluster.reserveCapacity(records: index.services.count * 5)
-        for zone in builder.reverse.indices { builder.reverse[zone].reserveCapacity(records: index.services.count * 2) }
-        builder.addApex()
-        builder.addNamespaces(index)
-        for service in index.services { builder.addService(service, endpoints: index.endpoints(of: service)) }
+        let services = index.services
+        let shares = parallel ?? (services.count >= parallelThreshold) ? 2 : 1
+        // Each share builds zones of its own from a contiguous run of services; the second is
+        // then merged into the first, which gives the zones one builder would have made.
+        let builders = UnsafeMutableBufferPointer<ClusterRecordsBuilder>.allocate(capacity: shares)
+        defer { builders.deinitialize().deallocate() }
+        _ = builders.initialize(from: repeatElement(
+            ClusterRecordsBuilder(configuration: configuration, serial: serial), count: shares))
+        let slots = BuilderSlots(builders)
+        DispatchQueue.concurrentPerform(iterations: shares) { share in
+            let range = (services.count * share / shares)..<(services.count * (share + 1) / shares)
+            slots.builders[share].add(services[range], from: index, first: share == 0)
+        }
+        var builder = builders[0]
+        for other in builders.dropFirst() {
+            builder.cluster.merge(other.cluster)
+            for zone in builder.reverse.indices { builder.reverse[zone].merge(other.reverse[zone]) }
+            builder.skipped += other.skipped
+        }
         return ([builder.cluster] + (configuration.reverse ? builder.reverse : []), builder.skipped)
+    }
+
+    /// The apex and namespaces (`first` share only) and `services`.
+    private mutating func add(_ services: ArraySlice<Service>, from index: ClusterIndex, first: Bool) {
+        // A ClusterIP service yields about five records and two PTRs; headless ones more.
+        cluster.reserveCapacity(records: services.count * 5)
+        for zone in reverse.indices { reverse[zone].reserveCapacity(records: services.count * 2) }
+        if first {
+            addApex()
+            addNamespaces(index)
+        }
+        for service in services { addService(service, endpoints: index.endpoints(of: service)) }
     }
 
     private init(configuration: RegistryConfiguration, serial: UInt32) {
@@ -134,5 +168,15 @@ public struct ClusterRecordsBuilder {
         case .externalName(let target):
             addExternalNameService(service, base: base, target: target)
         }
+    }
+}
+
+/// The builders of `build`, each written by exactly one iteration of `concurrentPerform` and
+/// read only after it returns.
+private final class BuilderSlots: @unchecked Sendable {
+    let builders: UnsafeMutableBufferPointer<ClusterRecordsBuilder>
+
+    init(_ builders: UnsafeMutableBufferPointer<ClusterRecordsBuilder>) {
+        self.builders = builders
     }
 }

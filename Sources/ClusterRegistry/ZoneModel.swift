@@ -62,6 +62,20 @@ public struct ZoneModel: Sendable {
         nodes.reserveCapacity(records)
     }
 
+    /// Adds every node of `other` (the same zone, built from other objects) as if its records
+    /// had been added here: the ancestors of its names are among its nodes already.
+    mutating func merge(_ other: ZoneModel) {
+        podNamespaces.formUnion(other.podNamespaces)
+        for (name, records) in other.nodes {
+            if nodes.index(forKey: name) != nil {
+                for record in records { add(record) }
+            } else {
+                nodes[name] = records
+                if records.count >= Self.largeNode { largeNodes[name] = Set(records) }
+            }
+        }
+    }
+
     /// Makes `name` (and its ancestors up to the apex) exist without records.
     public mutating func addName(_ name: DomainName) {
         var current = name.lowercased()

@@ -70,6 +70,24 @@ final class SnapshotCompilerParallelTests: XCTestCase {
         XCTAssertEqual(two.externalTargets.count, Set(two.externalTargets).count, "joined targets stay unique")
     }
 
+    /// Records built by two shares of the services and merged are the records one builder makes.
+    func testRecordsBuiltInTwoSharesEqualOneBuilders() {
+        for pods in [RegistryConfiguration.PodMode.insecure, .verified] {
+            let configuration = RegistryConfiguration(pods: pods)
+            let one = ClusterRecordsBuilder.build(objects: Self.objects(), configuration: configuration, serial: 7, parallel: false)
+            let two = ClusterRecordsBuilder.build(objects: Self.objects(), configuration: configuration, serial: 7, parallel: true)
+            XCTAssertEqual(one.warnings, two.warnings)
+            XCTAssertEqual(one.zones.count, two.zones.count)
+            for (a, b) in zip(one.zones, two.zones) {
+                XCTAssertEqual(a.apex, b.apex)
+                XCTAssertEqual(a.nodes.count, b.nodes.count, "\(a.apex)")
+                XCTAssertEqual(a.podNamespaces, b.podNamespaces)
+                let differing = a.nodes.filter { name, records in Set(records) != Set(b.nodes[name] ?? []) }
+                XCTAssertEqual(differing.count, 0, "\(a.apex): \(differing.keys.prefix(3))")
+            }
+        }
+    }
+
     private static func bytes(_ answer: PreparedAnswer, _ snapshot: RegistrySnapshot) -> [UInt8] {
         let end = answer.start + answer.answerLength + answer.authorityLength + answer.additionalLength
         return Array(snapshot.answerBytes[answer.start..<end])
