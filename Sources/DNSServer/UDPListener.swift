@@ -10,9 +10,9 @@ import Glibc
 
 /// One UDP socket and the thread that serves it with `recvmmsg`/`sendmmsg`: a burst of queries
 /// costs one system call each way, and the authoritative path (`QueryProcessor.answerFast`)
-/// touches no allocator from datagram to reply. Measured here, a loop like this spends ~30 %
-/// less CPU per query than the same work behind SwiftNIO's datagram channel, whose per-reply
-/// `ByteBuffer` and envelope dominate once the answer itself is prepared (DESIGN.md §7).
+/// touches no allocator from datagram to reply. On the `scripts/bench` mix this took server CPU
+/// per query from 1.15x NSD's (SwiftNIO's datagram channel, with a `ByteBuffer` and an envelope
+/// per reply) to about 0.9x (DESIGN.md §7).
 ///
 /// Queries that need more (forwarding, the cache, autopath) take the ordinary path: their
 /// reply is sent with `sendto` from whichever thread finishes it.

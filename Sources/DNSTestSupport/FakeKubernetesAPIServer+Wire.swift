@@ -76,18 +76,10 @@ extension FakeKubernetesAPIServer.Core {
         + "objects that were created, modified, or deleted between the time the first chunk was returned and "
         + "now may show up in the list."
 
+    /// `text` as a JSON string literal, with "/" unescaped as Go writes it.
     static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        let data = (try? JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The real token's shape: standard base64 (with "+", "/", "=" for clients to escape) of
