@@ -62,6 +62,15 @@ final class ServeOptionsTests: XCTestCase {
         }
     }
 
+    /// An IPv6 listen address: the UDP sockets and the TCP listener bind it alike.
+    func testListenOnIPv6Loopback() throws {
+        let server = try servers.start(listen: "[::1]:0")
+        XCTAssertEqual(server.host, "::1")
+        for transport in Dig.Transport.allCases {
+            XCTAssertEqual(try server.dig.short("nginx-service.myserver.svc.cluster.local", over: transport), ["10.100.57.113"])
+        }
+    }
+
     func testTTL() throws {
         let dig = try demo(["--ttl", "30"])
         let name = "nginx-service.myserver.svc.cluster.local."
