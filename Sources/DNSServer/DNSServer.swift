@@ -21,6 +21,9 @@ public final class DNSServer: Sendable {
     /// The address actually bound (port 0 in the configuration picks a free one).
     public let localAddress: SocketAddress?
 
+    /// UDP sockets, each with its serving thread: one per CPU this process may use.
+    public var udpThreadCount: Int { udpListeners.count }
+
     private init(udpListeners: [UDPListener], tcpChannel: any Channel, resolver: Resolver) {
         self.udpListeners = udpListeners
         self.tcpChannel = tcpChannel

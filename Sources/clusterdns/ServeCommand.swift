@@ -59,15 +59,25 @@ struct ServeCommand: AsyncParsableCommand {
             serverMetrics?.update(registry: store.snapshot.statistics)
             serverMetrics?.update(reloads: reloader.counts)
         }
+        announce(server, endpoint: endpoint, snapshot: loaded.snapshot, watcher: watcher, logger: logger)
+        server.probeForLoops()
+        await probes.serveUntilShutdown(server)
+    }
+
+    /// The structured start-up line (tests and scripts wait for its `clusterdns listening on`)
+    /// and the registry's warnings.
+    private func announce(
+        _ server: DNSServer, endpoint: HostPort, snapshot: RegistrySnapshot, watcher: KubernetesWatcher?, logger: Logger
+    ) {
         let bound = server.localAddress.map(HostPort.init(address:)) ?? endpoint
-        let statistics = loaded.snapshot.statistics
+        let statistics = snapshot.statistics
         let source = watcher.map { watcher in
             let paths = watcher.store.resources.map(\KubernetesResource.path).sorted().joined(separator: ", ")
             return "watching the Kubernetes API at \(watcher.server) (\(paths))"
         } ?? "loaded \(statistics.summary)"
         var facts: Logger.Metadata = [
-            "listen": "\(bound)", "domain": "\(loaded.snapshot.configuration.domain)", "version": "\(ServerMetrics.version)",
-            "source": "\(watcher == nil ? "manifests" : "kubernetes")", "threads": "\(System.coreCount)",
+            "listen": "\(bound)", "domain": "\(snapshot.configuration.domain)", "version": "\(ServerMetrics.version)",
+            "source": "\(watcher == nil ? "manifests" : "kubernetes")", "udp_threads": "\(server.udpThreadCount)",
         ]
         if watcher == nil {
             facts.merge([
@@ -76,10 +86,8 @@ struct ServeCommand: AsyncParsableCommand {
                 "build_ms": "\(Int((statistics.buildSeconds * 1000).rounded()))",
             ]) { _, new in new }
         }
-        logger.info("clusterdns listening on \(bound) (udp+tcp), domain \(loaded.snapshot.configuration.domain); \(source)", metadata: facts)
+        logger.info("clusterdns listening on \(bound) (udp+tcp), domain \(snapshot.configuration.domain); \(source)", metadata: facts)
         for warning in statistics.warnings { logger.warning("warning: \(warning)") }
-        server.probeForLoops()
-        await probes.serveUntilShutdown(server)
     }
 
     /// The registry's first snapshot and what keeps it current: the manifests reloader, or the
