@@ -160,6 +160,11 @@ final class ReloadTests: XCTestCase {
         XCTAssertTrue(reloads.allSatisfy { $0.hasPrefix("reload: ok in ") }, "\(reloads)")
         XCTAssertTrue(reloads.contains { $0.contains("services +1 -0 ~0") }, "\(reloads)")
         XCTAssertTrue(reloads.contains { $0.contains("endpoints +2 -0") }, "\(reloads)")
+        // The structured fields (swift-log, text format) follow the message.
+        XCTAssertTrue(reloads.allSatisfy { $0.contains(" result=ok ") && $0.contains(" trigger=") }, "\(reloads)")
+        XCTAssertTrue(reloads.contains { $0.contains("services_added=1") }, "\(reloads)")
+        let startup = server.stdout.split(separator: "\n").first { $0.hasPrefix("clusterdns listening on ") } ?? ""
+        XCTAssertTrue(startup.contains(" source=manifests") && startup.contains(" records="), String(startup))
     }
 
     func testSyntaxErrorKeepsTheOldAnswersAndNamesTheFile() throws {
