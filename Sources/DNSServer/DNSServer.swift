@@ -53,7 +53,7 @@ public final class DNSServer: Sendable {
                     descriptors.append(try UDPListener.bind(host: configuration.listenHost, port: port))
                 }
                 let tcp = try await bindTCP(configuration, port, processor, group)
-                let listeners = descriptors.map { UDPListener(fd: $0, processor: processor) }
+                let listeners = descriptors.enumerated().map { UDPListener(fd: $1, processor: processor, index: $0) }
                 for (index, listener) in listeners.enumerated() { listener.start(name: "clusterdns-udp-\(index)") }
                 return DNSServer(udpListeners: listeners, tcpChannel: tcp, resolver: resolver)
             } catch {

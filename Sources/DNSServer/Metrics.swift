@@ -30,8 +30,9 @@ public final class ServerMetrics: Sendable {
     private let requests: [MetricCounter]
     /// responses[source * 16 + rcode]
     private let responses: [MetricCounter]
-    /// durations[type]
-    private let durations: [MetricTimer]
+    /// By type, recorded per query without a lock (`RequestDurations`).
+    private let durations = RequestDurations(types: ServerMetrics.typeNames.count)
+    private let commonLabels: String
     private let cacheHits: (success: MetricCounter, denial: MetricCounter)
     private let cacheMisses: MetricCounter
     private let reloadState = NIOLockedValueBox(RegistryReloader.Counts())
@@ -59,9 +60,7 @@ public final class ServerMetrics: Sendable {
     public init(server: String) {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets = [
-            Self.requestDuration: Self.durationBuckets, Self.forwardDuration: Self.durationBuckets,
-        ]
+        factory.durationHistogramBuckets = [Self.forwardDuration: Self.durationBuckets]
         self.registry = registry
         self.factory = factory
         let server = "dns://" + server
@@ -87,9 +86,7 @@ public final class ServerMetrics: Sendable {
             }
         }
         self.responses = responses
-        durations = Self.typeNames.map {
-            MetricTimer(label: Self.requestDuration, dimensions: common + [("type", $0)], factory: factory)
-        }
+        commonLabels = common.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",")
         cacheHits = (
             MetricCounter(label: "coredns_cache_hits_total", dimensions: [("server", server), ("type", "success")], factory: factory),
             MetricCounter(label: "coredns_cache_hits_total", dimensions: [("server", server), ("type", "denial")], factory: factory)
@@ -117,19 +114,21 @@ public final class ServerMetrics: Sendable {
         let type = request.withUnsafeReadableBytes { Self.questionType($0) }
         recordQuery(
             questionType: type, replyFlags: replyFlags, transport: transport, ipv6: client?.protocol == .inet6,
-            source: source, started: started)
+            source: source, started: started, shard: 0)
     }
 
-    /// The same from the parts, for the datagram listener, which has no `ByteBuffer` to hand.
+    /// The same from the parts, for the datagram listeners, which have no `ByteBuffer` to hand
+    /// and each record into a shard of their own (`RequestDurations.shard(forListener:)`).
     public func recordQuery(
-        questionType: UInt16, replyFlags: UInt8, transport: Transport, ipv6: Bool, source: Source, started: NIODeadline
+        questionType: UInt16, replyFlags: UInt8, transport: Transport, ipv6: Bool, source: Source, started: NIODeadline,
+        shard: Int
     ) {
         let type = Self.typeIndex(questionType)
         let family = ipv6 ? 1 : 0
         let proto = transport == .tcp ? 1 : 0
         requests[((proto * 2) + family) * Self.typeNames.count + type].increment()
         responses[source.rawValue * 16 + Int(replyFlags & 0x0F)].increment()
-        durations[type].recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+        durations.record(type: type, nanoseconds: (NIODeadline.now() - started).nanoseconds, shard: shard)
     }
 
     /// The question type of a query, 0 when it has none we can read.
@@ -206,6 +205,7 @@ public final class ServerMetrics: Sendable {
     /// The text exposition format.
     public func render() -> String {
         registry.emitToString()
+            + durations.render(name: Self.requestDuration, labels: commonLabels, typeNames: Self.typeNames)
     }
 }
 

@@ -21,6 +21,8 @@ final class UDPListener: @unchecked Sendable {
     // belong to the serving thread alone.
     let fd: Int32
     private let processor: QueryProcessor
+    /// This thread's own shard of the duration histogram.
+    private let metricsShard: Int
     private let stopping = NIOLockedValueBox(false)
     private let finished = DispatchSemaphore(value: 0)
 
@@ -28,9 +30,10 @@ final class UDPListener: @unchecked Sendable {
     /// Largest datagram read whole, and the largest reply slot (RFC 6891 §6.2.5: we advertise less).
     static let slotSize = 4096
 
-    init(fd: Int32, processor: QueryProcessor) {
+    init(fd: Int32, processor: QueryProcessor, index: Int) {
         self.fd = fd
         self.processor = processor
+        metricsShard = RequestDurations.shard(forListener: index)
     }
 
     /// A bound UDP socket for `host:port` with SO_REUSEPORT, so one socket per thread can share
@@ -179,7 +182,7 @@ final class UDPListener: @unchecked Sendable {
         guard let metrics = processor.metrics, let started else { return }
         metrics.recordQuery(
             questionType: ServerMetrics.questionType(packet), replyFlags: replyFlags, transport: .udp,
-            ipv6: client.ss_family == sa_family_t(AF_INET6), source: source, started: started)
+            ipv6: client.ss_family == sa_family_t(AF_INET6), source: source, started: started, shard: metricsShard)
     }
 
     private func log(_ packet: UnsafeRawBufferPointer, reply: [UInt8], client: sockaddr_storage, _ started: NIODeadline?) {
