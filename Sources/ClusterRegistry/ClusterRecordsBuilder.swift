@@ -1,10 +1,9 @@
 import DNSWire
-import Dispatch
 
 /// Turns Kubernetes objects into the records of the cluster zone and the reverse zones,
 /// following the Kubernetes DNS specification 1.1.0 and, where it is silent, CoreDNS's
 /// `kubernetes` plugin. Pure: same objects and configuration, same zones.
-public struct ClusterRecordsBuilder {
+public struct ClusterRecordsBuilder: Sendable {
     public let configuration: RegistryConfiguration
     public let serial: UInt32
     var cluster: ZoneModel
@@ -30,14 +29,11 @@ public struct ClusterRecordsBuilder {
         let shares = parallel ?? (services.count >= parallelThreshold) ? 2 : 1
         // Each share builds zones of its own from a contiguous run of services; the second is
         // then merged into the first, which gives the zones one builder would have made.
-        let builders = UnsafeMutableBufferPointer<ClusterRecordsBuilder>.allocate(capacity: shares)
-        defer { builders.deinitialize().deallocate() }
-        _ = builders.initialize(from: repeatElement(
-            ClusterRecordsBuilder(configuration: configuration, serial: serial), count: shares))
-        let slots = BuilderSlots(builders)
-        DispatchQueue.concurrentPerform(iterations: shares) { share in
+        let builders = concurrentMap(count: shares) { share in
+            var builder = ClusterRecordsBuilder(configuration: configuration, serial: serial)
             let range = (services.count * share / shares)..<(services.count * (share + 1) / shares)
-            slots.builders[share].add(services[range], from: index, first: share == 0)
+            builder.add(services[range], from: index, first: share == 0)
+            return builder
         }
         var builder = builders[0]
         for other in builders.dropFirst() {
@@ -168,15 +164,5 @@ public struct ClusterRecordsBuilder {
         case .externalName(let target):
             addExternalNameService(service, base: base, target: target)
         }
-    }
-}
-
-/// The builders of `build`, each written by exactly one iteration of `concurrentPerform` and
-/// read only after it returns.
-private final class BuilderSlots: @unchecked Sendable {
-    let builders: UnsafeMutableBufferPointer<ClusterRecordsBuilder>
-
-    init(_ builders: UnsafeMutableBufferPointer<ClusterRecordsBuilder>) {
-        self.builders = builders
     }
 }

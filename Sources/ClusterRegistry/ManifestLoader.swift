@@ -55,11 +55,7 @@ public enum ManifestLoader {
     // MARK: - Parsing
 
     static func decodeConcurrently(_ files: [String]) -> [ManifestDecoder] {
-        let slots = ResultSlots<ManifestDecoder>(count: files.count)
-        DispatchQueue.concurrentPerform(iterations: files.count) { index in
-            slots.store(decodeFile(at: files[index]), at: index)
-        }
-        return slots.values
+        concurrentMap(count: files.count) { decodeFile(at: files[$0]) }
     }
 
     private static func decodeFile(at path: String) -> ManifestDecoder {
@@ -90,29 +86,6 @@ public enum ManifestLoader {
         }
         guard errors.isEmpty else { throw ManifestLoadError(errors: errors) }
         return set
-    }
-}
-
-/// Results written by concurrent workers, one slot each, read after all of them finished.
-private final class ResultSlots<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: every access to `slots` holds `lock`.
-    private let lock = NSLock()
-    private var slots: [Value?]
-
-    init(count: Int) {
-        slots = Array(repeating: nil, count: count)
-    }
-
-    func store(_ value: Value, at index: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        slots[index] = value
-    }
-
-    var values: [Value] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.compactMap { $0 }
     }
 }
 

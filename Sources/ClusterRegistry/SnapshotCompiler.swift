@@ -1,9 +1,8 @@
 import DNSWire
-import Dispatch
 
 /// Turns zone models into prepared wire answers (one per name and type), the name table and
 /// the per-zone negative-answer templates.
-struct SnapshotCompiler {
+struct SnapshotCompiler: Sendable {
     let zones: [ZoneModel]
     let configuration: RegistryConfiguration
     private(set) var keys: [[UInt8]] = []
@@ -54,12 +53,11 @@ struct SnapshotCompiler {
     /// then appended in order, with offsets and indexes moved by what came before. Answers are
     /// independent of one another, so the result is the sequential one but for name order.
     private mutating func compileInParallel(parts: Int) {
-        let workers = UnsafeMutableBufferPointer<SnapshotCompiler>.allocate(capacity: parts)
-        defer { workers.deinitialize().deallocate() }
-        _ = workers.initialize(from: repeatElement(SnapshotCompiler(zones: zones, configuration: configuration), count: parts))
-        let shared = WorkerSlots(workers)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            shared.slots[part].compileShare(part, of: parts)
+        let (zones, configuration) = (zones, configuration)
+        let workers = concurrentMap(count: parts) { part in
+            var worker = SnapshotCompiler(zones: zones, configuration: configuration)
+            worker.compileShare(part, of: parts)
+            return worker
         }
         for worker in workers { append(worker) }
     }
@@ -257,15 +255,5 @@ struct SnapshotCompiler {
             boundaries: boundaries, answerBytes: answerBytes, externalTargets: externalTargets,
             configuration: configuration, statistics: statistics, podNamespaces: podNamespaces,
             clusterSynced: clusterSynced)
-    }
-}
-
-/// The workers of `compileInParallel`, each written by exactly one iteration of
-/// `concurrentPerform` and read only after it returns.
-private final class WorkerSlots: @unchecked Sendable {
-    let slots: UnsafeMutableBufferPointer<SnapshotCompiler>
-
-    init(_ slots: UnsafeMutableBufferPointer<SnapshotCompiler>) {
-        self.slots = slots
     }
 }

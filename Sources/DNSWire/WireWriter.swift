@@ -8,7 +8,7 @@ import Darwin
 /// matter much: preparing snapshot answers, tests, forwarding. The per-query path copies
 /// prepared bytes instead. Snapshot builds still write hundreds of thousands of names, so the
 /// compression table avoids allocating per suffix.
-public struct WireWriter {
+public struct WireWriter: Sendable {
     public private(set) var bytes: [UInt8]
     /// Lower-cased wire form of every name suffix written so far → its offset.
     private var suffixes = SuffixTable()

@@ -48,12 +48,6 @@ struct KubernetesOptions: ParsableArguments {
             loader: KubernetesRegistrySource(store: watcher.store, zones: registry.zones, configuration: configuration),
             options: options)
         watcher.store.onChange { [weak reloader] in reloader?.noteChange() }
-        switch reloader.loadInitial() {
-        case .success(let loaded):
-            return (reloader, loaded, watcher)
-        case .failure(let error):
-            printError("clusterdns: cannot load registry:\n\(error)")
-            throw ExitCode(2)
-        }
+        return (reloader, try ReloadOptions.loadInitial(reloader), watcher)
     }
 }

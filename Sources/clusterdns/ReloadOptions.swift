@@ -39,9 +39,14 @@ struct ReloadOptions: ParsableArguments {
         let reloader = RegistryReloader(
             loader: RegistryLoader.Incremental(manifests: manifests, zones: registry.zones, configuration: configuration),
             options: options)
+        return (reloader, try Self.loadInitial(reloader))
+    }
+
+    /// The reloader's first load, or every problem on stderr and a non-zero exit.
+    static func loadInitial(_ reloader: RegistryReloader) throws -> SnapshotBuilder.Result {
         switch reloader.loadInitial() {
         case .success(let loaded):
-            return (reloader, loaded)
+            return loaded
         case .failure(let error):
             printError("clusterdns: cannot load registry:\n\(error)")
             throw ExitCode(2)

@@ -115,3 +115,12 @@ final class KubernetesConnectionTests: XCTestCase {
         }
     }
 }
+
+/// Which collections are watched: Pods only when an answer depends on them.
+final class KubernetesResourceTests: XCTestCase {
+    func testPodsAreWatchedOnlyForVerifiedPodsOrAutopath() {
+        XCTAssertEqual(KubernetesResource.needed(podsVerified: false, autopath: false), [.namespaces, .services, .endpointSlices])
+        XCTAssertTrue(KubernetesResource.needed(podsVerified: true, autopath: false).contains(.pods))
+        XCTAssertTrue(KubernetesResource.needed(podsVerified: false, autopath: true).contains(.pods))
+    }
+}
