@@ -132,11 +132,18 @@ public struct EndpointGroup: Hashable, Sendable {
     public var endpoints: [Endpoint]
     public var ports: [EndpointPort]
     public var source: SourceLocation?
+    /// The slice's `endpoints.kubernetes.io/last-change-trigger-time` annotation, in seconds
+    /// since the epoch: when the change it carries was triggered (a pod became ready, say). The
+    /// programming-latency metric measures from here to when the change is served (CoreDNS's
+    /// `dns_programming_duration_seconds`).
+    public var lastChangeTriggerTime: Double?
 
     public init(
         serviceName: String, namespace: String, origin: Origin,
-        endpoints: [Endpoint], ports: [EndpointPort], source: SourceLocation? = nil
+        endpoints: [Endpoint], ports: [EndpointPort], source: SourceLocation? = nil,
+        lastChangeTriggerTime: Double? = nil
     ) {
+        self.lastChangeTriggerTime = lastChangeTriggerTime
         self.serviceName = serviceName
         self.namespace = namespace
         self.origin = origin
