@@ -87,7 +87,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "DNSTestSupport"], resources: [.copy("Golden")]),
-        .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire"]),
+        .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire", "DNSTestSupport"]),
         .testTarget(
             name: "DNSResponderTests", dependencies: ["DNSResponder", "ClusterRegistry", "DNSWire", "DNSTestSupport"],
             resources: [.copy("Golden")]),

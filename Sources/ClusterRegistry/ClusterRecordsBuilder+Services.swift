@@ -4,7 +4,7 @@ extension ClusterRecordsBuilder {
     /// k8s DNS spec §2.4.1: A/AAAA for each ClusterIP, SRV per named port pointing at the
     /// service name, PTR back from each ClusterIP. Endpoint names exist too (CoreDNS).
     mutating func addClusterIPService(
-        _ service: Service, base: DomainName, addresses: [IPAddress], endpoints: [ClusterIndex.ResolvedEndpoint]
+        _ service: Service, base: DomainName, addresses: [IPAddress], endpoints: [ResolvedEndpoint]
     ) {
         cluster.addName(base)
         for address in addresses {
@@ -22,7 +22,7 @@ extension ClusterRecordsBuilder {
 
     /// k8s DNS spec §2.4.2: one A/AAAA per ready endpoint address; SRV per named port with one
     /// record per endpoint, targeting the endpoint's own name. No ready endpoint → no name.
-    mutating func addHeadlessService(_ service: Service, base: DomainName, endpoints: [ClusterIndex.ResolvedEndpoint]) {
+    mutating func addHeadlessService(_ service: Service, base: DomainName, endpoints: [ResolvedEndpoint]) {
         guard !endpoints.isEmpty else { return }
         for address in Set(endpoints.flatMap(\.endpoint.addresses)).sorted() { addAddressRecord(address, at: base) }
         let hosts = addEndpointNames(endpoints, base: base)
@@ -61,7 +61,7 @@ extension ClusterRecordsBuilder {
 
     /// Adds `<host>.<base>` for every endpoint and PTRs back to it; returns each endpoint's name.
     @discardableResult
-    private mutating func addEndpointNames(_ endpoints: [ClusterIndex.ResolvedEndpoint], base: DomainName) -> [DomainName?] {
+    private mutating func addEndpointNames(_ endpoints: [ResolvedEndpoint], base: DomainName) -> [DomainName?] {
         endpoints.map { resolved in
             guard let first = resolved.endpoint.addresses.first,
                   let host = try? base.prepending(labels: [Array(hostLabel(resolved.endpoint, first).utf8)[...]])

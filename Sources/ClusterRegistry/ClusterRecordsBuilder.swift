@@ -8,13 +8,15 @@ public struct ClusterRecordsBuilder: Sendable {
     public let serial: UInt32
     var cluster: ZoneModel
     var reverse: [ZoneModel]
-    var skipped: [String] = []
+    /// Objects that produce no names and why, by the unit that met them.
+    var skipped: [RegistryUnit: [String]] = [:]
+    private var currentUnit: RegistryUnit?
 
-    /// Builds the zones: the cluster zone first, then `in-addr.arpa` and `ip6.arpa` when
-    /// reverse answers are on. `warnings` lists objects that produce no names and why.
     /// Services at which the work is split over two threads (`parallel` nil); tests force it.
     static let parallelThreshold = 5_000
 
+    /// Builds the zones: the cluster zone first, then `in-addr.arpa` and `ip6.arpa` when
+    /// reverse answers are on. `warnings` lists objects that produce no names and why.
     public static func build(
         objects: [KubernetesObject], configuration: RegistryConfiguration, serial: UInt32
     ) -> (zones: [ZoneModel], warnings: [String]) {
@@ -24,36 +26,70 @@ public struct ClusterRecordsBuilder: Sendable {
     static func build(
         objects: [KubernetesObject], configuration: RegistryConfiguration, serial: UInt32, parallel: Bool?
     ) -> (zones: [ZoneModel], warnings: [String]) {
-        let index = ClusterIndex(objects: objects, configuration: configuration)
-        let services = index.services
+        var store = ClusterObjects(configuration: configuration)
+        for (position, object) in objects.enumerated() {
+            store.apply(ObjectChange(key: ObjectKey(origin: "", position: position), object: object))
+        }
+        let built = build(store, serial: serial, parallel: parallel)
+        return (built.zones, built.warnings.keys.sorted().flatMap { built.warnings[$0] ?? [] })
+    }
+
+    /// Every unit's records at once. `warnings` are keyed by the unit that skipped something.
+    static func build(
+        _ objects: ClusterObjects, serial: UInt32, parallel: Bool?
+    ) -> (zones: [ZoneModel], warnings: [RegistryUnit: [String]]) {
+        let configuration = objects.configuration
+        let services = objects.serviceUnits
         let shares = parallel ?? (services.count >= parallelThreshold) ? 2 : 1
         // Each share builds zones of its own from a contiguous run of services; the second is
         // then merged into the first, which gives the zones one builder would have made.
         let builders = concurrentMap(count: shares) { share in
             var builder = ClusterRecordsBuilder(configuration: configuration, serial: serial)
             let range = (services.count * share / shares)..<(services.count * (share + 1) / shares)
-            builder.add(services[range], from: index, first: share == 0)
+            // A ClusterIP service yields about five records and two PTRs; headless ones more.
+            builder.cluster.reserveCapacity(records: range.count * 5)
+            for zone in builder.reverse.indices { builder.reverse[zone].reserveCapacity(records: range.count * 2) }
+            if share == 0 {
+                builder.add(.apex, from: objects)
+                for namespace in objects.namespaceNames { builder.add(.namespace(namespace), from: objects) }
+            }
+            for unit in services[range] { builder.add(.service(unit), from: objects) }
             return builder
         }
         var builder = builders[0]
         for other in builders.dropFirst() {
             builder.cluster.merge(other.cluster)
             for zone in builder.reverse.indices { builder.reverse[zone].merge(other.reverse[zone]) }
-            builder.skipped += other.skipped
+            builder.skipped.merge(other.skipped) { $0 + $1 }
         }
         return ([builder.cluster] + (configuration.reverse ? builder.reverse : []), builder.skipped)
     }
 
-    /// The apex and namespaces (`first` share only) and `services`.
-    private mutating func add(_ services: ArraySlice<Service>, from index: ClusterIndex, first: Bool) {
-        // A ClusterIP service yields about five records and two PTRs; headless ones more.
-        cluster.reserveCapacity(records: services.count * 5)
-        for zone in reverse.indices { reverse[zone].reserveCapacity(records: services.count * 2) }
-        if first {
-            addApex()
-            addNamespaces(index)
+    /// The records of one unit alone (with the non-terminals above its names): what an
+    /// incremental change compiles, and what another unit's CNAME chase reads.
+    static func records(of unit: RegistryUnit, from objects: ClusterObjects, serial: UInt32) -> ClusterRecordsBuilder {
+        var builder = ClusterRecordsBuilder(configuration: objects.configuration, serial: serial)
+        builder.add(unit, from: objects)
+        return builder
+    }
+
+    /// The cluster zone then the reverse zones, as `build` returns them.
+    var zones: [ZoneModel] { [cluster] + (configuration.reverse ? reverse : []) }
+
+    private mutating func add(_ unit: RegistryUnit, from objects: ClusterObjects) {
+        let before = skipped[unit]?.count ?? 0
+        switch unit {
+        case .apex: addApex()
+        case .namespace(let namespace):
+            guard objects.namespaceExists(namespace) else { return }
+            addNamespace(namespace, pods: objects.pods(in: namespace))
+        case .service(let service):
+            for copy in objects.services(service.namespace, service.name) {
+                addService(copy, endpoints: objects.endpoints(of: copy))
+            }
         }
-        for service in services { addService(service, endpoints: index.endpoints(of: service)) }
+        if skipped[unit]?.count == before { skipped[unit] = nil }
+        currentUnit = nil
     }
 
     private init(configuration: RegistryConfiguration, serial: UInt32) {
@@ -86,8 +122,11 @@ public struct ClusterRecordsBuilder: Sendable {
     }
 
     private mutating func addApex() {
+        currentUnit = .apex
         let apex = configuration.domain
         cluster.add(cluster.soa)
+        if let services = name("svc", under: apex) { cluster.addName(services) }
+        if configuration.pods != .disabled, let pods = name("pod", under: apex) { cluster.addName(pods) }
         guard let nameserver = name("ns", "dns", under: apex) else { return }
         cluster.add(ResourceRecord(name: apex, ttl: ttl, data: .ns(nameserver)))
         for address in configuration.nameserverAddresses {
@@ -100,21 +139,20 @@ public struct ClusterRecordsBuilder: Sendable {
         }
     }
 
-    private mutating func addNamespaces(_ index: ClusterIndex) {
+    /// `<ns>.svc.<zone>` and `<ns>.pod.<zone>` exist while the namespace does; pod names are
+    /// synthesized below the latter (`--pods insecure`) or held for each pod (`verified`).
+    private mutating func addNamespace(_ namespace: String, pods: [Pod]) {
+        currentUnit = .namespace(namespace)
         let apex = configuration.domain
-        guard let services = name("svc", under: apex), let pods = name("pod", under: apex) else { return }
-        cluster.addName(services)
-        if configuration.pods != .disabled { cluster.addName(pods) }
-        for namespace in index.namespaces.sorted() {
-            if let node = name(namespace, under: services) { cluster.addName(node) }
-            guard configuration.pods != .disabled, let podNamespace = name(namespace, under: pods) else { continue }
-            cluster.addName(podNamespace)
-            if configuration.pods == .insecure { cluster.podNamespaces.insert(podNamespace) }
-        }
+        guard let services = name("svc", under: apex), let podZone = name("pod", under: apex) else { return }
+        if let node = name(namespace, under: services) { cluster.addName(node) }
+        guard configuration.pods != .disabled, let podNamespace = name(namespace, under: podZone) else { return }
+        cluster.addName(podNamespace)
+        if configuration.pods == .insecure { cluster.podNamespaces.insert(podNamespace) }
         guard configuration.pods == .verified else { return }
-        for pod in index.pods {
+        for pod in pods {
             for address in pod.ips {
-                if let owner = name(address.dashed, pod.namespace, under: pods) { addAddressRecord(address, at: owner) }
+                if let owner = name(address.dashed, pod.namespace, under: podZone) { addAddressRecord(address, at: owner) }
             }
         }
     }
@@ -145,13 +183,14 @@ public struct ClusterRecordsBuilder: Sendable {
         cluster.add(ResourceRecord(name: owner, ttl: ttl, data: .cname(target)))
     }
 
-    mutating func recordSkip(_ reason: String) { skipped.append(reason) }
+    mutating func recordSkip(_ reason: String) { skipped[currentUnit ?? .apex, default: []].append(reason) }
 
     private func serviceName(_ service: Service) -> DomainName? {
         name(service.name, service.namespace, "svc", under: configuration.domain)
     }
 
-    mutating func addService(_ service: Service, endpoints: [ClusterIndex.ResolvedEndpoint]) {
+    mutating func addService(_ service: Service, endpoints: [ResolvedEndpoint]) {
+        currentUnit = .service(ServiceUnit(namespace: service.namespace.dnsLowercased, name: service.name.dnsLowercased))
         guard let base = serviceName(service) else {
             recordSkip("service \(service.namespace)/\(service.name): name is not a valid DNS name")
             return

@@ -49,31 +49,38 @@ public struct FileStamp: Hashable, Sendable {
     }
 }
 
-/// `ManifestLoader.load(directory:)` that re-parses only the files whose `FileStamp` changed
-/// since the previous call (DESIGN.md §4): a reload of 10k services after one edit parses one
-/// file, not all of them.
+/// Re-parses only the manifest files whose `FileStamp` changed since the previous call
+/// (DESIGN.md §4): a reload of 10k services after one edit parses one file, not all of them.
+/// It keeps no objects (the registry holds the one copy), only what decides whether the
+/// directory as a whole loads: each file's errors and skipped kinds.
 ///
 /// A file modified less than `racyWindow` before it was read may have been written again within
 /// the file system's timestamp granularity without its stamp changing (git's "racy clean"
-/// problem), so such an entry is parsed again on the next call; it only counts as a change when
-/// the result differs.
+/// problem), so such an entry is parsed again on the next call; the registry then finds
+/// whether its objects changed.
 public struct ManifestCache: Sendable {
     struct Entry: Sendable {
         var stamp: FileStamp
-        var decoded: ManifestDecoder
+        var errors: [ManifestError]
+        var skippedKinds: [String: Int]
         /// Old enough when read that an unchanged stamp means unchanged content.
         var trusted: Bool
     }
 
-    /// The outcome of one `load`: the merged manifests (or every error), and whether anything
-    /// differs from the previous call.
+    /// The outcome of one `load`.
     public struct Load: Sendable {
-        public var result: Result<ManifestSet, ManifestLoadError>
+        /// The objects of each file parsed this time, and nil for each file that disappeared.
+        public var changedFiles: [String: [KubernetesObject]?]
+        /// Every error of every file (and of the directory walk), in file order: the directory
+        /// loads only when there is none.
+        public var errors: [ManifestError]
+        public var skippedKinds: [String: Int]
+        public var fileCount: Int
         /// Files parsed because they are new or their stamp changed.
         public var parsedFiles: Int
         /// Files that disappeared since the previous call.
         public var removedFiles: Int
-        /// False when every file, and every directory error, is as it was in the previous call.
+        /// False when no file was parsed or removed and the directory errors are as they were.
         public var changed: Bool
     }
 
@@ -105,38 +112,33 @@ public struct ManifestCache: Sendable {
             if let entry = entries[file], let stamp, entry.stamp == stamp, entry.trusted { continue }
             stale.append(file)
         }
-        let parsed = ManifestLoader.decodeConcurrently(stale)
-        var changed = !loaded || walk.errors != walkErrors
-        for (file, decoded) in zip(stale, parsed) {
+        var changedFiles: [String: [KubernetesObject]?] = [:]
+        for (file, decoded) in zip(stale, ManifestLoader.decodeConcurrently(stale)) {
             // A file that vanished between the walk and the read reports its own read error.
             let stamp = stamps[file] ?? FileStamp(device: 0, inode: 0, size: -1, modified: 0, changed: 0)
-            if let old = entries[file], old.decoded.sameContent(as: decoded), old.stamp == stamp {
-                // A racy entry parsed again and found unchanged.
-            } else {
-                changed = true
-            }
-            entries[file] = Entry(stamp: stamp, decoded: decoded, trusted: readStart - stamp.modified > Self.racyWindow)
+            entries[file] = Entry(
+                stamp: stamp, errors: decoded.errors, skippedKinds: decoded.skippedKinds,
+                trusted: readStart - stamp.modified > Self.racyWindow)
+            changedFiles[file] = .some(decoded.objects)
         }
         let present = Set(files)
         let removed = entries.keys.filter { !present.contains($0) }
-        for file in removed { entries[file] = nil }
-        changed = changed || !removed.isEmpty
+        for file in removed {
+            entries[file] = nil
+            changedFiles[file] = .some(nil)
+        }
+        let changed = !loaded || walk.errors != walkErrors || !changedFiles.isEmpty
         walkErrors = walk.errors
         loaded = true
-        let result: Result<ManifestSet, ManifestLoadError>
-        do {
-            var set = try ManifestLoader.merge(files.compactMap { entries[$0]?.decoded }, errors: walk.errors)
-            set.fileCount = files.count
-            result = .success(set)
-        } catch {
-            result = .failure(error)
+        var errors = walk.errors
+        var skippedKinds: [String: Int] = [:]
+        for file in files {
+            guard let entry = entries[file] else { continue }
+            errors += entry.errors
+            skippedKinds.merge(entry.skippedKinds, uniquingKeysWith: +)
         }
-        return Load(result: result, parsedFiles: stale.count, removedFiles: removed.count, changed: changed)
-    }
-}
-
-extension ManifestDecoder {
-    func sameContent(as other: ManifestDecoder) -> Bool {
-        objects == other.objects && skippedKinds == other.skippedKinds && errors == other.errors
+        return Load(
+            changedFiles: changedFiles, errors: errors, skippedKinds: skippedKinds, fileCount: files.count,
+            parsedFiles: stale.count, removedFiles: removed.count, changed: changed)
     }
 }

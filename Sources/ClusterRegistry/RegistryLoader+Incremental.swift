@@ -7,9 +7,11 @@ import Darwin
 #endif
 
 extension RegistryLoader {
-    /// `RegistryLoader.load` for a server that loads the same directories again and again: manifest
-    /// files are parsed only when their stamp changed (`ManifestCache`), zone files only when one
-    /// of theirs did, and a load that finds nothing changed builds nothing (DESIGN.md §4).
+    /// The manifests source of a server: parses only the files whose stamp changed
+    /// (`ManifestCache`), turns their objects into changes against the registry, and applies
+    /// those incrementally (DESIGN.md §4). Zone files are parsed again only when one of theirs
+    /// changed, and then everything is built again. A load that finds nothing changed builds
+    /// nothing; one with errors keeps the previous registry and retries the files later.
     ///
     /// Not thread-safe: one reloader owns it and calls it from one thread at a time.
     public struct Incremental: RegistrySource {
@@ -17,6 +19,12 @@ extension RegistryLoader {
         public let configuration: RegistryConfiguration
         private var cache = ManifestCache()
         private var zoneCache: ZoneDirectoryCache
+        public private(set) var registry: SegmentedRegistry?
+        /// Files parsed but not yet applied (a load with errors applies nothing): nil for a
+        /// removed file.
+        private var pending: [String: [KubernetesObject]?] = [:]
+        /// The keys each applied file put in the registry: what its next version replaces.
+        private var appliedKeys: [String: Set<ObjectKey>] = [:]
 
         public typealias Outcome = RegistryLoadOutcome
         public typealias Loaded = LoadedRegistry
@@ -31,32 +39,77 @@ extension RegistryLoader {
 
         public var watchedDirectories: [String] { [manifests] + [zones].compactMap { $0 } }
 
-        /// Loads what changed and builds a snapshot. `force` parses every file again and builds
+        /// Loads what changed and applies it. `force` parses every file again and publishes
         /// even when nothing seems to have changed (SIGHUP, and the first load).
         public mutating func load(force: Bool = false) -> Outcome {
             if force { cache.invalidate() }
             let started = SnapshotBuilder.monotonicSeconds()
             let manifestLoad = cache.load(directory: manifests)
             let zonesChanged = zoneCache.refresh(force: force)
-            guard force || manifestLoad.changed || zonesChanged else { return .unchanged }
-            let set: ManifestSet
-            switch manifestLoad.result {
-            case .success(let loaded): set = loaded
-            case .failure(let error): return .failed(.manifests(error))
-            }
+            pending.merge(manifestLoad.changedFiles) { _, new in new }
+            guard force || manifestLoad.changed || zonesChanged || !pending.isEmpty else { return .unchanged }
+            guard manifestLoad.errors.isEmpty else { return .failed(.manifests(ManifestLoadError(errors: manifestLoad.errors))) }
             let staticZones: [ZoneModel]
             switch zoneCache.models {
             case .success(let models): staticZones = models
             case .failure(let error): return .failed(.zoneFile(error))
             }
             let parseMilliseconds = Int(((SnapshotBuilder.monotonicSeconds() - started) * 1000).rounded())
-            let result = SnapshotBuilder.build(
-                objects: set.objects, staticZones: staticZones, configuration: configuration,
-                skippedKinds: set.skippedKinds)
+            let buildStarted = SnapshotBuilder.monotonicSeconds()
+            let changes = takePendingChanges()
+            var diff = RegistryDiff()
+            if var registry {
+                diff = registry.apply(changes, serial: SegmentedRegistry.nextSerial(after: registry.serial))
+                guard force || zonesChanged || diff.objectChanges > 0 else { return .unchanged }
+                if zonesChanged { registry.replaceStaticZones(staticZones, serial: registry.serial) }
+                registry.skippedKinds = manifestLoad.skippedKinds
+                self.registry = registry
+            } else {
+                var registry = SegmentedRegistry(
+                    configuration: configuration, staticZones: staticZones, changes: changes,
+                    serial: SnapshotBuilder.wallClockSerial())
+                registry.skippedKinds = manifestLoad.skippedKinds
+                diff = RegistryDiff(everythingIn: registry)
+                self.registry = registry
+            }
             let files = manifestLoad.parsedFiles
+            let snapshot = registry!.snapshot(buildSeconds: SnapshotBuilder.monotonicSeconds() - buildStarted)
             return .loaded(Loaded(
-                result: result, objects: set.objects,
-                sourceDetail: "parsed \(files) file\(files == 1 ? "" : "s") in \(parseMilliseconds) ms"))
+                snapshot: snapshot, diff: diff,
+                sourceDetail: "parsed \(files) file\(files == 1 ? "" : "s") in \(parseMilliseconds) ms",
+                changeTimes: ChangeTimes(received: Array(repeating: started, count: changes.isEmpty ? 0 : 1))))
+        }
+
+        /// The pending files as changes against what the registry holds: objects that differ
+        /// are replaced, objects a file no longer holds removed.
+        private mutating func takePendingChanges() -> [ObjectChange] {
+            var changes: [ObjectChange] = []
+            for (file, objects) in pending.sorted(by: { $0.key < $1.key }) {
+                let keyed = Self.keyed(objects ?? [], file: file)
+                for (key, object) in keyed where registry?.objects[key] != object {
+                    changes.append(ObjectChange(key: key, object: object))
+                }
+                let present = Set(keyed.map(\.key))
+                for key in (appliedKeys[file] ?? []).subtracting(present).sorted() {
+                    changes.append(ObjectChange(key: key, object: nil))
+                }
+                appliedKeys[file] = present.isEmpty ? nil : present
+            }
+            pending.removeAll()
+            return changes
+        }
+
+        /// A manifest object's key: its file, kind, namespace and name (the Service name for
+        /// endpoint groups), numbered when a file repeats them. Moving a document within its
+        /// file, or adding one above it, then changes no other object's key.
+        static func keyed(_ objects: [KubernetesObject], file: String) -> [(key: ObjectKey, object: KubernetesObject)] {
+            var occurrences: [String: Int] = [:]
+            return objects.map { object in
+                let identity = "\(file)|\(object.kindName)/\(object.namespaceName)/\(object.objectName)"
+                let position = occurrences[identity, default: 0]
+                occurrences[identity] = position + 1
+                return (ObjectKey(origin: identity, position: position), object)
+            }
         }
 
         /// The `*.zone` files `ZoneFileLoader.load(directory:)` reads, with their stamps; nil when

@@ -15,26 +15,18 @@ public enum RegistryLoader {
         }
     }
 
+    /// Loads the directories once, exactly as a server's first load does (`check`, `records`).
     public static func load(
         manifests: String, zones: String?, configuration: RegistryConfiguration
     ) throws(Failure) -> SnapshotBuilder.Result {
-        let objects: ManifestSet
-        do {
-            objects = try ManifestLoader.load(directory: manifests)
-        } catch {
-            throw .manifests(error)
+        var loader = Incremental(manifests: manifests, zones: zones, configuration: configuration)
+        switch loader.load(force: true) {
+        case .loaded(let loaded):
+            guard let registry = loader.registry else { preconditionFailure("a load that succeeds keeps its registry") }
+            return SnapshotBuilder.Result(snapshot: loaded.snapshot, registry: registry)
+        case .failed(let failure): throw failure
+        case .unchanged: preconditionFailure("a forced load always loads or fails")
         }
-        var staticZones: [ZoneModel] = []
-        if let zones {
-            do {
-                staticZones = try ZoneFileLoader.load(directory: zones)
-            } catch {
-                throw .zoneFile(error)
-            }
-        }
-        return SnapshotBuilder.build(
-            objects: objects.objects, staticZones: staticZones, configuration: configuration,
-            skippedKinds: objects.skippedKinds)
     }
 }
 

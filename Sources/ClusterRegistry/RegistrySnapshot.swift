@@ -1,41 +1,43 @@
 import DNSWire
 
-/// Everything needed to answer from the registry, immutable once built: readers take one
-/// reference and never lock (DESIGN.md §4).
+/// Everything needed to answer from the registry, immutable once published: readers take one
+/// reference and never lock (DESIGN.md §4). The root is segmented: the cluster and reverse
+/// names are spread over `shards` by the hash of the name, the zone files form one segment of
+/// their own, and a change publishes a new root that shares every untouched segment.
 public final class RegistrySnapshot: Sendable {
     public let zones: [CompiledZone]
-    public let names: NameTable
-    public let entries: [NameEntry]
-    public let answers: [PreparedAnswer]
-    public let boundaries: [RRsetBoundary]
-    public let answerBytes: [UInt8]
-    public let externalTargets: [DomainName]
+    /// Cluster-zone and reverse names, shard `hash >> shardShift` holding those whose
+    /// `NameTable.hash` lands there.
+    public let shards: [CompiledSegment]
+    let shardShift: UInt64
+    /// The zone files of `--zones`.
+    public let staticSegment: CompiledSegment
     public let configuration: RegistryConfiguration
     public let statistics: RegistryStatistics
     /// Pod IP → its namespace, for search-path relief (`--autopath`): a query from a known pod
     /// is completed along that pod's search list.
-    public let podNamespaces: [IPAddress: String]
+    public let podNamespaces: PodDirectory
     /// False while a Kubernetes API source has not finished its first list: names in the
     /// cluster zone are answered SERVFAIL rather than a wrong NXDOMAIN (CoreDNS does the same).
     public let clusterSynced: Bool
+    /// The SOA serial this root's answers carry; it grows with every published change.
+    public let serial: UInt32
 
     init(
-        zones: [CompiledZone], names: NameTable, entries: [NameEntry], answers: [PreparedAnswer],
-        boundaries: [RRsetBoundary], answerBytes: [UInt8], externalTargets: [DomainName],
-        configuration: RegistryConfiguration, statistics: RegistryStatistics, podNamespaces: [IPAddress: String] = [:],
-        clusterSynced: Bool = true
+        zones: [CompiledZone], shards: [CompiledSegment], staticSegment: CompiledSegment,
+        configuration: RegistryConfiguration, statistics: RegistryStatistics, podNamespaces: PodDirectory,
+        clusterSynced: Bool, serial: UInt32
     ) {
-        self.podNamespaces = podNamespaces
-        self.clusterSynced = clusterSynced
+        precondition(shards.count.nonzeroBitCount == 1, "a power of two")
         self.zones = zones
-        self.names = names
-        self.entries = entries
-        self.answers = answers
-        self.boundaries = boundaries
-        self.answerBytes = answerBytes
-        self.externalTargets = externalTargets
+        self.shards = shards
+        shardShift = UInt64(64 - shards.count.trailingZeroBitCount)
+        self.staticSegment = staticSegment
         self.configuration = configuration
         self.statistics = statistics
+        self.podNamespaces = podNamespaces
+        self.clusterSynced = clusterSynced
+        self.serial = serial
     }
 
     /// An empty snapshot for the configuration: the apex records only.
@@ -43,17 +45,29 @@ public final class RegistrySnapshot: Sendable {
         SnapshotBuilder.build(objects: [], staticZones: [], configuration: configuration).snapshot
     }
 
-    /// The entry for a lower-cased wire name.
+    /// The segment and entry for a lower-cased wire name, or nil when we hold no such name.
+    /// One hash picks the shard and the slot in it: the lookup stays one probe sequence.
     @inline(__always)
-    public func entry(for name: UnsafeRawBufferPointer) -> NameEntry? {
-        names.lookup(name).map { entries[$0] }
+    public func lookup(_ name: UnsafeRawBufferPointer) -> SegmentEntry? {
+        let hash = NameTable.hash(name)
+        let shard = shards[Int(truncatingIfNeeded: shardShift == 64 ? 0 : hash >> shardShift)]
+        if let entry = shard.entry(for: name, hash: hash) { return SegmentEntry(segment: shard, entry: entry) }
+        if staticSegment.count > 0, let entry = staticSegment.entry(for: name, hash: hash) {
+            return SegmentEntry(segment: staticSegment, entry: entry)
+        }
+        return nil
     }
 
-    /// The prepared answer of `entry` for `type`, if it has one.
-    @inline(__always)
-    public func answer(in entry: NameEntry, type: RecordType) -> PreparedAnswer? {
-        for index in entry.answers where answers[index].type == type { return answers[index] }
-        return nil
+    /// Whether we hold `name`: the benchmarks' and tests' shorthand for `lookup`.
+    public func contains(_ name: UnsafeRawBufferPointer) -> Bool { lookup(name) != nil }
+
+    /// The shard a lower-cased wire name belongs in.
+    func shardIndex(of name: [UInt8]) -> Int {
+        Self.shardIndex(hash: name.withUnsafeBytes { NameTable.hash($0) }, shardShift: shardShift)
+    }
+
+    static func shardIndex(hash: UInt64, shardShift: UInt64) -> Int {
+        shardShift == 64 ? 0 : Int(truncatingIfNeeded: hash >> shardShift)
     }
 
     /// The innermost zone containing the lower-cased wire name, or nil when we hold none.
@@ -75,6 +89,50 @@ public final class RegistrySnapshot: Sendable {
         var position = 0
         while position < offset { position += 1 + Int(name[position]) }
         return position == offset
+    }
+}
+
+/// A name found in a snapshot: its entry and the segment whose arrays the entry indexes.
+public struct SegmentEntry {
+    public let segment: CompiledSegment
+    public let entry: NameEntry
+}
+
+/// Pod IP → namespace, in shards so that a pod change copies one small table, not all of them.
+public struct PodDirectory: Sendable {
+    final class Shard: Sendable {
+        let namespaces: [IPAddress: String]
+        init(_ namespaces: [IPAddress: String]) { self.namespaces = namespaces }
+        static let empty = Shard([:])
+    }
+
+    static let shardCount = 64
+    private(set) var shards = [Shard](repeating: .empty, count: shardCount)
+
+    public init() {}
+
+    public subscript(address: IPAddress) -> String? {
+        shards[Self.shard(of: address)].namespaces[address]
+    }
+
+    public var isEmpty: Bool { shards.allSatisfy { $0.namespaces.isEmpty } }
+
+    /// Replaces the namespace of each address (nil removes it), copying only the shards touched.
+    mutating func update(_ changes: [IPAddress: String?]) {
+        var touched: [Int: [IPAddress: String]] = [:]
+        for (address, namespace) in changes {
+            let index = Self.shard(of: address)
+            var table = touched[index] ?? shards[index].namespaces
+            table[address] = namespace
+            touched[index] = table
+        }
+        for (index, table) in touched { shards[index] = Shard(table) }
+    }
+
+    private static func shard(of address: IPAddress) -> Int {
+        var hasher = Hasher()
+        hasher.combine(address)
+        return Int(UInt(bitPattern: hasher.finalize()) % UInt(shardCount))
     }
 }
 

@@ -17,18 +17,38 @@ public enum RegistryLoadOutcome: Sendable {
     case failed(RegistryLoader.Failure)
 }
 
-/// A successful load: the snapshot and what it was built from.
+/// A successful load: the snapshot to publish and what changed.
 public struct LoadedRegistry: Sendable {
-    public var result: SnapshotBuilder.Result
-    public var objects: [KubernetesObject]
+    public var snapshot: RegistrySnapshot
+    /// What changed since the previous snapshot (everything, on the first load).
+    public var diff: RegistryDiff
     /// What the source did before the build, for the reload line: `parsed 2 files in 3 ms`,
     /// `14 API changes`.
     public var sourceDetail: String
+    /// When each change this load serves entered the server (monotonic seconds), and the
+    /// EndpointSlice trigger times it carries (wall-clock seconds): the programming-latency
+    /// metrics measure from these to the publication.
+    public var changeTimes = ChangeTimes()
 
-    public init(result: SnapshotBuilder.Result, objects: [KubernetesObject], sourceDetail: String) {
-        self.result = result
-        self.objects = objects
+    public init(snapshot: RegistrySnapshot, diff: RegistryDiff, sourceDetail: String, changeTimes: ChangeTimes = ChangeTimes()) {
+        self.snapshot = snapshot
+        self.diff = diff
         self.sourceDetail = sourceDetail
+        self.changeTimes = changeTimes
+    }
+}
+
+/// When the changes of one load happened, for the programming-latency histograms.
+public struct ChangeTimes: Sendable, Hashable {
+    /// Monotonic seconds at which each change was received (a watch event, a file write seen).
+    public var received: [Double] = []
+    /// Wall-clock seconds of each changed EndpointSlice's
+    /// `endpoints.kubernetes.io/last-change-trigger-time`.
+    public var triggered: [Double] = []
+
+    public init(received: [Double] = [], triggered: [Double] = []) {
+        self.received = received
+        self.triggered = triggered
     }
 }
 

@@ -8,13 +8,16 @@ import Musl
 import Darwin
 #endif
 
-/// Builds an immutable `RegistrySnapshot` from objects and zone files. Pure apart from reading
-/// the clock for the SOA serial and the build time.
+/// Builds an immutable `RegistrySnapshot` from objects and zone files in one go: `check`,
+/// `records`, tests and benchmarks. Servers keep a `SegmentedRegistry` instead and apply
+/// changes to it. Pure apart from reading the clock for the SOA serial and the build time.
 public enum SnapshotBuilder {
     public struct Result: Sendable {
         public var snapshot: RegistrySnapshot
-        /// The zones in presentation-ready form (for `clusterdns records`).
-        public var zones: [ZoneModel]
+        public var registry: SegmentedRegistry
+
+        /// The zones in presentation-ready form (for `clusterdns records`), built on demand.
+        public var zones: [ZoneModel] { registry.zoneModels() }
     }
 
     public static func build(
@@ -22,29 +25,18 @@ public enum SnapshotBuilder {
         serial: UInt32? = nil, skippedKinds: [String: Int] = [:], clusterSynced: Bool = true
     ) -> Result {
         let started = monotonicSeconds()
-        let serial = serial ?? UInt32(truncatingIfNeeded: time(nil))
-        let cluster = ClusterRecordsBuilder.build(objects: objects, configuration: configuration, serial: serial)
-        let zones = cluster.zones + staticZones
-        var compiler = SnapshotCompiler(zones: zones, configuration: configuration)
-        compiler.compile()
-        var statistics = RegistryStatistics()
-        for object in objects { statistics.objectsByKind[object.kindName, default: 0] += 1 }
-        statistics.skippedKinds = skippedKinds
-        statistics.namespaces = Set(objects.map(\.namespaceName).filter(configuration.exposes)).count
-        statistics.names = compiler.keys.count
-        statistics.records = zones.reduce(0) { $0 + $1.nodes.values.reduce(0) { $0 + $1.count } }
-        statistics.warnings = cluster.warnings
-        statistics.buildSeconds = monotonicSeconds() - started
-        var podNamespaces: [IPAddress: String] = [:]
-        for case .pod(let pod) in objects where configuration.exposes(namespace: pod.namespace) {
-            for address in pod.ips { podNamespaces[address] = pod.namespace }
-        }
-        let snapshot = compiler.makeSnapshot(
-            statistics: statistics, podNamespaces: podNamespaces, clusterSynced: clusterSynced)
-        return Result(snapshot: snapshot, zones: zones)
+        let changes = objects.enumerated().map { ObjectChange(key: ObjectKey(origin: "", position: $0), object: $1) }
+        var registry = SegmentedRegistry(
+            configuration: configuration, staticZones: staticZones, changes: changes, serial: serial ?? wallClockSerial(),
+            clusterSynced: clusterSynced)
+        registry.skippedKinds = skippedKinds
+        return Result(snapshot: registry.snapshot(buildSeconds: monotonicSeconds() - started), registry: registry)
     }
 
-    static func monotonicSeconds() -> Double {
+    /// The serial a build starts from: seconds since the epoch, as CoreDNS uses.
+    public static func wallClockSerial() -> UInt32 { UInt32(truncatingIfNeeded: time(nil)) }
+
+    public static func monotonicSeconds() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
@@ -52,6 +44,16 @@ public enum SnapshotBuilder {
 }
 
 extension KubernetesObject {
+    /// The object's own name; endpoint groups are named after their Service.
+    public var objectName: String {
+        switch self {
+        case .namespace(let namespace): return namespace.name
+        case .service(let service): return service.name
+        case .endpoints(let group): return group.serviceName
+        case .pod(let pod): return pod.name
+        }
+    }
+
     public var kindName: String {
         switch self {
         case .namespace: return "Namespace"

@@ -15,7 +15,7 @@ extension ReplyContext {
         let labelLength = Int(name[0])
         guard labelLength > 0, labelLength + 1 < name.count else { return nil }
         let parent = UnsafeRawBufferPointer(rebasing: name[(labelLength + 1)...])
-        guard let namespace = snapshot.entry(for: parent), namespace.synthesizesPods else { return nil }
+        guard let namespace = snapshot.lookup(parent)?.entry, namespace.synthesizesPods else { return nil }
         let zone = snapshot.zones[namespace.zone]
         guard let address = Self.podAddress(UnsafeRawBufferPointer(rebasing: name[1...labelLength])) else {
             return negative(&writer, .nxDomain, zone: zone)

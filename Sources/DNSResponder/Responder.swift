@@ -82,7 +82,7 @@ struct ReplyContext {
         if !snapshot.clusterSynced, let zone = snapshot.zoneIndex(containing: name), snapshot.zones[zone].kind == .cluster {
             return simple(&writer, .servFail)
         }
-        if let entry = snapshot.entry(for: name) { return answer(entry: entry, &writer) }
+        if let found = snapshot.lookup(name) { return answer(found, &writer) }
         guard let zoneIndex = snapshot.zoneIndex(containing: name) else { return .forward(sizeLimit: limit) }
         let zone = snapshot.zones[zoneIndex]
         switch zone.kind {
@@ -96,28 +96,29 @@ struct ReplyContext {
         }
     }
 
-    private func answer(entry: NameEntry, _ writer: inout ReplyWriter) -> ResponderOutcome {
+    private func answer(_ found: SegmentEntry, _ writer: inout ReplyWriter) -> ResponderOutcome {
+        let (segment, entry) = (found.segment, found.entry)
         let zone = snapshot.zones[entry.zone]
-        if let prepared = snapshot.answer(in: entry, type: query.type) {
-            return positive(&writer, prepared)
+        if let prepared = segment.answer(in: entry, type: query.type) {
+            return positive(&writer, prepared, from: segment)
         }
         if query.type == .any, !entry.answers.isEmpty { return minimalAny(&writer) }
-        if let alias = snapshot.answer(in: entry, type: .cname) { return positive(&writer, alias) }
+        if let alias = segment.answer(in: entry, type: .cname) { return positive(&writer, alias, from: segment) }
         return negative(&writer, .noError, zone: zone)
     }
 
     /// Header + question + prepared sections, trimmed to the size limit: additional records go
     /// first, then whole RRsets with TC set (RFC 2181 §9).
-    private func positive(_ writer: inout ReplyWriter, _ prepared: PreparedAnswer) -> ResponderOutcome {
+    private func positive(_ writer: inout ReplyWriter, _ prepared: PreparedAnswer, from segment: CompiledSegment) -> ResponderOutcome {
         let fixed = query.questionEnd + (query.edns == nil ? 0 : ReplyWriter.optLength)
         var sections = SectionSizes(prepared)
         if fixed + sections.total > limit { sections.dropAdditional() }
         if fixed + sections.total > limit {
-            sections.truncateAnswer(toFit: limit - fixed, boundaries: prepared.rrsetBoundaries.map { snapshot.boundaries[$0] })
+            sections.truncateAnswer(toFit: limit - fixed, boundaries: prepared.rrsetBoundaries.map { segment.boundaries[$0] })
         }
         startReply(&writer, .noError, counts: (sections.answerCount, sections.authorityCount, sections.additionalCount))
         if sections.truncated { writer.setTruncated() }
-        snapshot.answerBytes.withUnsafeBytes { arena in
+        segment.answerBytes.withUnsafeBytes { arena in
             let start = prepared.start
             writer.bytes(UnsafeRawBufferPointer(rebasing: arena[start..<start + sections.answerLength]))
             let authorityStart = start + prepared.answerLength
@@ -127,7 +128,7 @@ struct ReplyContext {
         }
         finishReply(&writer, .noError)
         if let target = prepared.externalTarget, !sections.truncated, query.type != .cname {
-            return .chase(length: writer.count, target: snapshot.externalTargets[target], type: query.type, sizeLimit: limit)
+            return .chase(length: writer.count, target: segment.externalTargets[target], type: query.type, sizeLimit: limit)
         }
         return .reply(length: writer.count, rcode: .noError)
     }

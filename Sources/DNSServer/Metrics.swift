@@ -52,6 +52,15 @@ public final class ServerMetrics: Sendable {
     static let durationBuckets: [Duration] = (0..<16).map { .nanoseconds(250_000 << $0) }
     static let requestDuration = "coredns_dns_request_duration_seconds"
     static let forwardDuration = "coredns_forward_request_duration_seconds"
+    /// CoreDNS's `kubernetes` plugin: from an EndpointSlice's last-change-trigger-time to the
+    /// change being programmed, for headless Services with a selector;
+    /// `prometheus.ExponentialBuckets(0.001, 2, 20)`.
+    static let programmingDuration = "coredns_kubernetes_dns_programming_duration_seconds"
+    static let programmingBuckets: [Duration] = (0..<20).map { .microseconds(1000 << $0) }
+    /// Ours: from a change entering the server (a watch event, a manifest write noticed) to its
+    /// answer being served, for every kind of object.
+    static let updateDuration = "clusterdns_registry_update_duration_seconds"
+    static let updateBuckets: [Duration] = (0..<16).map { .microseconds(250 << $0) }
 
     public static let version = "0.1.0"
     public static let revision = "unknown"
@@ -60,7 +69,10 @@ public final class ServerMetrics: Sendable {
     public init(server: String) {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets = [Self.forwardDuration: Self.durationBuckets]
+        factory.durationHistogramBuckets = [
+            Self.forwardDuration: Self.durationBuckets, Self.programmingDuration: Self.programmingBuckets,
+            Self.updateDuration: Self.updateBuckets,
+        ]
         self.registry = registry
         self.factory = factory
         let server = "dns://" + server
@@ -156,6 +168,24 @@ public final class ServerMetrics: Sendable {
 
     static func isDenial(_ reply: [UInt8]) -> Bool {
         reply.count >= 8 && (reply[3] & 0x0F == 3 || (reply[6] == 0 && reply[7] == 0))
+    }
+
+    // MARK: Registry changes
+
+    /// Records, as a snapshot is swapped in, how long its changes took to be served:
+    /// `now`/`wallNow` are the monotonic and wall clocks at the swap.
+    public func recordServed(_ times: ChangeTimes, now: Double, wallNow: Double) {
+        guard !times.received.isEmpty || !times.triggered.isEmpty else { return }
+        let programming = MetricTimer(
+            label: Self.programmingDuration, dimensions: [("service_kind", "headless_with_selector")], factory: factory)
+        for trigger in times.triggered { programming.recordNanoseconds(Self.nanoseconds(wallNow - trigger)) }
+        let update = MetricTimer(label: Self.updateDuration, dimensions: [], factory: factory)
+        for received in times.received { update.recordNanoseconds(Self.nanoseconds(now - received)) }
+    }
+
+    /// Clock skew between the API server and us must not make a negative (or trapping) value.
+    private static func nanoseconds(_ seconds: Double) -> Int64 {
+        Int64(exactly: (max(0, min(seconds, 1e9)) * 1e9).rounded()) ?? 0
     }
 
     // MARK: Sampled at scrape time

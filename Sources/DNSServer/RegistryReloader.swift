@@ -32,7 +32,7 @@ public final class RegistryReloader: Sendable {
         public var handleSIGHUP: Bool
 
         public init(
-            watch: Bool = true, pollInterval: Double? = 2, quietPeriod: Double = 0.1, maxDelay: Double = 1,
+            watch: Bool = true, pollInterval: Double? = 2, quietPeriod: Double = 0.005, maxDelay: Double = 0.02,
             handleSIGHUP: Bool = true
         ) {
             self.watch = watch
@@ -94,7 +94,6 @@ public final class RegistryReloader: Sendable {
 
     struct Worker: Sendable {
         var loader: any RegistrySource
-        var inventory = RegistryInventory()
         var warnings: Set<String> = []
     }
 
@@ -104,6 +103,8 @@ public final class RegistryReloader: Sendable {
         var signalSource: SignalSource?
         var finished: DispatchSemaphore?
     }
+
+    private let servedHook = NIOLockedValueBox<@Sendable (ChangeTimes, Double, Double) -> Void>({ _, _, _ in })
 
     public init(loader: any RegistrySource, options: Options = Options(), log: Log = .standard) {
         self.options = options
@@ -116,15 +117,24 @@ public final class RegistryReloader: Sendable {
 
     public var counts: Counts { countsBox.withLockedValue { $0 } }
 
+    /// Told, right after each swap, when the changes it serves arrived, with the monotonic and
+    /// wall clocks of the swap: the programming-latency metrics.
+    public func onServed(_ hook: @escaping @Sendable (ChangeTimes, Double, Double) -> Void) {
+        servedHook.withLockedValue { $0 = hook }
+    }
+
+    private func onServed(_ times: ChangeTimes, _ now: Double, _ wallNow: Double) {
+        servedHook.withLockedValue { $0 }(times, now, wallNow)
+    }
+
     /// The first load, which `serve` cannot do without: parses everything and remembers it, so
     /// the reloads that follow parse only what changed.
-    public func loadInitial() -> Result<SnapshotBuilder.Result, RegistryLoader.Failure> {
+    public func loadInitial() -> Result<RegistrySnapshot, RegistryLoader.Failure> {
         worker.withLockedValue { worker in
             switch worker.loader.load(force: true) {
             case .loaded(let loaded):
-                worker.inventory = RegistryInventory(objects: loaded.objects, zones: loaded.result.zones)
-                worker.warnings = Set(loaded.result.snapshot.statistics.warnings)
-                return .success(loaded.result)
+                worker.warnings = Set(loaded.snapshot.statistics.warnings)
+                return .success(loaded.snapshot)
             case .failed(let failure):
                 return .failure(failure)
             case .unchanged:
@@ -235,7 +245,8 @@ public final class RegistryReloader: Sendable {
             return nil
         case .loaded(let loaded):
             let previous = store.snapshot
-            store.replace(with: loaded.result.snapshot)
+            store.replace(with: loaded.snapshot)
+            onServed(loaded.changeTimes, reloadClock(), Date().timeIntervalSince1970)
             let elapsed = milliseconds(since: started)
             countsBox.withLockedValue { $0.succeeded += 1 }
             reportSuccess(loaded, trigger: trigger, milliseconds: elapsed)
@@ -244,16 +255,13 @@ public final class RegistryReloader: Sendable {
     }
 
     private func reportSuccess(_ loaded: LoadedRegistry, trigger: ReloadSchedule.Trigger, milliseconds: Int) {
-        let inventory = RegistryInventory(objects: loaded.objects, zones: loaded.result.zones)
-        let warnings = Set(loaded.result.snapshot.statistics.warnings)
-        let (diff, newWarnings) = worker.withLockedValue { worker in
-            defer {
-                worker.inventory = inventory
-                worker.warnings = warnings
-            }
-            return (RegistryDiff(from: worker.inventory, to: inventory), warnings.subtracting(worker.warnings))
+        let diff = loaded.diff
+        let warnings = Set(loaded.snapshot.statistics.warnings)
+        let newWarnings = worker.withLockedValue { worker in
+            defer { worker.warnings = warnings }
+            return warnings.subtracting(worker.warnings)
         }
-        let build = Int((loaded.result.snapshot.statistics.buildSeconds * 1000).rounded())
+        let build = Int((loaded.snapshot.statistics.buildSeconds * 1000).rounded())
         log.output(
             "reload: ok in \(milliseconds) ms (\(trigger.rawValue); \(loaded.sourceDetail), built in \(build) ms): \(diff)",
             diff.metadata.merging([

@@ -1,31 +1,31 @@
 import ClusterRegistry
 import NIOConcurrencyHelpers
 
-/// The objects the API source has seen, keyed by resource and `namespace/name`: what a snapshot
-/// is built from. Reflectors write it (a full list replaces a resource, a watch event one
-/// object); the registry source reads it. Holds the minimal decoded objects only, never the
-/// JSON (CoreDNS keeps stripped-down copies too).
+/// What the reflectors have seen and the registry has not applied yet: a queue of changes, not
+/// a copy of the objects (the registry holds the one copy, DESIGN.md §4). Reflectors append
+/// (a list page, a watch event, the end of a relist); the registry source drains the queue
+/// into its `SegmentedRegistry`, which also drops changes that change nothing, such as a
+/// MODIFIED event for a status or annotation update.
 public final class ClusterObjectStore: Sendable {
     public let resources: Set<KubernetesResource>
     private let state = NIOLockedValueBox(State())
     private let listener = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
 
     struct State {
-        var objects: [KubernetesResource: [String: KubernetesObject]] = [:]
+        var pending: [StoreChange] = []
         var synced: Set<KubernetesResource> = []
-        /// Bumped by every change, so a build can tell whether anything happened since.
+        /// Bumped by every change, so a reader can tell whether anything happened since.
         var generation: UInt64 = 0
-        var changesSinceRead = 0
     }
 
-    /// What a build reads.
-    public struct Contents: Sendable {
-        public var objects: [KubernetesObject]
-        /// Every resource has completed its first list.
-        public var synced: Bool
-        public var generation: UInt64
-        /// Objects added, changed or removed since the previous read.
-        public var changes: Int
+    /// One queued change, with the monotonic time it arrived (for the programming latency).
+    public enum StoreChange: Sendable, Equatable {
+        /// An object added or modified; nil when its new version does not decode (or means
+        /// nothing to DNS), which removes what the key held.
+        case upsert(ObjectKey, KubernetesObject?, receivedAt: Double)
+        case delete(ObjectKey, receivedAt: Double)
+        /// A full list of `resource` ended: every key of it that the list did not name is gone.
+        case relisted(KubernetesResource, seen: Set<ObjectKey>)
     }
 
     public init(resources: [KubernetesResource]) {
@@ -37,63 +37,57 @@ public final class ClusterObjectStore: Sendable {
         listener.withLockedValue { $0 = callback }
     }
 
+    /// Every resource has completed its first list.
     public var isSynced: Bool { state.withLockedValue { $0.synced.isSuperset(of: resources) } }
 
     public var generation: UInt64 { state.withLockedValue { $0.generation } }
 
-    /// A full list of `resource`: replaces what was there and marks it synced.
-    func replaceAll(_ resource: KubernetesResource, with objects: [String: KubernetesObject]) {
+    /// The registry key of an API object: its resource and `namespace/name`.
+    public static func key(_ resource: KubernetesResource, _ name: String) -> ObjectKey {
+        ObjectKey(origin: resource.path + "/" + name)
+    }
+
+    /// One list page's objects (a relist's pages land as they come: nothing is held aside).
+    func upsert(_ resource: KubernetesResource, _ objects: [String: KubernetesObject], receivedAt: Double) {
+        guard !objects.isEmpty else { return }
+        enqueue(objects.sorted { $0.key < $1.key }.map { .upsert(Self.key(resource, $0.key), $0.value, receivedAt: receivedAt) })
+    }
+
+    /// A full list of `resource` ended: marks it synced and drops what it no longer holds.
+    func listCompleted(_ resource: KubernetesResource, seen: Set<String>) {
+        let keys = Set(seen.map { Self.key(resource, $0) })
         state.withLockedValue { state in
-            let previous = state.objects[resource] ?? [:]
-            state.changesSinceRead += Self.difference(previous, objects)
-            state.objects[resource] = objects
+            state.pending.append(.relisted(resource, seen: keys))
             state.synced.insert(resource)
             state.generation &+= 1
         }
         notify()
     }
 
-    /// One watch event: `object` nil deletes `key`. Returns whether anything changed (a
-    /// MODIFIED that touches no DNS field, such as a status or annotation update, changes
-    /// nothing and triggers no build).
-    @discardableResult
-    func apply(_ resource: KubernetesResource, key: String, object: KubernetesObject?) -> Bool {
-        let changed = state.withLockedValue { state in
-            let previous = state.objects[resource]?[key]
-            guard previous != object else { return false }
-            state.objects[resource, default: [:]][key] = object
-            state.changesSinceRead += 1
-            state.generation &+= 1
-            return true
-        }
-        if changed { notify() }
-        return changed
+    /// One watch event: `object` nil deletes `key`.
+    func apply(_ resource: KubernetesResource, key: String, object: KubernetesObject?, deleted: Bool, receivedAt: Double) {
+        let objectKey = Self.key(resource, key)
+        enqueue([deleted ? .delete(objectKey, receivedAt: receivedAt) : .upsert(objectKey, object, receivedAt: receivedAt)])
     }
 
-    public func read() -> Contents {
+    /// Takes every queued change, oldest first. `synced` is read in the same step, so a
+    /// drain that reports synced holds every change of the first lists.
+    public func drain() -> (changes: [StoreChange], synced: Bool) {
         state.withLockedValue { state in
-            defer { state.changesSinceRead = 0 }
-            var objects: [KubernetesObject] = []
-            objects.reserveCapacity(state.objects.values.reduce(0) { $0 + $1.count })
-            // Namespaces first, then the rest, in a stable order: builds are deterministic.
-            for resource in KubernetesResource.allCases {
-                guard let byKey = state.objects[resource] else { continue }
-                objects.append(contentsOf: byKey.keys.sorted().lazy.compactMap { byKey[$0] })
-            }
-            return Contents(
-                objects: objects, synced: state.synced.isSuperset(of: resources), generation: state.generation,
-                changes: state.changesSinceRead)
+            defer { state.pending = [] }
+            return (state.pending, state.synced.isSuperset(of: resources))
         }
+    }
+
+    private func enqueue(_ changes: [StoreChange]) {
+        state.withLockedValue { state in
+            state.pending += changes
+            state.generation &+= UInt64(changes.count)
+        }
+        notify()
     }
 
     private func notify() {
         listener.withLockedValue { $0 }?()
-    }
-
-    private static func difference(_ old: [String: KubernetesObject], _ new: [String: KubernetesObject]) -> Int {
-        var count = 0
-        for (key, object) in new where old[key] != object { count += 1 }
-        for key in old.keys where new[key] == nil { count += 1 }
-        return count
     }
 }

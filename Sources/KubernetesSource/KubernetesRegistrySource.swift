@@ -1,38 +1,95 @@
 import ClusterRegistry
 
-/// The registry built from what the API source has seen (plus `--zones`): what the reloader
-/// asks for whenever the store reports a change. Until every resource has been listed once the
-/// snapshot is marked unsynced, so cluster names get SERVFAIL, not a false NXDOMAIN.
+/// The registry kept current from what the API source has seen (plus `--zones`): each load
+/// drains the store's queued changes into the `SegmentedRegistry` and publishes the result.
+/// Until every resource has been listed once the snapshot is marked unsynced, so cluster names
+/// get SERVFAIL, not a false NXDOMAIN; the first lists only fill the object store, and one full
+/// build (on both cores) follows them. After that every burst is applied incrementally.
 public struct KubernetesRegistrySource: RegistrySource {
     public let store: ClusterObjectStore
     public let configuration: RegistryConfiguration
     private var zoneCache: ZoneDirectoryCache
-    private var builtGeneration: UInt64?
+    public private(set) var registry: SegmentedRegistry
+    private var published = false
 
     public init(store: ClusterObjectStore, zones: String?, configuration: RegistryConfiguration) {
         self.store = store
         self.configuration = configuration
         zoneCache = ZoneDirectoryCache(directory: zones)
+        registry = SegmentedRegistry(
+            configuration: configuration, serial: SnapshotBuilder.wallClockSerial(), clusterSynced: false)
     }
 
     public var watchedDirectories: [String] { [zoneCache.directory].compactMap { $0 } }
 
+    /// Objects the registry holds: a relist must not double them.
+    public var objectCount: Int { registry.objects.count }
+
     public mutating func load(force: Bool) -> RegistryLoadOutcome {
         let zonesChanged = zoneCache.refresh(force: force)
-        guard force || zonesChanged || store.generation != builtGeneration else { return .unchanged }
         let staticZones: [ZoneModel]
         switch zoneCache.models {
         case .success(let models): staticZones = models
         case .failure(let error): return .failed(.zoneFile(error))
         }
-        let contents = store.read()
-        builtGeneration = contents.generation
-        let result = SnapshotBuilder.build(
-            objects: contents.objects, staticZones: staticZones, configuration: configuration,
-            clusterSynced: contents.synced)
-        let detail = contents.synced
-            ? "\(contents.changes) API change\(contents.changes == 1 ? "" : "s")"
+        let started = SnapshotBuilder.monotonicSeconds()
+        let (queued, synced) = store.drain()
+        let (changes, times) = Self.changes(from: queued, against: registry.objects)
+        let serial = SegmentedRegistry.nextSerial(after: registry.serial)
+        var diff = RegistryDiff()
+        if !registry.clusterSynced {
+            // Before the first full list nothing is served from the cluster zone: only store.
+            registry.store(changes)
+            guard synced || !published || zonesChanged || force else { return .unchanged }
+            if synced { registry.clusterSynced = true }
+            registry.replaceStaticZones(staticZones, serial: serial)
+            diff = RegistryDiff(everythingIn: registry)
+        } else {
+            guard force || zonesChanged || !changes.isEmpty else { return .unchanged }
+            diff = registry.apply(changes, serial: serial)
+            if zonesChanged || force { registry.replaceStaticZones(staticZones, serial: registry.serial) }
+            if diff.objectChanges == 0 && !zonesChanged && !force { return .unchanged }
+        }
+        published = true
+        let count = changes.count
+        let detail = registry.clusterSynced
+            ? "\(count) API change\(count == 1 ? "" : "s")"
             : "waiting for the first API sync"
-        return .loaded(LoadedRegistry(result: result, objects: contents.objects, sourceDetail: detail))
+        return .loaded(LoadedRegistry(
+            snapshot: registry.snapshot(buildSeconds: SnapshotBuilder.monotonicSeconds() - started), diff: diff,
+            sourceDetail: detail, changeTimes: times))
+    }
+
+    /// The queued changes as registry changes: a relist's end becomes the deletion of every
+    /// key of that resource it did not name. Also collects when each change arrived and the
+    /// trigger times of changed EndpointSlices.
+    static func changes(
+        from queued: [ClusterObjectStore.StoreChange], against objects: ClusterObjects
+    ) -> ([ObjectChange], ChangeTimes) {
+        var changes: [ObjectChange] = []
+        var times = ChangeTimes()
+        var listed: [ObjectKey: Bool] = [:]  // keys the queue itself adds (true) or deletes
+        for change in queued {
+            switch change {
+            case .upsert(let key, let object, let received):
+                changes.append(ObjectChange(key: key, object: object))
+                listed[key] = object != nil
+                times.received.append(received)
+                if case .endpoints(let group)? = object, let trigger = group.lastChangeTriggerTime,
+                   objects.isHeadlessWithSelector(group) {
+                    times.triggered.append(trigger)
+                }
+            case .delete(let key, let received):
+                changes.append(ObjectChange(key: key, object: nil))
+                listed[key] = false
+                times.received.append(received)
+            case .relisted(let resource, let seen):
+                let prefix = resource.path + "/"
+                let stale = Set(objects.keys.filter { $0.origin.hasPrefix(prefix) && !seen.contains($0) })
+                    .union(listed.compactMap { key, present in present && key.origin.hasPrefix(prefix) && !seen.contains(key) ? key : nil })
+                for key in stale.sorted() { changes.append(ObjectChange(key: key, object: nil)) }
+            }
+        }
+        return (changes, times)
     }
 }

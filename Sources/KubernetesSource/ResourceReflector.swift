@@ -63,9 +63,11 @@ struct ResourceReflector: Sendable {
         }
     }
 
-    /// Lists every page and replaces the resource in the store; returns the list's resourceVersion.
+    /// Lists every page, handing each page's objects to the store as it arrives (a relist is
+    /// diffed against the registry, never held beside it: only the keys seen are kept), then
+    /// tells the store the list is complete. Returns the list's resourceVersion.
     private func listAll(paginate: Bool) async throws -> String {
-        var objects: [String: KubernetesObject] = [:]
+        var seen: Set<String> = []
         var token: String?
         var resourceVersion = ""
         repeat {
@@ -77,13 +79,14 @@ struct ResourceReflector: Sendable {
             for error in page.errors {
                 logger.warning("warning: kubernetes: object left out", metadata: ["resource": "\(resource.path)", "error": "\(error)"])
             }
-            objects.merge(page.objects) { _, new in new }
+            seen.formUnion(page.objects.keys)
+            store.upsert(resource, page.objects, receivedAt: SnapshotBuilder.monotonicSeconds())
             token = page.continueToken
             resourceVersion = page.resourceVersion
         } while token != nil
-        store.replaceAll(resource, with: objects)
+        store.listCompleted(resource, seen: seen)
         logger.info("kubernetes: listed", metadata: [
-            "resource": "\(resource.path)", "objects": "\(objects.count)", "resourceVersion": "\(resourceVersion)",
+            "resource": "\(resource.path)", "objects": "\(seen.count)", "resourceVersion": "\(resourceVersion)",
         ])
         return resourceVersion
     }
@@ -118,11 +121,11 @@ struct ResourceReflector: Sendable {
     private func apply(_ event: WatchEvent, to resourceVersion: inout String?) throws {
         switch event {
         case .upsert(let key, let object, let version):
-            store.apply(resource, key: key, object: object)
+            store.apply(resource, key: key, object: object, deleted: false, receivedAt: SnapshotBuilder.monotonicSeconds())
             if object == nil { logger.warning("warning: kubernetes: object left out: it does not decode", metadata: ["resource": "\(resource.path)", "object": "\(key)"]) }
             if let version { resourceVersion = version }
         case .deleted(let key, let version):
-            store.apply(resource, key: key, object: nil)
+            store.apply(resource, key: key, object: nil, deleted: true, receivedAt: SnapshotBuilder.monotonicSeconds())
             if let version { resourceVersion = version }
         case .bookmark(let version):
             resourceVersion = version

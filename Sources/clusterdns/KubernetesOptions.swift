@@ -35,7 +35,7 @@ struct KubernetesOptions: ParsableArguments {
     func load(
         _ registry: RegistryOptions, reload: ReloadOptions, autopath: Bool, nameserverAddresses: [IPAddress],
         group: any EventLoopGroup
-    ) throws -> (reloader: RegistryReloader, loaded: SnapshotBuilder.Result, watcher: KubernetesWatcher) {
+    ) throws -> (reloader: RegistryReloader, loaded: RegistrySnapshot, watcher: KubernetesWatcher) {
         if registry.manifests != nil { throw ValidationError("--manifests and --kubernetes exclude each other") }
         let configuration = try registry.configuration(nameserverAddresses: nameserverAddresses)
         let connection = try connection()
@@ -44,6 +44,9 @@ struct KubernetesOptions: ParsableArguments {
             connection: connection, resources: resources, group: group, logger: Logger(label: "clusterdns.kubernetes"))
         var options = reload.options
         options.watch = options.watch && registry.zones != nil
+        // Watch events are applied incrementally, so a burst waits at most 10 ms (issue #9).
+        options.quietPeriod = 0.001
+        options.maxDelay = 0.01
         let reloader = RegistryReloader(
             loader: KubernetesRegistrySource(store: watcher.store, zones: registry.zones, configuration: configuration),
             options: options)

@@ -31,7 +31,7 @@ struct ReloadOptions: ParsableArguments {
     /// prints every problem to stderr and exits non-zero, as `RegistryOptions.load` does.
     func load(
         _ registry: RegistryOptions, nameserverAddresses: [IPAddress]
-    ) throws -> (reloader: RegistryReloader, loaded: SnapshotBuilder.Result) {
+    ) throws -> (reloader: RegistryReloader, loaded: RegistrySnapshot) {
         let configuration = try registry.configuration(nameserverAddresses: nameserverAddresses)
         guard let manifests = registry.manifests else {
             throw ValidationError("serve needs --manifests DIR or --kubernetes (or --kubeconfig FILE)")
@@ -43,7 +43,7 @@ struct ReloadOptions: ParsableArguments {
     }
 
     /// The reloader's first load, or every problem on stderr and a non-zero exit.
-    static func loadInitial(_ reloader: RegistryReloader) throws -> SnapshotBuilder.Result {
+    static func loadInitial(_ reloader: RegistryReloader) throws -> RegistrySnapshot {
         switch reloader.loadInitial() {
         case .success(let loaded):
             return loaded

@@ -36,17 +36,18 @@ struct ServeCommand: AsyncParsableCommand {
         let nameserver = IPAddress(endpoint.host).map { [$0] }?.filter { !$0.isUnspecified } ?? []
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let (reloader, loaded, watcher) = try loadRegistry(nameserverAddresses: nameserver, group: group)
-        let store = RegistryStore(loaded.snapshot)
+        let store = RegistryStore(loaded)
         let readiness = Readiness(
             notReadyReason: watcher == nil ? "waiting for the first registry load" : "waiting for the first Kubernetes API sync")
         // Ready once the served snapshot holds the cluster: at once for manifests, after the
         // first full list for the API.
-        if loaded.snapshot.clusterSynced { readiness.markReady() }
+        if loaded.clusterSynced { readiness.markReady() }
+        let serverMetrics = try metrics.makeMetrics(listen: endpoint)
+        reloader.onServed { times, now, wallNow in serverMetrics?.recordServed(times, now: now, wallNow: wallNow) }
         reloader.start(store: store) { snapshot in
             if snapshot.clusterSynced { readiness.markReady() }
         }
         watcher?.start()
-        let serverMetrics = try metrics.makeMetrics(listen: endpoint)
         let server = try await DNSServer.start(
             configuration: ServerConfiguration(
                 listenHost: endpoint.host, listenPort: endpoint.port, resolver: resolverSettings,
@@ -59,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
             serverMetrics?.update(registry: store.snapshot.statistics)
             serverMetrics?.update(reloads: reloader.counts)
         }
-        announce(server, endpoint: endpoint, snapshot: loaded.snapshot, watcher: watcher, logger: logger)
+        announce(server, endpoint: endpoint, snapshot: loaded, watcher: watcher, logger: logger)
         server.probeForLoops()
         await probes.serveUntilShutdown(server)
     }
@@ -94,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// API watcher and its reloader.
     private func loadRegistry(
         nameserverAddresses: [IPAddress], group: any EventLoopGroup
-    ) throws -> (RegistryReloader, SnapshotBuilder.Result, KubernetesWatcher?) {
+    ) throws -> (RegistryReloader, RegistrySnapshot, KubernetesWatcher?) {
         if kubernetes.enabled {
             let (reloader, loaded, watcher) = try kubernetes.load(
                 registry, reload: reload, autopath: resolver.autopath, nameserverAddresses: nameserverAddresses,

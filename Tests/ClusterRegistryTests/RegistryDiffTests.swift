@@ -2,11 +2,24 @@ import ClusterRegistry
 import DNSWire
 import XCTest
 
-/// The reload log's diff: what was added, removed and changed between two registries.
+/// The reload log's diff: what applying a change added, removed and changed.
 final class RegistryDiffTests: XCTestCase {
-    private func inventory(_ objects: [KubernetesObject], serial: UInt32 = 1) -> RegistryInventory {
-        let result = SnapshotBuilder.build(objects: objects, staticZones: [], configuration: RegistryConfiguration(), serial: serial)
-        return RegistryInventory(objects: objects, zones: result.zones)
+    private static func keyed(_ objects: [KubernetesObject]) -> [ObjectChange] {
+        objects.enumerated().map { ObjectChange(key: ObjectKey(origin: "test", position: $0), object: $1) }
+    }
+
+    private func registry(_ objects: [KubernetesObject]) -> SegmentedRegistry {
+        SegmentedRegistry(configuration: RegistryConfiguration(), changes: Self.keyed(objects), serial: 1)
+    }
+
+    /// Applies `after` over `before` (objects matched by position; missing ones removed).
+    private func diff(from before: [KubernetesObject], to after: [KubernetesObject]) -> RegistryDiff {
+        var registry = registry(before)
+        var changes = Self.keyed(after)
+        for position in after.count..<max(after.count, before.count) {
+            changes.append(ObjectChange(key: ObjectKey(origin: "test", position: position), object: nil))
+        }
+        return registry.apply(changes, serial: 2)
     }
 
     private func service(_ name: String, ip: String, namespace: String = "shop", port: String = "http") -> KubernetesObject {
@@ -26,19 +39,23 @@ final class RegistryDiffTests: XCTestCase {
          slice("db", [("10.1.0.1", true), ("10.1.0.2", true)])]
     }
 
-    func testSameObjectsGiveAnEmptyDiffEvenWithANewSOASerial() {
-        let diff = RegistryDiff(from: inventory(base, serial: 1), to: inventory(base, serial: 2))
+    func testSameObjectsGiveAnEmptyDiff() {
+        let diff = diff(from: base, to: base)
         XCTAssertTrue(diff.isEmpty, "\(diff)")
-        XCTAssertEqual(diff.totalRecords, inventory(base).recordCount)
+        XCTAssertEqual(diff.objectChanges, 0)
     }
 
-    func testTotalMatchesTheSnapshotStatistics() {
-        let result = SnapshotBuilder.build(objects: base, staticZones: [], configuration: RegistryConfiguration(), serial: 1)
-        XCTAssertEqual(RegistryInventory(objects: base, zones: result.zones).recordCount, result.snapshot.statistics.records)
+    func testTotalMatchesAFullBuildsStatistics() {
+        var after = base
+        after[0] = service("web", ip: "10.96.0.99")
+        let full = SnapshotBuilder.build(objects: after, staticZones: [], configuration: RegistryConfiguration(), serial: 1)
+        XCTAssertEqual(diff(from: base, to: after).totalRecords, full.snapshot.statistics.records)
+        let records = full.zones.reduce(0) { $0 + $1.nodes.values.reduce(0) { $0 + $1.count } }
+        XCTAssertEqual(full.snapshot.statistics.records, records)
     }
 
     func testAddedService() {
-        let diff = RegistryDiff(from: inventory(base), to: inventory(base + [service("cache", ip: "10.96.0.12")]))
+        let diff = diff(from: base, to: base + [service("cache", ip: "10.96.0.12")])
         XCTAssertEqual(diff.services, .init(added: 1))
         XCTAssertEqual(diff.endpoints, .init())
         // A, SRV for the named port, the port's SRV owner and PTR: at least the A and the PTR.
@@ -48,7 +65,7 @@ final class RegistryDiffTests: XCTestCase {
 
     func testRemovedServiceAndItsEndpoints() {
         let after = [service("web", ip: "10.96.0.10")]
-        let diff = RegistryDiff(from: inventory(base), to: inventory(after))
+        let diff = diff(from: base, to: after)
         XCTAssertEqual(diff.services, .init(removed: 1))
         XCTAssertEqual(diff.endpoints, .init(removed: 2))
         XCTAssertEqual(diff.records.added, 0, "\(diff)")
@@ -58,7 +75,7 @@ final class RegistryDiffTests: XCTestCase {
     func testChangedClusterIPIsOneChangedServiceAndReplacedRecords() {
         var after = base
         after[0] = service("web", ip: "10.96.0.99")
-        let diff = RegistryDiff(from: inventory(base), to: inventory(after))
+        let diff = diff(from: base, to: after)
         XCTAssertEqual(diff.services, .init(changed: 1))
         // The A record and the PTR record are replaced.
         XCTAssertEqual(diff.records, .init(added: 2, removed: 2), "\(diff)")
@@ -67,7 +84,7 @@ final class RegistryDiffTests: XCTestCase {
     func testEndpointThatStopsBeingReadyIsRemovedAndAdded() {
         var after = base
         after[2] = slice("db", [("10.1.0.1", true), ("10.1.0.2", false)])
-        let diff = RegistryDiff(from: inventory(base), to: inventory(after))
+        let diff = diff(from: base, to: after)
         XCTAssertEqual(diff.services, .init())
         XCTAssertEqual(diff.endpoints, .init(added: 1, removed: 1))
         XCTAssertEqual(diff.records.added, 0, "a not-ready endpoint has no records\n\(diff)")
@@ -80,15 +97,22 @@ final class RegistryDiffTests: XCTestCase {
         moved.source = SourceLocation(file: "other.yaml", document: 3, line: 40)
         var after = base
         after[0] = .service(moved)
-        XCTAssertTrue(RegistryDiff(from: inventory(base), to: inventory(after)).isEmpty)
+        XCTAssertTrue(diff(from: base, to: after).isEmpty)
     }
 
-    func testFromAnEmptyInventoryEverythingIsAdded() {
-        let new = inventory(base)
-        let diff = RegistryDiff(from: RegistryInventory(), to: new)
+    func testAFirstLoadAddsEverything() {
+        let registry = registry(base)
+        let diff = RegistryDiff(everythingIn: registry)
         XCTAssertEqual(diff.services, .init(added: 2))
         XCTAssertEqual(diff.endpoints, .init(added: 2))
-        XCTAssertEqual(diff.records.added + 1, new.recordCount, "every record but the SOA")
+        XCTAssertEqual(diff.records.added, registry.snapshot().statistics.records)
+    }
+
+    func testAppliedFromEmptyEqualsTheFirstLoadsCounts() {
+        let diff = diff(from: [], to: base)
+        XCTAssertEqual(diff.services, .init(added: 2))
+        XCTAssertEqual(diff.endpoints, .init(added: 2))
+        XCTAssertEqual(diff.totalRecords, registry(base).snapshot().statistics.records)
     }
 
     func testDescription() {

@@ -118,7 +118,7 @@ final class RegistryReloaderTests: XCTestCase {
             loader: RegistryLoader.Incremental(manifests: directory, zones: nil, configuration: RegistryConfiguration()),
             options: options, log: log)
         self.reloader = reloader
-        let store = RegistryStore(try reloader.loadInitial().get().snapshot)
+        let store = RegistryStore(try reloader.loadInitial().get())
         reloader.start(store: store)
         return store
     }

@@ -23,7 +23,8 @@ public struct NameTable: Sendable {
             starts.append(UInt32(bytes.count))
         }
         // Load factor ≤ 0.5 keeps probe sequences short on misses, the common case (ndots:5).
-        var capacity = 16
+        // An empty table has one empty slot: most shards of a small cluster are empty.
+        var capacity = keys.isEmpty ? 1 : 4
         while capacity < keys.count * 2 { capacity <<= 1 }
         var slots = [UInt64](repeating: 0, count: capacity)
         for (entry, key) in keys.enumerated() {
@@ -41,7 +42,12 @@ public struct NameTable: Sendable {
     /// The entry number for `name` (lower-cased wire form), or nil.
     @inline(__always)
     public func lookup(_ name: UnsafeRawBufferPointer) -> Int? {
-        let hash = Self.hash(name)
+        lookup(name, hash: Self.hash(name))
+    }
+
+    /// `lookup` with the name's `hash` already computed (the snapshot picks a shard with it).
+    @inline(__always)
+    public func lookup(_ name: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
         let fingerprint = Self.fingerprint(hash)
         var slot = Int(truncatingIfNeeded: hash) & mask
         return keyBytes.withUnsafeBytes { arena in
@@ -67,6 +73,11 @@ public struct NameTable: Sendable {
 
     public func key(_ entry: Int) -> ArraySlice<UInt8> {
         keyBytes[Int(keyStarts[entry])..<Int(keyStarts[entry + 1])]
+    }
+
+    /// Key `entry` as its own array, for builders copying it into a new table.
+    func keyArray(_ entry: Int) -> [UInt8] {
+        Array(key(entry))
     }
 
     /// FNV-1a over the bytes, folded: names are short, so a simple byte loop is enough.

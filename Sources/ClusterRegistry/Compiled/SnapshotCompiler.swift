@@ -1,0 +1,205 @@
+import DNSWire
+
+/// What the compiler needs to know about every zone: its apex, kind and SOA, by zone index
+/// (the cluster zone first, then the reverse zones, then the zone files).
+struct ZoneLayout: Sendable {
+    var apexes: [DomainName]
+    var kinds: [ZoneModel.Kind]
+    var soas: [ResourceRecord]
+
+    init(_ zones: [ZoneModel]) {
+        apexes = zones.map(\.apex)
+        kinds = zones.map(\.kind)
+        soas = zones.map(\.soa)
+    }
+
+    /// The cluster or file zone holding `name`; reverse zones are not authoritative for misses.
+    /// The deepest matching apex wins. A plain loop: this runs for every SRV target.
+    func authoritativeZone(for name: DomainName) -> Int? {
+        var best: Int?
+        for index in apexes.indices where kinds[index] != .reverse && name.isSubdomain(of: apexes[index]) {
+            if best.map({ apexes[$0].wire.count < apexes[index].wire.count }) ?? true { best = index }
+        }
+        return best
+    }
+}
+
+/// Where the compiler reads the records of names other than the one it compiles: CNAME chain
+/// links and the targets of SRV, MX and NS records. A full build reads its zone models; an
+/// incremental one builds the owning unit's records on demand and remembers that it asked.
+protocol RecordLookup {
+    mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord]
+    /// The answer being compiled carries zone `zone`'s SOA (an in-zone CNAME chain ending in
+    /// NODATA), so it changes with the serial.
+    mutating func embedsSOA(of zone: Int)
+}
+
+/// Turns the records of names into prepared wire answers (one per name and type): the arrays
+/// a `CompiledSegment` is made of (DESIGN.md §3 step 4).
+struct SnapshotCompiler: Sendable, AnswerStorage {
+    let layout: ZoneLayout
+    private(set) var keys: [[UInt8]] = []
+    private(set) var entries: [NameEntry] = []
+    private(set) var answers: [PreparedAnswer] = []
+    private(set) var boundaries: [RRsetBoundary] = []
+    private(set) var answerBytes: [UInt8] = []
+    private(set) var externalTargets: [DomainName] = []
+    private var externalIndex: [DomainName: Int] = [:]
+    /// One writer for every answer: `reset` keeps its buffers, sparing allocations per answer.
+    private var writer = WireWriter()
+
+    /// How many CNAMEs an in-zone chase follows before giving up (loops, long chains).
+    static let maxChain = 8
+
+    init(layout: ZoneLayout) {
+        self.layout = layout
+    }
+
+    /// Compiles one node: every RRset it holds, and for a CNAME owner the A and AAAA answers
+    /// with the chain chased through our zones.
+    mutating func compileNode(
+        _ name: DomainName, records: [ResourceRecord], zone: Int, synthesizesPods: Bool, lookup: inout some RecordLookup
+    ) {
+        let first = answers.count
+        let byType = Self.groupedByType(records)
+        if let cname = byType.first(where: { $0.type == .cname })?.records {
+            // A CNAME owner holds nothing else (RFC 1034 §3.6.2): one generic answer plus A and
+            // AAAA with the target's records chased through our own zones.
+            let target = cname[0]
+            prepare(name, type: .cname, chain: [[target]], additional: [], external: nil)
+            for type in [RecordType.a, .aaaa] {
+                let (chain, end) = chase(from: target, type: type, lookup: &lookup)
+                switch end {
+                case .external(let index):
+                    prepare(name, type: type, chain: [[target]] + chain, additional: [], external: index)
+                case .answered:
+                    prepare(name, type: type, chain: [[target]] + chain, additional: [], external: nil)
+                case .noData(let soa):
+                    prepare(name, type: type, chain: [[target]] + chain, authority: [soa], additional: [], external: nil)
+                }
+            }
+            answers[first].externalTarget = answers[first + 1].externalTarget
+        } else {
+            for (type, rrset) in byType.sorted(by: { $0.type.rawValue < $1.type.rawValue }) {
+                prepare(name, type: type, chain: [rrset], additional: additionalRecords(for: rrset, lookup: &lookup), external: nil)
+            }
+        }
+        keys.append(name.lowercased().wire)  // shares the node name's storage (already lower case)
+        entries.append(NameEntry(zone: zone, answers: first..<answers.count, synthesizesPods: synthesizesPods))
+    }
+
+    /// The RRsets of one node, records in their original order. A node has few types, so a
+    /// small array beats a Dictionary (which cost an allocation per node).
+    private static func groupedByType(_ records: [ResourceRecord]) -> [(type: RecordType, records: [ResourceRecord])] {
+        var groups: [(type: RecordType, records: [ResourceRecord])] = []
+        for record in records {
+            if let group = groups.firstIndex(where: { $0.type == record.type }) {
+                groups[group].records.append(record)
+            } else {
+                groups.append((record.type, [record]))
+            }
+        }
+        return groups
+    }
+
+    /// How an in-zone CNAME chase ended.
+    private enum ChaseEnd {
+        case answered
+        /// The chain ends in our zones without the asked type: that zone's SOA goes in authority.
+        case noData(ResourceRecord)
+        /// The chain leaves our zones: index of the name the server resolves upstream.
+        case external(Int)
+    }
+
+    /// Follows a CNAME through our authoritative zones, collecting the RRsets on the way.
+    private mutating func chase(
+        from cname: ResourceRecord, type: RecordType, lookup: inout some RecordLookup
+    ) -> ([[ResourceRecord]], ChaseEnd) {
+        var chain: [[ResourceRecord]] = []
+        var current = cname
+        for _ in 0..<Self.maxChain {
+            guard case .cname(let target) = current.data else { break }
+            guard let zone = layout.authoritativeZone(for: target) else {
+                return (chain, .external(externalTargetIndex(target)))
+            }
+            let records = lookup.records(at: target, zone: zone)
+            if let next = records.first(where: { $0.type == .cname }) {
+                chain.append([next])
+                current = next
+                continue
+            }
+            let rrset = records.filter { $0.type == type }
+            guard !rrset.isEmpty else {
+                lookup.embedsSOA(of: zone)
+                return (chain, .noData(layout.soas[zone]))
+            }
+            chain.append(rrset)
+            return (chain, .answered)
+        }
+        return (chain, .answered)  // a loop or an over-long chain: answer what we have
+    }
+
+    private mutating func externalTargetIndex(_ name: DomainName) -> Int {
+        if let index = externalIndex[name] { return index }
+        externalTargets.append(name)
+        externalIndex[name] = externalTargets.count - 1
+        return externalTargets.count - 1
+    }
+
+    /// A/AAAA of the names SRV, MX and NS records point at, when we hold them (RFC 2782,
+    /// RFC 1035 §3.3.9).
+    private func additionalRecords(for rrset: [ResourceRecord], lookup: inout some RecordLookup) -> [ResourceRecord] {
+        var result: [ResourceRecord] = []
+        for record in rrset {
+            let target: DomainName
+            switch record.data {
+            case .srv(let srv): target = srv.target
+            case .mx(_, let exchange): target = exchange
+            case .ns(let host): target = host
+            default: continue
+            }
+            guard let zone = layout.authoritativeZone(for: target) else { continue }
+            // A linear check: an RRset has a handful of targets (hashing records cost more).
+            for address in lookup.records(at: target, zone: zone) where address.type == .a || address.type == .aaaa {
+                if !result.contains(address) { result.append(address) }
+            }
+        }
+        return result
+    }
+
+    private mutating func prepare(
+        _ owner: DomainName, type: RecordType, chain: [[ResourceRecord]], authority: [ResourceRecord] = [],
+        additional: [ResourceRecord], external: Int?
+    ) {
+        let questionEnd = DNSHeader.byteCount + owner.wire.count + 4
+        writer.reset(prefixLength: questionEnd)
+        writer.registerName(owner, at: DNSHeader.byteCount)
+        let firstBoundary = boundaries.count
+        var recordCount: UInt16 = 0
+        for rrset in chain {
+            for record in rrset { writer.writeRecord(record) }
+            recordCount += UInt16(rrset.count)
+            boundaries.append(RRsetBoundary(byteEnd: writer.count - questionEnd, recordEnd: recordCount))
+        }
+        let answerLength = writer.count - questionEnd
+        for record in authority { writer.writeRecord(record) }
+        let authorityLength = writer.count - questionEnd - answerLength
+        for record in additional { writer.writeRecord(record) }
+        let start = answerBytes.count
+        answerBytes.append(contentsOf: writer.bytes[questionEnd...])
+        answers.append(PreparedAnswer(
+            type: type, start: start, answerLength: answerLength, authorityLength: authorityLength,
+            additionalLength: answerBytes.count - start - answerLength - authorityLength, answerCount: recordCount,
+            authorityCount: UInt16(authority.count), additionalCount: UInt16(additional.count),
+            rrsetBoundaries: firstBoundary..<boundaries.count, externalTarget: external))
+    }
+}
+
+/// Reads records straight from zone models: what a full build consults.
+struct ModelLookup: RecordLookup {
+    let zones: [ZoneModel]
+
+    func records(at name: DomainName, zone: Int) -> [ResourceRecord] { zones[zone].records(at: name) ?? [] }
+
+    func embedsSOA(of zone: Int) {}
+}

@@ -1,0 +1,260 @@
+import DNSWire
+
+/// Identifies one stored object across changes: a manifest's file and position, or an API
+/// resource and `namespace/name`. Keys sort into the order a full load meets the objects in
+/// (file path, then position in the file), which fixes the order of records in an RRset.
+public struct ObjectKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var origin: String
+    public var position: Int
+
+    public init(origin: String, position: Int = 0) {
+        self.origin = origin
+        self.position = position
+    }
+
+    public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool {
+        (lhs.origin, lhs.position) < (rhs.origin, rhs.position)
+    }
+
+    public var description: String { position == 0 ? origin : "\(origin)#\(position)" }
+}
+
+/// One change to the stored objects: `object` nil removes what `key` held.
+public struct ObjectChange: Sendable {
+    public var key: ObjectKey
+    public var object: KubernetesObject?
+
+    public init(key: ObjectKey, object: KubernetesObject?) {
+        self.key = key
+        self.object = object
+    }
+}
+
+/// The objects of one namespace, grouped the way DNS reads them: Services and their endpoint
+/// groups by Service name, so one change finds the few objects that shape its names. Names are
+/// grouped in DNS lower case (RFC 4343), the form a unit is found by from a wire name.
+struct NamespaceObjects: Sendable {
+    var declarations: Set<ObjectKey> = []
+    var services: [String: [ObjectKey: Service]] = [:]
+    var slices: [String: [ObjectKey: EndpointGroup]] = [:]
+    var endpoints: [String: [ObjectKey: EndpointGroup]] = [:]
+    var pods: [ObjectKey: Pod] = [:]
+
+    /// The namespace exists while anything names it or lives in it (DESIGN.md §1).
+    var isEmpty: Bool {
+        declarations.isEmpty && services.isEmpty && slices.isEmpty && endpoints.isEmpty && pods.isEmpty
+    }
+}
+
+/// The registry's one copy of the objects (DESIGN.md §4: the DNS model only, never manifests
+/// or JSON): a map from key to object plus the per-namespace grouping. Owned by one builder
+/// thread; readers never see it, they see compiled snapshots.
+public struct ClusterObjects: Sendable {
+    private(set) var objects: [ObjectKey: KubernetesObject] = [:]
+    private(set) var namespaces: [String: NamespaceObjects] = [:]
+    /// Pods by address: an address can outlive its pod (a finished pod keeps it while a new
+    /// one is given it), so the autopath table asks which pod holds it now.
+    private(set) var podsByAddress: [IPAddress: Set<ObjectKey>] = [:]
+    public let configuration: RegistryConfiguration
+
+    public init(configuration: RegistryConfiguration) {
+        self.configuration = configuration
+    }
+
+    public var count: Int { objects.count }
+
+    public var allObjects: Dictionary<ObjectKey, KubernetesObject>.Values { objects.values }
+
+    public subscript(key: ObjectKey) -> KubernetesObject? { objects[key] }
+
+    /// Every stored key: a relist deletes the ones it did not see.
+    public var keys: Dictionary<ObjectKey, KubernetesObject>.Keys { objects.keys }
+
+    /// Stores `change`, returning the object it replaced (nil when new). Objects in namespaces
+    /// that `--namespaces` hides are not stored at all.
+    @discardableResult
+    mutating func apply(_ change: ObjectChange) -> KubernetesObject? {
+        let previous = objects[change.key]
+        if let previous { remove(previous, key: change.key) }
+        if let object = change.object, configuration.exposes(namespace: object.namespaceName) {
+            objects[change.key] = object
+            insert(object, key: change.key)
+        } else {
+            objects[change.key] = nil
+        }
+        return previous
+    }
+
+    private mutating func insert(_ object: KubernetesObject, key: ObjectKey) {
+        let namespace = object.namespaceName.dnsLowercased
+        switch object {
+        case .namespace: namespaces[namespace, default: NamespaceObjects()].declarations.insert(key)
+        case .service(let service):
+            namespaces[namespace, default: NamespaceObjects()].services[service.name.dnsLowercased, default: [:]][key] = service
+        case .endpoints(let group):
+            switch group.origin {
+            case .endpointSlice:
+                namespaces[namespace, default: NamespaceObjects()].slices[group.serviceName.dnsLowercased, default: [:]][key] = group
+            case .endpoints:
+                namespaces[namespace, default: NamespaceObjects()].endpoints[group.serviceName.dnsLowercased, default: [:]][key] = group
+            }
+        case .pod(let pod):
+            namespaces[namespace, default: NamespaceObjects()].pods[key] = pod
+            for address in pod.ips { podsByAddress[address, default: []].insert(key) }
+        }
+    }
+
+    private mutating func remove(_ object: KubernetesObject, key: ObjectKey) {
+        let namespace = object.namespaceName.dnsLowercased
+        guard var objects = namespaces.removeValue(forKey: namespace) else { return }
+        switch object {
+        case .namespace: objects.declarations.remove(key)
+        case .service(let service): Self.remove(key, from: &objects.services, at: service.name.dnsLowercased)
+        case .endpoints(let group):
+            switch group.origin {
+            case .endpointSlice: Self.remove(key, from: &objects.slices, at: group.serviceName.dnsLowercased)
+            case .endpoints: Self.remove(key, from: &objects.endpoints, at: group.serviceName.dnsLowercased)
+            }
+        case .pod(let pod):
+            objects.pods[key] = nil
+            for address in pod.ips {
+                podsByAddress[address]?.remove(key)
+                if podsByAddress[address]?.isEmpty == true { podsByAddress[address] = nil }
+            }
+        }
+        if !objects.isEmpty { namespaces[namespace] = objects }
+    }
+
+    private static func remove<Value>(_ key: ObjectKey, from table: inout [String: [ObjectKey: Value]], at name: String) {
+        guard var entries = table.removeValue(forKey: name) else { return }
+        entries[key] = nil
+        if !entries.isEmpty { table[name] = entries }
+    }
+
+    // MARK: - Reading
+
+    /// Exposed namespaces that exist, sorted.
+    var namespaceNames: [String] { namespaces.keys.sorted() }
+
+    func namespaceExists(_ name: String) -> Bool { namespaces[name] != nil }
+
+    /// The Services named `name` in `namespace` (normally one; duplicates in manifests are all
+    /// served, as a full load always did), in key order.
+    func services(_ namespace: String, _ name: String) -> [Service] {
+        Self.sorted(namespaces[namespace]?.services[name])
+    }
+
+    /// Whether the Service an endpoint group belongs to is headless with a selector: the only
+    /// kind CoreDNS's programming-latency metric counts.
+    public func isHeadlessWithSelector(_ group: EndpointGroup) -> Bool {
+        services(group.namespace.dnsLowercased, group.serviceName.dnsLowercased).contains { service in
+            service.kind == .headless && !(service.selector ?? [:]).isEmpty
+        }
+    }
+
+    /// The namespace of the pod that holds `address` for autopath: a ready pod before one that
+    /// is not, then the first by key, so every build picks the same one.
+    func podNamespace(of address: IPAddress) -> String? {
+        let pods = (podsByAddress[address] ?? []).sorted().compactMap { key -> Pod? in
+            if case .pod(let pod)? = objects[key] { return pod } else { return nil }
+        }
+        return (pods.first(where: \.ready) ?? pods.first)?.namespace
+    }
+
+    var podAddresses: Dictionary<IPAddress, Set<ObjectKey>>.Keys { podsByAddress.keys }
+
+    func pods(in namespace: String) -> [Pod] { Self.sorted(namespaces[namespace]?.pods) }
+
+    /// Every (namespace, Service name) with a Service, sorted: the units of a full build.
+    var serviceUnits: [ServiceUnit] {
+        namespaces.keys.sorted().flatMap { namespace in
+            (namespaces[namespace]?.services.keys.sorted() ?? []).map { ServiceUnit(namespace: namespace, name: $0) }
+        }
+    }
+
+    /// The endpoints DNS publishes for `service`: EndpointSlices when there are any (as
+    /// CoreDNS prefers them), else v1 Endpoints, else — for a selector that matches Pod
+    /// objects in the manifests — what the endpoints controller would derive from them.
+    /// Not-ready endpoints are dropped unless `publishNotReadyAddresses` is set.
+    func endpoints(of service: Service) -> [ResolvedEndpoint] {
+        let objects = namespaces[service.namespace.dnsLowercased]
+        let groups = Self.sorted(objects?.slices[service.name.dnsLowercased]).nonEmpty
+            ?? Self.sorted(objects?.endpoints[service.name.dnsLowercased]).nonEmpty
+            ?? podGroup(for: service).map { [$0] } ?? []
+        return groups.flatMap { group in
+            group.endpoints
+                .filter { $0.ready || service.publishNotReadyAddresses }
+                .map { ResolvedEndpoint(endpoint: $0, ports: group.ports) }
+        }
+    }
+
+    /// Whether `service` takes its endpoints from Pod objects (no slices or Endpoints name it).
+    func derivesEndpointsFromPods(_ service: Service) -> Bool {
+        guard let selector = service.selector, !selector.isEmpty else { return false }
+        let objects = namespaces[service.namespace.dnsLowercased]
+        return objects?.slices[service.name.dnsLowercased] == nil && objects?.endpoints[service.name.dnsLowercased] == nil
+    }
+
+    private func podGroup(for service: Service) -> EndpointGroup? {
+        guard derivesEndpointsFromPods(service), let selector = service.selector else { return nil }
+        let members = pods(in: service.namespace.dnsLowercased).filter { pod in
+            !pod.ips.isEmpty && selector.allSatisfy { pod.labels[$0.key] == $0.value }
+        }
+        guard !members.isEmpty else { return nil }
+        let endpoints = members.map { pod in
+            // The endpoints controller sets `hostname` only when the pod's subdomain names
+            // this Service (k8s DNS spec §2.4.1, StatefulSet pods).
+            Endpoint(
+                addresses: pod.ips, hostname: pod.subdomain == service.name ? pod.hostname : nil,
+                podName: pod.name, ready: pod.ready)
+        }
+        let ports = service.ports.map { EndpointPort(name: $0.name, port: $0.targetPort ?? $0.port, proto: $0.proto) }
+        return EndpointGroup(
+            serviceName: service.name, namespace: service.namespace, origin: .endpoints,
+            endpoints: endpoints, ports: ports)
+    }
+
+    /// Services of `namespace` whose endpoints come from pods: a pod change may change them.
+    func podDerivedServices(in namespace: String) -> [ServiceUnit] {
+        guard let objects = namespaces[namespace] else { return [] }
+        return objects.services.compactMap { name, services in
+            services.values.contains(where: derivesEndpointsFromPods) ? ServiceUnit(namespace: namespace, name: name) : nil
+        }
+    }
+
+    private static func sorted<Value>(_ table: [ObjectKey: Value]?) -> [Value] {
+        guard let table else { return [] }
+        if table.count == 1, let only = table.first { return [only.value] }
+        return table.keys.sorted().compactMap { table[$0] }
+    }
+}
+
+/// A Service name in a namespace: the names `<name>.<namespace>.svc.<zone>` and below, which a
+/// change to that Service or its endpoints rebuilds together.
+public struct ServiceUnit: Hashable, Comparable, Sendable {
+    public var namespace: String
+    public var name: String
+
+    public static func < (lhs: ServiceUnit, rhs: ServiceUnit) -> Bool {
+        (lhs.namespace, lhs.name) < (rhs.namespace, rhs.name)
+    }
+}
+
+/// A ready-filtered endpoint with the port list of the group it came from.
+struct ResolvedEndpoint {
+    var endpoint: Endpoint
+    var ports: [EndpointPort]
+}
+
+extension Array {
+    fileprivate var nonEmpty: Self? { isEmpty ? nil : self }
+}
+
+extension String {
+    /// ASCII-only lower case, as DNS compares names (RFC 4343 §3): the key under which objects
+    /// are grouped and units are named.
+    var dnsLowercased: String {
+        guard utf8.contains(where: { (65...90).contains($0) }) else { return self }
+        return String(decoding: utf8.map(DomainName.lowercase), as: UTF8.self)
+    }
+}

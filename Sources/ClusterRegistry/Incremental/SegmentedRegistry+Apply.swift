@@ -1,0 +1,187 @@
+import DNSWire
+
+extension SegmentedRegistry {
+    /// Applies a burst of changes and recompiles only what they touch: the units of the changed
+    /// objects, the units whose answers read those, the apex and other answers carrying the
+    /// serial, and the PTR names of the addresses involved. Every other segment is kept as it
+    /// is. Returns what changed, for the reload line.
+    @discardableResult
+    public mutating func apply(_ changes: [ObjectChange], serial newSerial: UInt32) -> RegistryDiff {
+        var diff = RegistryDiff()
+        // A MODIFIED event that touches no DNS field (status, annotations) changes nothing.
+        let changes = changes.filter { objects[$0.key] != $0.object }
+        guard !changes.isEmpty else { return diff }
+        diff.objectChanges = changes.count
+        let changed = affectedUnits(of: changes)
+        var before = UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZoneCount, serial: serial, built: [:])
+        let beforeModels = changed.sorted().map { ($0, before.model(of: $0)) }
+        var podAddresses: Set<IPAddress> = []
+        for change in changes {
+            let previous = objects.apply(change)
+            let stored = objects[change.key]
+            counts.count(replacing: previous, with: stored)
+            diff.count(replacing: previous, with: stored)
+            for case .pod(let pod)? in [previous, stored] { podAddresses.formUnion(pod.ips) }
+        }
+        if !podAddresses.isEmpty {
+            pods.update(Dictionary(uniqueKeysWithValues: podAddresses.map { ($0, objects.podNamespace(of: $0)) }))
+        }
+        counts.namespaces = objects.namespaceNames.count
+        serial = newSerial
+        layout.setSerial(newSerial)
+
+        var recompile = changed
+        for unit in changed { recompile.formUnion(dependencies.dependents(of: unit)) }
+        recompile.formUnion(dependencies.serialDependents)
+        recompile.insert(.apex)
+
+        var lookup = TrackingLookup(
+            base: UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZoneCount, serial: serial, built: [:]),
+            domain: configuration.domain)
+        var compiler = SnapshotCompiler(layout: layout)
+        var removed: Set<[UInt8]> = []
+        for unit in recompile.sorted() {
+            let model = lookup.base.model(of: unit)
+            dependencies.forget(unit)
+            lookup.reset(compiling: unit)
+            for (name, records) in model.cluster.nodes where RegistryUnit.of(name, domain: configuration.domain) == unit {
+                compiler.compileNode(
+                    name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
+            }
+            dependencies.record(lookup, for: unit)
+            warnings[unit] = model.skipped[unit]
+        }
+        for (unit, old) in beforeModels {
+            let new = lookup.base.model(of: unit)
+            for name in old.cluster.nodes.keys where new.cluster.nodes[name] == nil
+                && RegistryUnit.of(name, domain: configuration.domain) == unit {
+                removed.insert(name.wire)
+            }
+            let (added, dropped) = Self.recordChanges(old.cluster, new.cluster, unit: unit, domain: configuration.domain)
+            counts.records += added.count - dropped.count
+            diff.records.added += added.count
+            diff.records.removed += dropped.count
+        }
+        updatePointers(beforeModels, after: &lookup.base, changedUnits: changed, compiler: &compiler, removed: &removed, diff: &diff)
+        patchShards(with: compiler, removing: removed)
+        // Zone-file answers that read the cluster may carry its SOA (a chain ending in NODATA),
+        // and the zone files are small: compile them again whenever they read it at all.
+        if !dependencies.staticZoneConsults.isEmpty { recompileStaticZones(lookup.base) }
+        diff.totalRecords = counts.records
+        return diff
+    }
+
+    var clusterZoneCount: Int { layout.kinds.count - staticZones.count }
+
+    /// Units whose records may change: those of every object the changes replace or bring,
+    /// the namespaces they live in (existence, pod names), and Services deriving their
+    /// endpoints from the pods changed (manifests without EndpointSlices).
+    private func affectedUnits(of changes: [ObjectChange]) -> Set<RegistryUnit> {
+        var units: Set<RegistryUnit> = []
+        for change in changes {
+            for object in [objects[change.key], change.object].compactMap({ $0 })
+            where configuration.exposes(namespace: object.namespaceName) {
+                let namespace = object.namespaceName.dnsLowercased
+                units.insert(.namespace(namespace))
+                switch object {
+                case .namespace: break
+                case .service(let service):
+                    units.insert(.service(ServiceUnit(namespace: namespace, name: service.name.dnsLowercased)))
+                case .endpoints(let group):
+                    units.insert(.service(ServiceUnit(namespace: namespace, name: group.serviceName.dnsLowercased)))
+                case .pod:
+                    for service in objects.podDerivedServices(in: namespace) { units.insert(.service(service)) }
+                }
+            }
+        }
+        return units
+    }
+
+    /// Records of `unit`'s own names added and dropped between two builds of it (SOAs aside:
+    /// their serial changes every time).
+    private static func recordChanges(
+        _ old: ZoneModel, _ new: ZoneModel, unit: RegistryUnit, domain: DomainName
+    ) -> (added: [ResourceRecord], dropped: [ResourceRecord]) {
+        var added: [ResourceRecord] = [], dropped: [ResourceRecord] = []
+        for name in Set(old.nodes.keys).union(new.nodes.keys) where RegistryUnit.of(name, domain: domain) == unit {
+            let before = old.nodes[name] ?? [], after = new.nodes[name] ?? []
+            guard before != after else { continue }
+            added += after.filter { $0.type != .soa && !before.contains($0) }
+            dropped += before.filter { $0.type != .soa && !after.contains($0) }
+        }
+        return (added, dropped)
+    }
+
+    /// New shards for the names compiled (replacing what they held) and removed; every other
+    /// shard, and every untouched entry's bytes, stay as they were.
+    private mutating func patchShards(with compiler: SnapshotCompiler, removing removed: Set<[UInt8]>) {
+        var touched: [Int: (replaced: [Int], removed: [[UInt8]])] = [:]
+        for (index, key) in compiler.keys.enumerated() {
+            touched[shardIndex(of: key), default: ([], [])].replaced.append(index)
+        }
+        for key in removed { touched[shardIndex(of: key), default: ([], [])].removed.append(key) }
+        for (shard, change) in touched {
+            let old = shards[shard]
+            var dropped = Set(change.removed)
+            for index in change.replaced { dropped.insert(compiler.keys[index]) }
+            var builder = SegmentBuilder()
+            builder.reserve(names: old.count + change.replaced.count, bytes: old.answerBytes.count)
+            for index in 0..<old.count {
+                let key = old.names.keyArray(index)
+                if !dropped.contains(key) { builder.append(key, entry: index, of: old) }
+            }
+            for index in change.replaced { builder.append(compiler.keys[index], entry: index, of: compiler) }
+            shards[shard] = builder.isEmpty ? .empty : builder.finish()
+        }
+    }
+
+    func shardIndex(of key: [UInt8]) -> Int {
+        RegistrySnapshot.shardIndex(hash: key.withUnsafeBytes { NameTable.hash($0) }, shardShift: shardShift)
+    }
+
+    /// The zone files' answers read cluster names that changed: compile them again (they are
+    /// small, and their own changes rebuild everything anyway).
+    private mutating func recompileStaticZones(_ base: UnitLookup) {
+        var lookup = TrackingLookup(base: base, domain: configuration.domain)
+        var compiler = SnapshotCompiler(layout: layout)
+        for (offset, zone) in staticZones.enumerated() {
+            for (name, records) in zone.nodes {
+                compiler.compileNode(name, records: records, zone: clusterZoneCount + offset, synthesizesPods: false, lookup: &lookup)
+            }
+        }
+        dependencies.staticZoneConsults = lookup.consulted
+        staticSegment = Self.segment(from: compiler)
+    }
+}
+
+extension ZoneLayout {
+    /// The cluster and reverse zones' SOAs carry the registry's serial; zone files their own.
+    mutating func setSerial(_ serial: UInt32) {
+        for index in soas.indices where kinds[index] != .file {
+            if case .soa(var data) = soas[index].data {
+                data.serial = serial
+                soas[index].data = .soa(data)
+            }
+        }
+    }
+}
+
+extension RegistryDiff {
+    /// Counts one object change: Services added, removed or changed; endpoints added and
+    /// removed by comparing the old and new endpoint lists.
+    mutating func count(replacing previous: KubernetesObject?, with object: KubernetesObject?) {
+        switch (previous, object) {
+        case (nil, .service?): services.added += 1
+        case (.service?, nil): services.removed += 1
+        case (.service(var old)?, .service(var new)?):
+            (old.source, new.source) = (nil, nil)  // where it is written is not what it is
+            if old != new { services.changed += 1 }
+        default: break
+        }
+        let oldEndpoints: [Endpoint], newEndpoints: [Endpoint]
+        if case .endpoints(let group)? = previous { oldEndpoints = group.endpoints } else { oldEndpoints = [] }
+        if case .endpoints(let group)? = object { newEndpoints = group.endpoints } else { newEndpoints = [] }
+        endpoints.added += newEndpoints.filter { !oldEndpoints.contains($0) }.count
+        endpoints.removed += oldEndpoints.filter { !newEndpoints.contains($0) }.count
+    }
+}

@@ -1,0 +1,206 @@
+import DNSWire
+
+/// The registry as the builder thread keeps it: the objects (the one copy), the compiled
+/// segments of the snapshot now served, and the small indexes that let one change rebuild
+/// only what it touches (DESIGN.md §4). `snapshot()` publishes an immutable root sharing every
+/// segment; `apply` updates it in place, and `init` builds it whole. Both give the same answers
+/// byte for byte (the equivalence property test holds them to it).
+///
+/// Not thread-safe: one reload thread owns it.
+public struct SegmentedRegistry: Sendable {
+    /// Cluster and reverse names are spread over this many shards: at 100k Services about 180
+    /// names each, so patching one costs microseconds, and an empty shard is one pointer.
+    public static let shardCount = 4096
+    /// Names from which a full build is split over two threads: below it, starting them costs more.
+    static let parallelThreshold = 20_000
+
+    public internal(set) var objects: ClusterObjects
+    public var configuration: RegistryConfiguration { objects.configuration }
+    public private(set) var staticZones: [ZoneModel]
+    var layout: ZoneLayout
+    var shards: [CompiledSegment]
+    var staticSegment: CompiledSegment
+    var pods = PodDirectory()
+    public internal(set) var serial: UInt32
+    public var clusterSynced: Bool
+    /// Kinds that loaded but mean nothing to DNS, for the statistics (manifests only).
+    public var skippedKinds: [String: Int] = [:]
+    var dependencies = UnitDependencies()
+    var warnings: [RegistryUnit: [String]] = [:]
+    var counts = RegistryCounts()
+
+    let shardShift: UInt64
+    /// Splits full builds over two threads (true) or not (false) whatever their size; nil
+    /// decides by size. Tests force both ways.
+    var parallelBuild: Bool?
+
+    /// Builds everything from `changes` applied to an empty store.
+    public init(
+        configuration: RegistryConfiguration, staticZones: [ZoneModel] = [], changes: [ObjectChange] = [],
+        serial: UInt32, clusterSynced: Bool = true
+    ) {
+        self.init(configuration: configuration, staticZones: staticZones, changes: changes, serial: serial,
+                  clusterSynced: clusterSynced, parallel: nil)
+    }
+
+    init(
+        configuration: RegistryConfiguration, staticZones: [ZoneModel], changes: [ObjectChange], serial: UInt32,
+        clusterSynced: Bool, parallel: Bool?
+    ) {
+        parallelBuild = parallel
+        objects = ClusterObjects(configuration: configuration)
+        self.staticZones = staticZones
+        self.serial = serial
+        self.clusterSynced = clusterSynced
+        layout = ZoneLayout([])
+        shards = []
+        staticSegment = .empty
+        shardShift = UInt64(64 - Self.shardCount.trailingZeroBitCount)
+        for change in changes { objects.apply(change) }
+        rebuildAll()
+    }
+
+    /// The root readers take: every segment shared, nothing copied.
+    public func snapshot(buildSeconds: Double = 0) -> RegistrySnapshot {
+        var statistics = counts.statistics(warnings: warnings)
+        statistics.skippedKinds = skippedKinds
+        statistics.buildSeconds = buildSeconds
+        statistics.names = shards.reduce(staticSegment.count) { $0 + $1.count }
+        return RegistrySnapshot(
+            zones: compiledZones(), shards: shards, staticSegment: staticSegment, configuration: configuration,
+            statistics: statistics, podNamespaces: pods, clusterSynced: clusterSynced, serial: serial)
+    }
+
+    /// Every zone with every record, for `clusterdns records` and tests (built on demand: the
+    /// registry keeps no record model).
+    public func zoneModels() -> [ZoneModel] {
+        ClusterRecordsBuilder.build(objects, serial: serial, parallel: nil).zones + staticZones
+    }
+
+    /// Replaces the zone files and builds everything again (they may touch any cluster answer
+    /// through CNAME chains and SRV targets; they change rarely).
+    public mutating func replaceStaticZones(_ zones: [ZoneModel], serial: UInt32) {
+        staticZones = zones
+        self.serial = serial
+        rebuildAll()
+    }
+
+    /// Stores changes without compiling anything: while an API source has not finished its
+    /// first lists nothing is served from the cluster zone, and one full build follows them.
+    public mutating func store(_ changes: [ObjectChange]) {
+        for change in changes {
+            let previous = objects.apply(change)
+            counts.count(replacing: previous, with: objects[change.key])
+        }
+        counts.namespaces = objects.namespaceNames.count
+    }
+
+    /// The next SOA serial: the clock's seconds, or one more than the last when changes come
+    /// faster than once a second (the serial must grow with every published change).
+    public static func nextSerial(after serial: UInt32, now: UInt32 = SnapshotBuilder.wallClockSerial()) -> UInt32 {
+        Int32(bitPattern: now &- serial) > 0 ? now : serial &+ 1  // RFC 1982 serial arithmetic
+    }
+
+    /// Builds every segment from the objects.
+    mutating func rebuildAll() {
+        let built = ClusterRecordsBuilder.build(objects, serial: serial, parallel: parallelBuild)
+        let models = built.zones + staticZones
+        layout = ZoneLayout(models)
+        warnings = built.warnings
+        dependencies = UnitDependencies()
+        counts = RegistryCounts(objects: objects, zones: built.zones, staticZones: staticZones)
+        let compiled = Self.compileInParallel(
+            models, clusterZones: built.zones.count, layout: layout, domain: configuration.domain, parallel: parallelBuild)
+        for part in compiled { dependencies.merge(part.dependencies) }
+        shards = distribute(compiled.map(\.compiler))
+        var staticLookup = TrackingLookup(base: ModelLookup(zones: models), domain: configuration.domain)
+        var staticCompiler = SnapshotCompiler(layout: layout)
+        for zone in built.zones.count..<models.count {
+            for (name, records) in models[zone].nodes {
+                staticCompiler.compileNode(name, records: records, zone: zone, synthesizesPods: false, lookup: &staticLookup)
+            }
+        }
+        dependencies.staticZoneConsults = staticLookup.consulted
+        staticSegment = Self.segment(from: staticCompiler)
+        var podChanges: [IPAddress: String?] = [:]
+        for address in objects.podAddresses { podChanges[address] = objects.podNamespace(of: address) }
+        pods = PodDirectory()
+        pods.update(podChanges)
+    }
+
+    /// Compiles every node of the cluster and reverse zones, split over two threads when large.
+    private static func compileInParallel(
+        _ models: [ZoneModel], clusterZones: Int, layout: ZoneLayout, domain: DomainName, parallel: Bool?
+    ) -> [(compiler: SnapshotCompiler, dependencies: UnitDependencies)] {
+        let total = models.prefix(clusterZones).reduce(0) { $0 + $1.nodes.count }
+        let parts = parallel ?? (total >= parallelThreshold) ? 2 : 1
+        return concurrentMap(count: parts) { part in
+            var compiler = SnapshotCompiler(layout: layout)
+            var dependencies = UnitDependencies()
+            for zone in 0..<clusterZones {
+                let nodes = models[zone].nodes
+                let lower = nodes.count * part / parts, upper = nodes.count * (part + 1) / parts
+                var index = nodes.index(nodes.startIndex, offsetBy: lower)
+                for _ in lower..<upper {
+                    let (name, records) = nodes[index]
+                    let unit = layout.kinds[zone] == .cluster ? RegistryUnit.of(name, domain: domain) : nil
+                    var lookup = TrackingLookup(base: ModelLookup(zones: models), domain: domain, compiling: unit)
+                    compiler.compileNode(
+                        name, records: records, zone: zone, synthesizesPods: models[zone].podNamespaces.contains(name),
+                        lookup: &lookup)
+                    if let unit { dependencies.record(lookup, for: unit) }
+                    nodes.formIndex(after: &index)
+                }
+            }
+            return (compiler, dependencies)
+        }
+    }
+
+    /// Spreads compiled names over the shards, each thread filling its half of the shards.
+    private func distribute(_ compilers: [SnapshotCompiler]) -> [CompiledSegment] {
+        let shardShift = shardShift
+        let parts = parallelBuild ?? (compilers.reduce(0) { $0 + $1.entries.count } >= Self.parallelThreshold) ? 2 : 1
+        let halves = concurrentMap(count: parts) { part -> [CompiledSegment] in
+            let range = (Self.shardCount * part / parts)..<(Self.shardCount * (part + 1) / parts)
+            var builders = [SegmentBuilder](repeating: SegmentBuilder(), count: range.count)
+            for compiler in compilers {
+                for (index, key) in compiler.keys.enumerated() {
+                    let shard = RegistrySnapshot.shardIndex(
+                        hash: key.withUnsafeBytes { NameTable.hash($0) }, shardShift: shardShift)
+                    guard range.contains(shard) else { continue }
+                    builders[shard - range.lowerBound].append(key, entry: index, of: compiler)
+                }
+            }
+            return builders.map { $0.isEmpty ? .empty : $0.finish() }
+        }
+        return halves.flatMap { $0 }
+    }
+
+    static func segment(from compiler: SnapshotCompiler) -> CompiledSegment {
+        var builder = SegmentBuilder()
+        for (index, key) in compiler.keys.enumerated() { builder.append(key, entry: index, of: compiler) }
+        return builder.isEmpty ? .empty : builder.finish()
+    }
+
+    /// The zones as the responder sees them, each SOA carrying the current serial.
+    private func compiledZones() -> [CompiledZone] {
+        layout.apexes.indices.map { index in
+            var soa = layout.soas[index]
+            if layout.kinds[index] != .file, case .soa(var data) = soa.data {
+                data.serial = serial
+                soa.data = .soa(data)
+            }
+            var tail = WireWriter(capacity: 64)
+            tail.compresses = false
+            tail.writeUInt16(RecordType.soa.rawValue)
+            tail.writeUInt16(RecordClass.in.rawValue)
+            tail.writeUInt32(soa.ttl)
+            tail.writeUInt16(0)
+            tail.writeRData(soa.data)
+            tail.setUInt16(UInt16(tail.count - 10), at: 8)
+            return CompiledZone(
+                apex: layout.apexes[index], apexWire: layout.apexes[index].lowercasedWire, kind: layout.kinds[index],
+                soaTail: tail.bytes, ttl: configuration.ttl)
+        }
+    }
+}

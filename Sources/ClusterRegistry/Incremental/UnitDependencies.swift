@@ -1,0 +1,104 @@
+import DNSWire
+
+/// Which units' answers read another unit's records (an ExternalName's CNAME chased into the
+/// cluster zone, an SRV target's addresses), so that a change to the one recompiles the other.
+/// Almost every unit reads only itself, so these tables stay small (DESIGN.md §4: facts that
+/// span parts live in a small index updated incrementally).
+struct UnitDependencies: Sendable {
+    /// Consulted unit → the units whose answers read it.
+    private(set) var consultedBy: [RegistryUnit: Set<RegistryUnit>] = [:]
+    /// Dependent unit → the units it read, to forget them when it is compiled again.
+    private(set) var consults: [RegistryUnit: Set<RegistryUnit>] = [:]
+    /// Units with an answer that carries the cluster SOA (a chain ending in NODATA): they are
+    /// compiled again whenever the serial changes, like the apex.
+    private(set) var serialDependents: Set<RegistryUnit> = []
+    /// Cluster units the zone files' answers read (an MX or CNAME into the cluster zone).
+    var staticZoneConsults: Set<RegistryUnit> = []
+
+    mutating func record(_ lookup: TrackingLookup<some RecordLookup>, for unit: RegistryUnit) {
+        if lookup.embedsClusterSOA { serialDependents.insert(unit) }
+        guard !lookup.consulted.isEmpty else { return }
+        consults[unit, default: []].formUnion(lookup.consulted)
+        for consulted in lookup.consulted { consultedBy[consulted, default: []].insert(unit) }
+    }
+
+    /// Drops what `unit` read: it is about to be compiled again (and record anew).
+    mutating func forget(_ unit: RegistryUnit) {
+        serialDependents.remove(unit)
+        guard let consulted = consults.removeValue(forKey: unit) else { return }
+        for other in consulted {
+            consultedBy[other]?.remove(unit)
+            if consultedBy[other]?.isEmpty == true { consultedBy[other] = nil }
+        }
+    }
+
+    func dependents(of unit: RegistryUnit) -> Set<RegistryUnit> { consultedBy[unit] ?? [] }
+
+    mutating func merge(_ other: UnitDependencies) {
+        serialDependents.formUnion(other.serialDependents)
+        staticZoneConsults.formUnion(other.staticZoneConsults)
+        consults.merge(other.consults) { $0.union($1) }
+        consultedBy.merge(other.consultedBy) { $0.union($1) }
+    }
+}
+
+/// A lookup that notes which other units it was asked about and whether an answer embeds the
+/// cluster zone's SOA.
+struct TrackingLookup<Base: RecordLookup>: RecordLookup {
+    var base: Base
+    let domain: DomainName
+    /// The unit being compiled (nil for reverse and zone-file names).
+    var compiling: RegistryUnit?
+    private(set) var consulted: Set<RegistryUnit> = []
+    private(set) var embedsClusterSOA = false
+
+    init(base: Base, domain: DomainName, compiling: RegistryUnit? = nil) {
+        self.base = base
+        self.domain = domain
+        self.compiling = compiling
+    }
+
+    mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord] {
+        if zone == 0, let unit = RegistryUnit.of(name.lowercased(), domain: domain), unit != compiling {
+            consulted.insert(unit)
+        }
+        return base.records(at: name, zone: zone)
+    }
+
+    mutating func embedsSOA(of zone: Int) {
+        if zone == 0 { embedsClusterSOA = true }
+        base.embedsSOA(of: zone)
+    }
+
+    /// Starts on another unit, forgetting what was noted.
+    mutating func reset(compiling unit: RegistryUnit?) {
+        compiling = unit
+        consulted = []
+        embedsClusterSOA = false
+    }
+}
+
+/// Reads records during an incremental change: a unit's records are built from the objects
+/// the first time any answer asks for them, then kept for the rest of the change.
+struct UnitLookup: RecordLookup {
+    let objects: ClusterObjects
+    let staticZones: [ZoneModel]
+    let clusterZones: Int
+    let serial: UInt32
+    var built: [RegistryUnit: ClusterRecordsBuilder]
+
+    mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord] {
+        guard zone < clusterZones else { return staticZones[zone - clusterZones].records(at: name) ?? [] }
+        guard let unit = RegistryUnit.of(name.lowercased(), domain: objects.configuration.domain) else { return [] }
+        return model(of: unit).cluster.records(at: name) ?? []
+    }
+
+    func embedsSOA(of zone: Int) {}
+
+    mutating func model(of unit: RegistryUnit) -> ClusterRecordsBuilder {
+        if let model = built[unit] { return model }
+        let model = ClusterRecordsBuilder.records(of: unit, from: objects, serial: serial)
+        built[unit] = model
+        return model
+    }
+}

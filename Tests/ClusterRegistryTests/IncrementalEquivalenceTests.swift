@@ -1,0 +1,169 @@
+@testable import ClusterRegistry
+import DNSTestSupport
+import DNSWire
+import XCTest
+
+/// The incremental registry against a full build (DESIGN.md §4): after every burst of seeded
+/// random changes, the snapshot that `apply` maintains must answer every name and type byte for
+/// byte like a registry built whole from the same objects. The changes cover Services added,
+/// modified (ClusterIP → headless → ExternalName and back) and deleted; endpoints added, made
+/// not-ready and removed; pods; namespaces created and deleted; addresses shared across
+/// namespaces; ExternalNames chasing into other namespaces and into a zone file, and a zone
+/// file's records pointing into the cluster.
+final class IncrementalEquivalenceTests: XCTestCase {
+    func testDefaultConfiguration() { check(RegistryConfiguration(), seeds: 0..<6) }
+
+    func testPodsVerifiedWithEndpointPodNames() {
+        check(RegistryConfiguration(pods: .verified, endpointPodNames: true), seeds: 10..<14)
+    }
+
+    func testExposedNamespacesOnly() { check(RegistryConfiguration(namespaces: ["ns0", "ns2"]), seeds: 20..<24) }
+
+    func testPodsDisabledWithoutReverseZones() {
+        check(RegistryConfiguration(pods: .disabled, reverse: false), seeds: 30..<33)
+    }
+
+    /// A large full build is split over two threads: it must equal the single-threaded one.
+    func testParallelFullBuildEqualsSequential() {
+        var random = RandomCluster(seed: 99, namespaces: 6, servicesPerNamespace: 40)
+        let changes = (0..<600).map { _ in random.change(existing: [:]) }
+        let staticZones = [RandomCluster.staticZone()]
+        let one = SegmentedRegistry(
+            configuration: RegistryConfiguration(), staticZones: staticZones, changes: changes, serial: 5, clusterSynced: true,
+            parallel: false)
+        let two = SegmentedRegistry(
+            configuration: RegistryConfiguration(), staticZones: staticZones, changes: changes, serial: 5, clusterSynced: true,
+            parallel: true)
+        XCTAssertEqual(SnapshotComparison.differences(one.snapshot(), two.snapshot()), [])
+        XCTAssertGreaterThan(one.snapshot().statistics.names, 300, "a cluster worth comparing")
+    }
+
+    private func check(_ configuration: RegistryConfiguration, seeds: Range<UInt64>, steps: Int = 60) {
+        for seed in seeds {
+            var random = RandomCluster(seed: seed)
+            let staticZones = [RandomCluster.staticZone()]
+            let initial = (0..<random.int(0..<30)).map { _ in random.change(existing: [:]) }
+            var registry = SegmentedRegistry(
+                configuration: configuration, staticZones: staticZones, changes: initial, serial: 1000)
+            var serial: UInt32 = 1000
+            for step in 0..<steps {
+                let current = Dictionary(uniqueKeysWithValues: registry.objects.keys.map { ($0, registry.objects[$0]!) })
+                let burst = (0..<random.int(1..<6)).map { _ in random.change(existing: current) }
+                serial += 1
+                registry.apply(burst, serial: serial)
+                let full = SegmentedRegistry(
+                    configuration: configuration, staticZones: staticZones,
+                    changes: registry.objects.keys.map { ObjectChange(key: $0, object: registry.objects[$0]) },
+                    serial: registry.serial)  // a burst that changes nothing keeps the serial
+                let differences = SnapshotComparison.differences(registry.snapshot(), full.snapshot())
+                XCTAssertEqual(differences, [], "seed \(seed), step \(step), after \(burst.map(\.key))")
+                XCTAssertEqual(podTable(registry, registry.objects), podTable(full, registry.objects), "seed \(seed), step \(step)")
+                if !differences.isEmpty { return }
+            }
+        }
+    }
+
+    /// The autopath table's answer for every pod address.
+    private func podTable(_ registry: SegmentedRegistry, _ objects: ClusterObjects) -> [String] {
+        let snapshot = registry.snapshot()
+        return objects.allObjects.compactMap { object -> [String]? in
+            guard case .pod(let pod) = object else { return nil }
+            return pod.ips.map { "\($0)=\(snapshot.podNamespaces[$0] ?? "-")" }
+        }.flatMap { $0 }.sorted()
+    }
+}
+
+/// Seeded random objects over a small universe, so that names, addresses and keys collide
+/// often: the same Service changes kind, two namespaces share an endpoint address, an
+/// ExternalName points at another namespace's Service.
+struct RandomCluster {
+    var generator: SplitMix64
+    let namespaces: Int
+    let servicesPerNamespace: Int
+
+    init(seed: UInt64, namespaces: Int = 3, servicesPerNamespace: Int = 5) {
+        generator = SplitMix64(seed: seed)
+        self.namespaces = namespaces
+        self.servicesPerNamespace = servicesPerNamespace
+    }
+
+    mutating func int(_ range: Range<Int>) -> Int { Int.random(in: range, using: &generator) }
+    mutating func chance(_ percent: Int) -> Bool { int(0..<100) < percent }
+
+    /// A change at a random key: mostly a new version of an object, sometimes a deletion of an
+    /// existing one.
+    mutating func change(existing: [ObjectKey: KubernetesObject]) -> ObjectChange {
+        if !existing.isEmpty, chance(25) {
+            let keys = existing.keys.sorted()
+            return ObjectChange(key: keys[int(0..<keys.count)], object: nil)
+        }
+        let namespace = "ns\(int(0..<namespaces))"
+        let service = "s\(int(0..<servicesPerNamespace))"
+        switch int(0..<10) {
+        case 0:
+            return ObjectChange(key: ObjectKey(origin: "namespaces/\(namespace)"), object: .namespace(Namespace(name: namespace)))
+        case 1, 2:
+            let pod = "p\(int(0..<4))"
+            let ips = [IPAddress.v4(0x0A02_0000 | UInt32(int(0..<24)))]
+            let object = Pod(
+                name: pod, namespace: namespace, labels: ["app": service], ips: ips, hostname: chance(30) ? "h\(int(0..<2))" : nil,
+                subdomain: chance(30) ? service : nil, ready: chance(80))
+            return ObjectChange(key: ObjectKey(origin: "pods/\(namespace)/\(pod)"), object: .pod(object))
+        case 3, 4, 5:
+            let slice = int(0..<2)
+            let endpoints = (0..<int(0..<4)).map { _ in
+                Endpoint(
+                    addresses: [address()], hostname: chance(40) ? "e\(int(0..<3))" : nil, podName: chance(50) ? "pod-\(int(0..<3))" : nil,
+                    ready: chance(75))
+            }
+            let ports = (0..<int(0..<3)).map { _ in EndpointPort(name: chance(70) ? "p\(int(0..<2))" : nil, port: 80 + int(0..<3)) }
+            let group = EndpointGroup(
+                serviceName: service, namespace: namespace, origin: chance(85) ? .endpointSlice : .endpoints,
+                endpoints: endpoints, ports: ports)
+            return ObjectChange(key: ObjectKey(origin: "slices/\(namespace)/\(service)-\(slice)"), object: .endpoints(group))
+        default:
+            return ObjectChange(key: ObjectKey(origin: "services/\(namespace)/\(service)"), object: .service(randomService(service, namespace)))
+        }
+    }
+
+    private mutating func randomService(_ name: String, _ namespace: String) -> Service {
+        let ports = (0..<int(0..<3)).map { index in
+            ServicePort(name: chance(75) ? "p\(index)" : nil, port: 80 + index, proto: chance(80) ? .tcp : .udp, targetPort: 8080)
+        }
+        let kind: Service.Kind
+        switch int(0..<10) {
+        case 0, 1, 2: kind = .headless
+        case 3:
+            let targets = [
+                "s\(int(0..<servicesPerNamespace)).ns\(int(0..<namespaces)).svc.cluster.local",  // another Service
+                "e\(int(0..<3)).s0.ns0.svc.cluster.local",  // an endpoint's name
+                "www.example.org", "mail.example.org",  // the zone file
+                "db.external.test", "\(name).\(namespace).svc.cluster.local",  // upstream; itself
+            ]
+            kind = .externalName(targets[int(0..<targets.count)])
+        default:
+            // A small address pool: ClusterIPs collide with each other and with endpoints.
+            kind = .clusterIP(chance(15) ? [address(), .v6(0xFD00_0000_0000_0000, UInt64(int(0..<4)))] : [address()])
+        }
+        return Service(
+            name: name, namespace: namespace, kind: kind, ports: ports, selector: chance(30) ? ["app": name] : nil,
+            publishNotReadyAddresses: chance(15))
+    }
+
+    private mutating func address() -> IPAddress { .v4(0x0A01_0000 | UInt32(int(0..<12))) }
+
+    /// A zone file whose records point into the cluster zone: an MX and a CNAME into Services
+    /// that come and go.
+    static func staticZone() -> ZoneModel {
+        let apex = try! DomainName("example.org")
+        let soa = ResourceRecord(name: apex, ttl: 60, data: .soa(SOAData(
+            mname: try! DomainName("ns.example.org"), rname: try! DomainName("hostmaster.example.org"), serial: 7,
+            refresh: 3600, retry: 900, expire: 604800, minimum: 60)))
+        var zone = ZoneModel(apex: apex, kind: .file, soa: soa)
+        zone.add(soa)
+        zone.add(ResourceRecord(name: try! DomainName("www.example.org"), ttl: 60, data: .a(.v4(0xC000_0201))))
+        zone.add(ResourceRecord(name: try! DomainName("mail.example.org"), ttl: 60, data: .mx(preference: 10, exchange: try! DomainName("s1.ns1.svc.cluster.local"))))
+        zone.add(ResourceRecord(name: try! DomainName("api.example.org"), ttl: 60, data: .cname(try! DomainName("s2.ns0.svc.cluster.local"))))
+        return zone
+    }
+}
