@@ -15,7 +15,7 @@ final class MetricsEndToEndTests: XCTestCase {
         return Int(line.dropFirst(marker.count))
     }
 
-    private static func scrape(port: Int) throws -> String {
+    static func scrape(port: Int) throws -> String {
         let socket = try RawSocket(.tcp, host: "127.0.0.1", port: port)
         try socket.send(Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n".utf8))
         var received: [UInt8] = []

@@ -49,4 +49,17 @@ enum ManifestWriter {
 
             """ + endpoints
     }
+
+    /// ClusterIP Services `s<i>` in namespace `n<i % 7>`, one document each.
+    static func clusterIPServices(_ services: [(index: Int, clusterIP: String)]) -> String {
+        services.map { index, clusterIP in
+            """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: s\(index), namespace: n\(index % 7)}
+            spec: {clusterIP: \(clusterIP), ports: [{name: http, port: 80}]}
+
+            """
+        }.joined(separator: "---\n")
+    }
 }
