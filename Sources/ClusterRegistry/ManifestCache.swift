@@ -49,38 +49,48 @@ public struct FileStamp: Hashable, Sendable {
     }
 }
 
-/// Re-parses only the manifest files whose `FileStamp` changed since the previous call
-/// (DESIGN.md §4): a reload of 10k services after one edit parses one file, not all of them.
-/// It keeps no objects (the registry holds the one copy), only what decides whether the
-/// directory as a whole loads: each file's errors and skipped kinds.
+/// Re-parses only the manifest files whose `FileStamp` changed since the previous call, and in
+/// those only the YAML documents whose bytes changed (DESIGN.md §4): a reload of 10k Services
+/// after one edit parses one document. It keeps no objects (the registry holds the one copy),
+/// only each document's hash and the registry keys of its objects, and reports what changed
+/// as object changes.
 ///
 /// A file modified less than `racyWindow` before it was read may have been written again within
 /// the file system's timestamp granularity without its stamp changing (git's "racy clean"
-/// problem), so such an entry is parsed again on the next call; the registry then finds
-/// whether its objects changed.
+/// problem), so such an entry is read again on the next call; its unchanged documents are found
+/// by their hashes and cost nothing.
 public struct ManifestCache: Sendable {
     struct Entry: Sendable {
         var stamp: FileStamp
-        var errors: [ManifestError]
-        var skippedKinds: [String: Int]
+        var documents: [CachedDocument]
         /// Old enough when read that an unchanged stamp means unchanged content.
         var trusted: Bool
     }
 
+    /// One document of a file as last parsed: what finding it unchanged needs.
+    struct CachedDocument: Sendable {
+        var hash: UInt64
+        var keys: [ObjectKey]
+        var errors: [ManifestError]
+        var skippedKinds: [String: Int]
+    }
+
     /// The outcome of one `load`.
     public struct Load: Sendable {
-        /// The objects of each file parsed this time, and nil for each file that disappeared.
-        public var changedFiles: [String: [KubernetesObject]?]
+        /// Objects added, changed or removed, keyed as the registry stores them.
+        public var changes: [ObjectChange]
         /// Every error of every file (and of the directory walk), in file order: the directory
         /// loads only when there is none.
         public var errors: [ManifestError]
         public var skippedKinds: [String: Int]
         public var fileCount: Int
-        /// Files parsed because they are new or their stamp changed.
+        /// Files read because they are new or their stamp changed.
         public var parsedFiles: Int
+        /// Documents parsed in them (the others were unchanged).
+        public var parsedDocuments: Int
         /// Files that disappeared since the previous call.
         public var removedFiles: Int
-        /// False when no file was parsed or removed and the directory errors are as they were.
+        /// False when no file was read or removed and the directory errors are as they were.
         public var changed: Bool
     }
 
@@ -89,12 +99,14 @@ public struct ManifestCache: Sendable {
     private var entries: [String: Entry] = [:]
     private var walkErrors: [ManifestError] = []
     private var loaded = false
+    /// Set by `invalidate`: parse every document again, but still know the keys stored.
+    private var reparseAll = false
 
     public init() {}
 
-    /// Forgets every file: the next `load` parses everything (SIGHUP).
+    /// Reads and parses every file again on the next `load` (SIGHUP).
     public mutating func invalidate() {
-        entries.removeAll()
+        reparseAll = true
         loaded = false
     }
 
@@ -109,36 +121,41 @@ public struct ManifestCache: Sendable {
         for file in files {
             let stamp = FileStamp.of(file)
             stamps[file] = stamp
-            if let entry = entries[file], let stamp, entry.stamp == stamp, entry.trusted { continue }
+            if !reparseAll, let entry = entries[file], let stamp, entry.stamp == stamp, entry.trusted { continue }
             stale.append(file)
         }
-        var changedFiles: [String: [KubernetesObject]?] = [:]
-        for (file, decoded) in zip(stale, ManifestLoader.decodeConcurrently(stale)) {
+        let reread = ManifestFileReader.read(stale, previous: reparseAll ? [:] : entries.mapValues(\.documents))
+        var changes: [ObjectChange] = []
+        var parsedDocuments = 0
+        for (file, result) in zip(stale, reread) {
             // A file that vanished between the walk and the read reports its own read error.
             let stamp = stamps[file] ?? FileStamp(device: 0, inode: 0, size: -1, modified: 0, changed: 0)
-            entries[file] = Entry(
-                stamp: stamp, errors: decoded.errors, skippedKinds: decoded.skippedKinds,
-                trusted: readStart - stamp.modified > Self.racyWindow)
-            changedFiles[file] = .some(decoded.objects)
+            let oldKeys = Set((entries[file]?.documents ?? []).flatMap(\.keys))
+            changes += result.upserts
+            changes += oldKeys.subtracting(result.documents.flatMap(\.keys)).sorted().map { ObjectChange(key: $0, object: nil) }
+            parsedDocuments += result.parsedDocuments
+            entries[file] = Entry(stamp: stamp, documents: result.documents, trusted: readStart - stamp.modified > Self.racyWindow)
         }
         let present = Set(files)
-        let removed = entries.keys.filter { !present.contains($0) }
+        let removed = entries.keys.filter { !present.contains($0) }.sorted()
         for file in removed {
+            changes += (entries[file]?.documents ?? []).flatMap(\.keys).map { ObjectChange(key: $0, object: nil) }
             entries[file] = nil
-            changedFiles[file] = .some(nil)
         }
-        let changed = !loaded || walk.errors != walkErrors || !changedFiles.isEmpty
+        let changed = !loaded || walk.errors != walkErrors || !stale.isEmpty || !removed.isEmpty
         walkErrors = walk.errors
         loaded = true
+        reparseAll = false
         var errors = walk.errors
         var skippedKinds: [String: Int] = [:]
         for file in files {
-            guard let entry = entries[file] else { continue }
-            errors += entry.errors
-            skippedKinds.merge(entry.skippedKinds, uniquingKeysWith: +)
+            for document in entries[file]?.documents ?? [] {
+                errors += document.errors
+                skippedKinds.merge(document.skippedKinds, uniquingKeysWith: +)
+            }
         }
         return Load(
-            changedFiles: changedFiles, errors: errors, skippedKinds: skippedKinds, fileCount: files.count,
-            parsedFiles: stale.count, removedFiles: removed.count, changed: changed)
+            changes: changes, errors: errors, skippedKinds: skippedKinds, fileCount: files.count,
+            parsedFiles: stale.count, parsedDocuments: parsedDocuments, removedFiles: removed.count, changed: changed)
     }
 }

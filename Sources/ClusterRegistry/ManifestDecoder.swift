@@ -28,8 +28,10 @@ struct ManifestDecoder {
         self.file = file
     }
 
-    static func decode(text: String, file: String) -> ManifestDecoder {
+    /// `firstDocument` numbers the text's documents when it is one part of a file.
+    static func decode(text: String, file: String, firstDocument: Int = 0) -> ManifestDecoder {
         var decoder = ManifestDecoder(file: file)
+        decoder.document = firstDocument
         decoder.decodeStream(text)
         return decoder
     }

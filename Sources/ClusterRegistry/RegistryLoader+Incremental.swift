@@ -7,9 +7,9 @@ import Darwin
 #endif
 
 extension RegistryLoader {
-    /// The manifests source of a server: parses only the files whose stamp changed
-    /// (`ManifestCache`), turns their objects into changes against the registry, and applies
-    /// those incrementally (DESIGN.md §4). Zone files are parsed again only when one of theirs
+    /// The manifests source of a server: parses only the documents that changed in the files
+    /// whose stamp changed (`ManifestCache`) and applies their objects to the registry
+    /// incrementally (DESIGN.md §4). Zone files are parsed again only when one of theirs
     /// changed, and then everything is built again. A load that finds nothing changed builds
     /// nothing; one with errors keeps the previous registry and retries the files later.
     ///
@@ -20,11 +20,9 @@ extension RegistryLoader {
         private var cache = ManifestCache()
         private var zoneCache: ZoneDirectoryCache
         public private(set) var registry: SegmentedRegistry?
-        /// Files parsed but not yet applied (a load with errors applies nothing): nil for a
-        /// removed file.
-        private var pending: [String: [KubernetesObject]?] = [:]
-        /// The keys each applied file put in the registry: what its next version replaces.
-        private var appliedKeys: [String: Set<ObjectKey>] = [:]
+        /// Changes read but not yet applied: a load with errors applies nothing, and the next
+        /// one that succeeds applies these first.
+        private var pending: [ObjectChange] = []
 
         public typealias Outcome = RegistryLoadOutcome
         public typealias Loaded = LoadedRegistry
@@ -46,7 +44,7 @@ extension RegistryLoader {
             let started = SnapshotBuilder.monotonicSeconds()
             let manifestLoad = cache.load(directory: manifests)
             let zonesChanged = zoneCache.refresh(force: force)
-            pending.merge(manifestLoad.changedFiles) { _, new in new }
+            pending += manifestLoad.changes
             guard force || manifestLoad.changed || zonesChanged || !pending.isEmpty else { return .unchanged }
             guard manifestLoad.errors.isEmpty else { return .failed(.manifests(ManifestLoadError(errors: manifestLoad.errors))) }
             let staticZones: [ZoneModel]
@@ -56,14 +54,18 @@ extension RegistryLoader {
             }
             let parseMilliseconds = Int(((SnapshotBuilder.monotonicSeconds() - started) * 1000).rounded())
             let buildStarted = SnapshotBuilder.monotonicSeconds()
-            let changes = takePendingChanges()
+            let changes = pending
+            pending = []
             var diff = RegistryDiff()
             if var registry {
+                // Taken out so that this copy is the only one: changing a shared copy would copy
+                // every table (copy on write), the whole registry per change.
+                self.registry = nil
+                defer { self.registry = registry }
                 diff = registry.apply(changes, serial: SegmentedRegistry.nextSerial(after: registry.serial))
                 guard force || zonesChanged || diff.objectChanges > 0 else { return .unchanged }
                 if zonesChanged { registry.replaceStaticZones(staticZones, serial: registry.serial) }
                 registry.skippedKinds = manifestLoad.skippedKinds
-                self.registry = registry
             } else {
                 var registry = SegmentedRegistry(
                     configuration: configuration, staticZones: staticZones, changes: changes,
@@ -72,44 +74,14 @@ extension RegistryLoader {
                 diff = RegistryDiff(everythingIn: registry)
                 self.registry = registry
             }
-            let files = manifestLoad.parsedFiles
-            let snapshot = registry!.snapshot(buildSeconds: SnapshotBuilder.monotonicSeconds() - buildStarted)
+            let (files, documents) = (manifestLoad.parsedFiles, manifestLoad.parsedDocuments)
+            guard let snapshot = registry?.snapshot(buildSeconds: SnapshotBuilder.monotonicSeconds() - buildStarted) else {
+                preconditionFailure("a registry was just stored")
+            }
             return .loaded(Loaded(
                 snapshot: snapshot, diff: diff,
-                sourceDetail: "parsed \(files) file\(files == 1 ? "" : "s") in \(parseMilliseconds) ms",
+                sourceDetail: "parsed \(documents) document\(documents == 1 ? "" : "s") of \(files) file\(files == 1 ? "" : "s") in \(parseMilliseconds) ms",
                 changeTimes: ChangeTimes(received: Array(repeating: started, count: changes.isEmpty ? 0 : 1))))
-        }
-
-        /// The pending files as changes against what the registry holds: objects that differ
-        /// are replaced, objects a file no longer holds removed.
-        private mutating func takePendingChanges() -> [ObjectChange] {
-            var changes: [ObjectChange] = []
-            for (file, objects) in pending.sorted(by: { $0.key < $1.key }) {
-                let keyed = Self.keyed(objects ?? [], file: file)
-                for (key, object) in keyed where registry?.objects[key] != object {
-                    changes.append(ObjectChange(key: key, object: object))
-                }
-                let present = Set(keyed.map(\.key))
-                for key in (appliedKeys[file] ?? []).subtracting(present).sorted() {
-                    changes.append(ObjectChange(key: key, object: nil))
-                }
-                appliedKeys[file] = present.isEmpty ? nil : present
-            }
-            pending.removeAll()
-            return changes
-        }
-
-        /// A manifest object's key: its file, kind, namespace and name (the Service name for
-        /// endpoint groups), numbered when a file repeats them. Moving a document within its
-        /// file, or adding one above it, then changes no other object's key.
-        static func keyed(_ objects: [KubernetesObject], file: String) -> [(key: ObjectKey, object: KubernetesObject)] {
-            var occurrences: [String: Int] = [:]
-            return objects.map { object in
-                let identity = "\(file)|\(object.kindName)/\(object.namespaceName)/\(object.objectName)"
-                let position = occurrences[identity, default: 0]
-                occurrences[identity] = position + 1
-                return (ObjectKey(origin: identity, position: position), object)
-            }
         }
 
         /// The `*.zone` files `ZoneFileLoader.load(directory:)` reads, with their stamps; nil when

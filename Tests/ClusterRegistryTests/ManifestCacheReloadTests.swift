@@ -37,11 +37,11 @@ final class ManifestCacheReloadTests: XCTestCase {
         }
     }
 
-    /// The ClusterIPs of the Services in the files this load parsed (the cache keeps no
-    /// objects: it reports each changed file's objects once).
+    /// The ClusterIPs of the Services in the documents this load parsed (the cache keeps no
+    /// objects: it reports each changed document's objects once).
     private func clusterIPs(_ load: ManifestCache.Load) -> [String: String] {
         var ips: [String: String] = [:]
-        for case .service(let service) in load.changedFiles.values.compactMap({ $0 }).joined() {
+        for case .service(let service)? in load.changes.map(\.object) {
             if case .clusterIP(let addresses) = service.kind { ips[service.name] = addresses.map(\.description).joined() }
         }
         return ips
@@ -59,7 +59,7 @@ final class ManifestCacheReloadTests: XCTestCase {
         let again = cache.load(directory: directory)
         XCTAssertEqual(again.parsedFiles, 0)
         XCTAssertFalse(again.changed)
-        XCTAssertTrue(again.changedFiles.isEmpty)
+        XCTAssertTrue(again.changes.isEmpty)
 
         try write("sub/b.yaml", service("b", ip: "10.96.0.3"), age: 5)
         let edited = cache.load(directory: directory)
@@ -72,8 +72,8 @@ final class ManifestCacheReloadTests: XCTestCase {
         XCTAssertEqual(removed.removedFiles, 1)
         XCTAssertEqual(removed.parsedFiles, 0)
         XCTAssertTrue(removed.changed)
-        XCTAssertEqual(Array(removed.changedFiles.keys), [directory + "/a.yaml"])
-        XCTAssertNil(removed.changedFiles[directory + "/a.yaml"] ?? nil, "a removed file has no objects")
+        XCTAssertEqual(removed.changes.count, 1)
+        XCTAssertTrue(removed.changes.allSatisfy { $0.object == nil && $0.key.origin.hasPrefix(directory + "/a.yaml|") })
     }
 
     /// A file written moments ago may change again within the file system's timestamp
@@ -94,6 +94,35 @@ final class ManifestCacheReloadTests: XCTestCase {
         let rewritten = cache.load(directory: directory)
         XCTAssertTrue(rewritten.changed)
         XCTAssertEqual(clusterIPs(rewritten), ["a": "10.96.0.9"])
+    }
+
+    /// Editing one document of a file parses that document only: its old version is removed
+    /// and its new one added, and an error further down still names its own document and line.
+    func testOnlyTheChangedDocumentOfAFileIsParsedAgain() throws {
+        let three = { (ip: String) in
+            [self.service("a", ip: "10.96.0.1"), self.service("b", ip: ip), self.service("c", ip: "10.96.0.3")].joined(separator: "---\n")
+        }
+        try write("all.yaml", three("10.96.0.2"))
+        var cache = ManifestCache()
+        let first = cache.load(directory: directory)
+        XCTAssertEqual(first.parsedDocuments, 3)
+        XCTAssertEqual(first.changes.count, 3)
+
+        try write("all.yaml", three("10.96.0.22"), age: 5)
+        let edited = cache.load(directory: directory)
+        XCTAssertEqual(edited.parsedDocuments, 1)
+        XCTAssertEqual(clusterIPs(edited), ["b": "10.96.0.22"])
+        XCTAssertEqual(edited.changes.filter { $0.object == nil }.count, 1, "the old version of b goes")
+
+        let text = three("10.96.0.22") + "---\napiVersion: v1\nkind: Service\nmetadata: {name: d}\nspec: {clusterIP: 10.96.0.300}\n"
+        try write("all.yaml", text, age: 5)
+        let broken = cache.load(directory: directory)
+        XCTAssertEqual(broken.parsedDocuments, 1)
+        XCTAssertEqual(broken.errors.map(\.location.document), [3])
+        // The same error, at the same line, as parsing the whole file gives.
+        XCTAssertThrowsError(try ManifestLoader.parse(text: text, file: directory + "/all.yaml")) { error in
+            XCTAssertEqual((error as? ManifestLoadError)?.errors, broken.errors)
+        }
     }
 
     func testABrokenFileKeepsFailingUntilItChanges() throws {
@@ -122,11 +151,11 @@ final class ManifestCacheReloadTests: XCTestCase {
         XCTAssertEqual(first.snapshot.statistics.objectsByKind["Service"], 1)
         guard case .unchanged = loader.load() else { return XCTFail("nothing changed") }
         guard case .loaded(let forced) = loader.load(force: true) else { return XCTFail("a forced load builds") }
-        XCTAssertTrue(forced.sourceDetail.hasPrefix("parsed 1 file in "), forced.sourceDetail)
+        XCTAssertTrue(forced.sourceDetail.hasPrefix("parsed 1 document of 1 file in "), forced.sourceDetail)
 
         try write("b.yaml", service("b", ip: "10.96.0.2"))
         guard case .loaded(let second) = loader.load() else { return XCTFail("a new file") }
-        XCTAssertTrue(second.sourceDetail.hasPrefix("parsed 1 file in "), second.sourceDetail)
+        XCTAssertTrue(second.sourceDetail.hasPrefix("parsed 1 document of 1 file in "), second.sourceDetail)
         XCTAssertEqual(second.snapshot.statistics.objectsByKind["Service"], 2)
     }
 

@@ -241,7 +241,7 @@ final class RegistryReloaderTests: XCTestCase {
         reloader?.reloadNow()
         try eventually(store, web, contains: "10.96.0.30")
         let line = waitForLog { $0.hasPrefix("reload: ok") }
-        XCTAssertTrue(line?.contains("(signal; parsed 1 file in ") ?? false, line ?? "")
+        XCTAssertTrue(line?.contains("(signal; parsed 1 document of 1 file in ") ?? false, line ?? "")
     }
 
     func testPollingFindsChangesWithoutInotify() throws {

@@ -163,6 +163,25 @@ public struct ClusterObjects: Sendable {
 
     var podAddresses: Dictionary<IPAddress, Set<ObjectKey>>.Keys { podsByAddress.keys }
 
+    /// What a Service name holds, for the reload line: its Services (without their source
+    /// locations) and every endpoint of every group naming it, ready or not.
+    struct ServiceContent {
+        var services: [Service]
+        var endpoints: [Endpoint]
+    }
+
+    func serviceContent(_ unit: ServiceUnit) -> ServiceContent {
+        let objects = namespaces[unit.namespace]
+        let groups = Self.sorted(objects?.slices[unit.name]) + Self.sorted(objects?.endpoints[unit.name])
+        return ServiceContent(
+            services: services(unit.namespace, unit.name).map { service in
+                var service = service
+                service.source = nil
+                return service
+            },
+            endpoints: groups.flatMap(\.endpoints))
+    }
+
     func pods(in namespace: String) -> [Pod] { Self.sorted(namespaces[namespace]?.pods) }
 
     /// Every (namespace, Service name) with a Service, sorted: the units of a full build.

@@ -13,20 +13,28 @@ extension SegmentedRegistry {
         guard !changes.isEmpty else { return diff }
         diff.objectChanges = changes.count
         let changed = affectedUnits(of: changes)
-        var before = UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZoneCount, serial: serial, built: [:])
-        let beforeModels = changed.sorted().map { ($0, before.model(of: $0)) }
+        // The lookup holds a reference to the objects' tables: it must be gone before they
+        // change, or changing them would copy every table (copy on write).
+        let serviceUnits = changed.compactMap { unit -> ServiceUnit? in
+            if case .service(let service) = unit { return service } else { return nil }
+        }
+        let servicesBefore = serviceUnits.map(objects.serviceContent)
+        let beforeModels = { [objects, staticZones, clusterZoneCount, serial] in
+            var before = UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZoneCount, serial: serial, built: [:])
+            return changed.sorted().map { ($0, before.model(of: $0)) }
+        }()
         var podAddresses: Set<IPAddress> = []
         for change in changes {
             let previous = objects.apply(change)
             let stored = objects[change.key]
             counts.count(replacing: previous, with: stored)
-            diff.count(replacing: previous, with: stored)
             for case .pod(let pod)? in [previous, stored] { podAddresses.formUnion(pod.ips) }
         }
         if !podAddresses.isEmpty {
             pods.update(Dictionary(uniqueKeysWithValues: podAddresses.map { ($0, objects.podNamespace(of: $0)) }))
         }
         counts.namespaces = objects.namespaceNames.count
+        for (before, unit) in zip(servicesBefore, serviceUnits) { diff.count(before, objects.serviceContent(unit)) }
         serial = newSerial
         layout.setSerial(newSerial)
 
@@ -167,21 +175,19 @@ extension ZoneLayout {
 }
 
 extension RegistryDiff {
-    /// Counts one object change: Services added, removed or changed; endpoints added and
-    /// removed by comparing the old and new endpoint lists.
-    mutating func count(replacing previous: KubernetesObject?, with object: KubernetesObject?) {
-        switch (previous, object) {
-        case (nil, .service?): services.added += 1
-        case (.service?, nil): services.removed += 1
-        case (.service(var old)?, .service(var new)?):
-            (old.source, new.source) = (nil, nil)  // where it is written is not what it is
-            if old != new { services.changed += 1 }
+    /// Counts one Service name's change: added, removed or changed (where a Service is written
+    /// is not what it is), and its endpoints added and removed.
+    mutating func count(_ before: ClusterObjects.ServiceContent, _ after: ClusterObjects.ServiceContent) {
+        switch (before.services.isEmpty, after.services.isEmpty) {
+        case (true, false): services.added += 1
+        case (false, true): services.removed += 1
+        case (false, false) where before.services != after.services: services.changed += 1
         default: break
         }
-        let oldEndpoints: [Endpoint], newEndpoints: [Endpoint]
-        if case .endpoints(let group)? = previous { oldEndpoints = group.endpoints } else { oldEndpoints = [] }
-        if case .endpoints(let group)? = object { newEndpoints = group.endpoints } else { newEndpoints = [] }
-        endpoints.added += newEndpoints.filter { !oldEndpoints.contains($0) }.count
-        endpoints.removed += oldEndpoints.filter { !newEndpoints.contains($0) }.count
+        var remaining = before.endpoints
+        for endpoint in after.endpoints {
+            if let index = remaining.firstIndex(of: endpoint) { remaining.remove(at: index) } else { endpoints.added += 1 }
+        }
+        endpoints.removed += remaining.count
     }
 }

@@ -1,0 +1,106 @@
+import Foundation
+
+/// Reads manifest files for `ManifestCache`: cuts each into documents, reuses the documents
+/// whose hash it saw last time (their objects are in the registry already), and parses the
+/// others — every document of every file at once, over all cores.
+enum ManifestFileReader {
+    struct FileResult: Sendable {
+        var documents: [ManifestCache.CachedDocument]
+        /// The objects of the documents parsed, keyed.
+        var upserts: [ObjectChange]
+        var parsedDocuments: Int
+    }
+
+    /// One unit of parsing: a document, or a whole file that cannot be cut (or not be read).
+    private struct Job: Sendable {
+        var file: String
+        var text: String
+        var firstDocument: Int
+        var hash: UInt64
+        /// Set when the file could not be read: the job reports it instead of parsing.
+        var readError: String?
+    }
+
+    static func read(_ files: [String], previous: [String: [ManifestCache.CachedDocument]]) -> [FileResult] {
+        // Per file: its documents in order, each reused (a cached document) or a job to run.
+        var plans: [[Either]] = []
+        var jobs: [Job] = []
+        for file in files {
+            var plan: [Either] = []
+            let text: String
+            do {
+                text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: file)), as: UTF8.self)
+            } catch {
+                plan.append(.parse(jobs.count))
+                jobs.append(Job(file: file, text: "", firstDocument: 0, hash: 0, readError: error.localizedDescription))
+                plans.append(plan)
+                continue
+            }
+            guard let chunks = ManifestChunker.split(text) else {
+                plan.append(.parse(jobs.count))
+                jobs.append(Job(file: file, text: text, firstDocument: 0, hash: 0))
+                plans.append(plan)
+                continue
+            }
+            // A document whose bytes (hash) were there before, once in the file then and now,
+            // and without errors, is reused: its objects are stored under the same keys.
+            var reusable: [UInt64: ManifestCache.CachedDocument] = [:]
+            var seenBefore: [UInt64: Int] = [:]
+            for document in previous[file] ?? [] { seenBefore[document.hash, default: 0] += 1 }
+            let counts = chunks.reduce(into: [UInt64: Int]()) { $0[$1.hash, default: 0] += 1 }
+            for document in previous[file] ?? [] where document.errors.isEmpty && seenBefore[document.hash] == 1 {
+                reusable[document.hash] = document
+            }
+            for chunk in chunks where chunk.documents > 0 {
+                if counts[chunk.hash] == 1, let document = reusable[chunk.hash] {
+                    plan.append(.reuse(document))
+                } else {
+                    plan.append(.parse(jobs.count))
+                    jobs.append(Job(file: file, text: chunk.parseableText, firstDocument: chunk.document, hash: chunk.hash))
+                }
+            }
+            plans.append(plan)
+        }
+        let parsed = concurrentMap(count: jobs.count) { [jobs] in decode(jobs[$0]) }
+        return zip(files, plans).map { file, plan in
+            var result = FileResult(documents: [], upserts: [], parsedDocuments: 0)
+            var occurrences: [String: Int] = [:]
+            for step in plan {
+                switch step {
+                case .reuse(let document):
+                    result.documents.append(document)
+                case .parse(let index):
+                    let decoder = parsed[index]
+                    let hash = jobs[index].hash
+                    var keys: [ObjectKey] = []
+                    for object in decoder.objects {
+                        let identity = "\(file)|\(String(hash, radix: 16))|\(object.kindName)/\(object.namespaceName)/\(object.objectName)"
+                        let key = ObjectKey(origin: identity, position: occurrences[identity, default: 0])
+                        occurrences[identity, default: 0] += 1
+                        keys.append(key)
+                        result.upserts.append(ObjectChange(key: key, object: object))
+                    }
+                    result.documents.append(ManifestCache.CachedDocument(
+                        hash: hash, keys: keys, errors: decoder.errors, skippedKinds: decoder.skippedKinds))
+                    result.parsedDocuments += 1
+                }
+            }
+            return result
+        }
+    }
+
+    private enum Either {
+        case reuse(ManifestCache.CachedDocument)
+        case parse(Int)
+    }
+
+    private static func decode(_ job: Job) -> ManifestDecoder {
+        if let readError = job.readError {
+            var decoder = ManifestDecoder(file: job.file)
+            decoder.errors.append(ManifestError(
+                location: SourceLocation(file: job.file, document: 0), field: "", message: "cannot read file: \(readError)"))
+            return decoder
+        }
+        return ManifestDecoder.decode(text: job.text, file: job.file, firstDocument: job.firstDocument)
+    }
+}
