@@ -13,10 +13,7 @@ struct ManifestChunk: Sendable {
     var documents: Int
     var hash: UInt64
 
-    /// The chunk as text a parser reports the file's own line numbers for.
-    var parseableText: String {
-        String(repeating: "\n", count: firstLine - 1) + String(Substring(text))
-    }
+    var string: String { String(Substring(text)) }
 }
 
 enum ManifestChunker {

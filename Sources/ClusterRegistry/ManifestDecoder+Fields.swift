@@ -57,7 +57,7 @@ extension ManifestDecoder {
 
     /// Records an error in the current document; without a line, the object's own line is used.
     mutating func report(_ field: String, line: Int?, _ message: String) {
-        let location = SourceLocation(file: file, document: document, line: line ?? objectLine)
+        let location = SourceLocation(file: file, document: document, line: (line ?? objectLine).map { $0 + lineOffset })
         errors.append(ManifestError(location: location, field: fieldPrefix + field, message: message))
     }
 

@@ -12,6 +12,9 @@ import Yams
 struct ManifestDecoder {
     let file: String
     private(set) var document = 0
+    /// Lines before the decoded text in its file (it is one document of the file): parser
+    /// lines are counted from the text's start.
+    private(set) var lineOffset = 0
     /// Line of the object being decoded: the fallback for errors without a node of their own.
     private(set) var objectLine: Int?
     /// "" or `items[i].` while decoding the items of a `List`.
@@ -28,16 +31,17 @@ struct ManifestDecoder {
         self.file = file
     }
 
-    /// `firstDocument` numbers the text's documents when it is one part of a file.
-    static func decode(text: String, file: String, firstDocument: Int = 0) -> ManifestDecoder {
+    /// `firstDocument` and `firstLine` place the text in its file when it is one part of it.
+    static func decode(text: String, file: String, firstDocument: Int = 0, firstLine: Int = 1) -> ManifestDecoder {
         var decoder = ManifestDecoder(file: file)
         decoder.document = firstDocument
+        decoder.lineOffset = firstLine - 1
         decoder.decodeStream(text)
         return decoder
     }
 
     var source: SourceLocation {
-        SourceLocation(file: file, document: document, line: objectLine)
+        SourceLocation(file: file, document: document, line: objectLine.map { $0 + lineOffset })
     }
 
     // MARK: - Documents

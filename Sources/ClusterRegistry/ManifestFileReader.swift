@@ -16,6 +16,7 @@ enum ManifestFileReader {
         var file: String
         var text: String
         var firstDocument: Int
+        var firstLine = 1
         var hash: UInt64
         /// Set when the file could not be read: the job reports it instead of parsing.
         var readError: String?
@@ -56,7 +57,8 @@ enum ManifestFileReader {
                     plan.append(.reuse(document))
                 } else {
                     plan.append(.parse(jobs.count))
-                    jobs.append(Job(file: file, text: chunk.parseableText, firstDocument: chunk.document, hash: chunk.hash))
+                    jobs.append(Job(
+                        file: file, text: chunk.string, firstDocument: chunk.document, firstLine: chunk.firstLine, hash: chunk.hash))
                 }
             }
             plans.append(plan)
@@ -101,6 +103,6 @@ enum ManifestFileReader {
                 location: SourceLocation(file: job.file, document: 0), field: "", message: "cannot read file: \(readError)"))
             return decoder
         }
-        return ManifestDecoder.decode(text: job.text, file: job.file, firstDocument: job.firstDocument)
+        return ManifestDecoder.decode(text: job.text, file: job.file, firstDocument: job.firstDocument, firstLine: job.firstLine)
     }
 }
