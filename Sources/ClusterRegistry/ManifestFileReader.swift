@@ -28,18 +28,18 @@ enum ManifestFileReader {
         var jobs: [Job] = []
         for file in files {
             var plan: [Either] = []
-            let text: String
+            let bytes: [UInt8]
             do {
-                text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: file)), as: UTF8.self)
+                bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
             } catch {
                 plan.append(.parse(jobs.count))
                 jobs.append(Job(file: file, text: "", firstDocument: 0, hash: 0, readError: error.localizedDescription))
                 plans.append(plan)
                 continue
             }
-            guard let chunks = ManifestChunker.split(text) else {
+            guard let chunks = ManifestChunker.split(bytes) else {
                 plan.append(.parse(jobs.count))
-                jobs.append(Job(file: file, text: text, firstDocument: 0, hash: 0))
+                jobs.append(Job(file: file, text: String(decoding: bytes, as: UTF8.self), firstDocument: 0, hash: 0))
                 plans.append(plan)
                 continue
             }
@@ -58,7 +58,8 @@ enum ManifestFileReader {
                 } else {
                     plan.append(.parse(jobs.count))
                     jobs.append(Job(
-                        file: file, text: chunk.string, firstDocument: chunk.document, firstLine: chunk.firstLine, hash: chunk.hash))
+                        file: file, text: String(decoding: bytes[chunk.range], as: UTF8.self), firstDocument: chunk.document,
+                        firstLine: chunk.firstLine, hash: chunk.hash))
                 }
             }
             plans.append(plan)

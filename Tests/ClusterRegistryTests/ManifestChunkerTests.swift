@@ -11,7 +11,9 @@ final class ManifestChunkerTests: XCTestCase {
         guard let chunks = ManifestChunker.split(text) else { return nil }
         var merged: Decoded = ([], [], [:])
         for chunk in chunks where chunk.documents > 0 {
-            let part = ManifestDecoder.decode(text: chunk.string, file: file, firstDocument: chunk.document, firstLine: chunk.firstLine)
+            let part = ManifestDecoder.decode(
+                text: String(decoding: Array(text.utf8)[chunk.range], as: UTF8.self), file: file, firstDocument: chunk.document,
+                firstLine: chunk.firstLine)
             merged.objects += part.objects
             merged.errors += part.errors
             merged.skippedKinds.merge(part.skippedKinds, uniquingKeysWith: +)
