@@ -32,7 +32,7 @@ public final class RegistryReloader: Sendable {
         public var handleSIGHUP: Bool
 
         public init(
-            watch: Bool = true, pollInterval: Double? = 2, quietPeriod: Double = 0.005, maxDelay: Double = 0.02,
+            watch: Bool = true, pollInterval: Double? = 2, quietPeriod: Double = 0.002, maxDelay: Double = 0.02,
             handleSIGHUP: Bool = true
         ) {
             self.watch = watch
