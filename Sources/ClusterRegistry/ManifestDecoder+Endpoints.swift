@@ -1,5 +1,4 @@
 import DNSWire
-import Yams
 
 extension ManifestDecoder {
     /// The label that ties an EndpointSlice to its Service.
@@ -9,7 +8,7 @@ extension ManifestDecoder {
 
     /// One `EndpointGroup` per subset: `addresses` are ready, `notReadyAddresses` are not
     /// (k8s DNS spec: only ready endpoints are published unless publishNotReadyAddresses).
-    mutating func decodeEndpoints(_ object: Yams.Node.Mapping) -> [EndpointGroup] {
+    mutating func decodeEndpoints<Object: ManifestMapping>(_ object: Object) -> [EndpointGroup] {
         let meta = metadata(object)
         guard let subsets = sequence(object.field("subsets"), at: "subsets") else { return [] }
         var groups: [EndpointGroup] = []
@@ -42,7 +41,7 @@ extension ManifestDecoder {
         return groups
     }
 
-    private mutating func endpointAddress(_ node: Yams.Node, ready: Bool, at path: String) -> Endpoint? {
+    private mutating func endpointAddress<Node: ManifestNode>(_ node: Node, ready: Bool, at path: String) -> Endpoint? {
         guard let address = mapping(node, at: path) else { return nil }
         let ip = ipAddress(required(address, "ip", at: "\(path).ip"), at: "\(path).ip")
         let hostname = text(address.field("hostname"), at: "\(path).hostname")
@@ -57,7 +56,7 @@ extension ManifestDecoder {
 
     /// One `EndpointGroup` per slice. FQDN slices keep their ports but no endpoints: DNS
     /// publishes IP endpoints only.
-    mutating func decodeEndpointSlice(_ object: Yams.Node.Mapping) -> EndpointGroup? {
+    mutating func decodeEndpointSlice<Object: ManifestMapping>(_ object: Object) -> EndpointGroup? {
         let meta = metadata(object, labels: true)
         let serviceName = meta.flatMap { sliceServiceName($0) }
         let typeNode = required(object, "addressType", at: "addressType")
@@ -99,7 +98,7 @@ extension ManifestDecoder {
         return nil
     }
 
-    private mutating func sliceEndpoint(_ node: Yams.Node, isIPv4: Bool, index: Int) -> Endpoint? {
+    private mutating func sliceEndpoint<Node: ManifestNode>(_ node: Node, isIPv4: Bool, index: Int) -> Endpoint? {
         guard let endpoint = mapping(node, at: "endpoints[\(index)]") else { return nil }
         var addresses: [IPAddress] = []
         if let list = sequence(required(endpoint, "addresses", at: "endpoints[\(index)].addresses"),
