@@ -142,3 +142,30 @@ extension APIResponseDecoderTests {
         XCTAssertTrue(group.ports.isEmpty)
     }
 }
+
+extension APIResponseDecoderTests {
+    /// The messages are the ones the Yams path gave (compact JSON is one line: line 1).
+    func testErrorsOfALeftOutItemReadAsBefore() throws {
+        let page = try APIResponseDecoder(resource: .services).decodeList(Array("""
+            {"metadata":{"resourceVersion":"9"},"items":[{"metadata":{"name":"bad","namespace":"a"},\
+            "spec":{"clusterIP":"10.96.0.300","ports":[{"port":"http"}]}}]}
+            """.utf8))
+        XCTAssertEqual(page.errors.map(\.description), [
+            #"/api/v1/services: document 1, line 1, field spec.clusterIP: not an IP address: "10.96.0.300""#,
+            #"/api/v1/services: document 1, line 1, field spec.ports[0].port: expected an integer 1…65535, got "http""#,
+        ])
+    }
+
+    func testMalformedPagesNameTheProblem() {
+        XCTAssertThrowsError(try services.decodeList(#"{"metadata":{"resourceVersion":"9"},"items":[{"metadata":{}}]}"#)) { error in
+            XCTAssertEqual("\(error)", "malformed API response: /api/v1/services: list item without metadata.name")
+        }
+        XCTAssertThrowsError(try services.decodeList(#"{"items":[{"metadata":{}}]}"#)) { error in
+            XCTAssertEqual("\(error)", "malformed API response: /api/v1/services: list without metadata.resourceVersion")
+        }
+        XCTAssertThrowsError(try services.decodeList(#"{"metadata":{"resourceVersion":"9"},"items":[{"metadata":{"name":"a"}},]}"#)) { error in
+            XCTAssertEqual(
+                "\(error)", #"malformed API response: /api/v1/services: JSON syntax error at line 1, byte 71: unexpected character "]""#)
+        }
+    }
+}
