@@ -11,6 +11,7 @@ extension ManifestDecoder {
     mutating func decodeEndpoints<Object: ManifestMapping>(_ object: Object) -> [EndpointGroup] {
         let meta = metadata(object)
         guard let subsets = sequence(object.field("subsets"), at: "subsets") else { return [] }
+        let triggerTime = Self.lastChangeTriggerTime(object)
         var groups: [EndpointGroup] = []
         groups.reserveCapacity(subsets.count)
         for (index, node) in subsets.enumerated() {
@@ -34,7 +35,8 @@ extension ManifestDecoder {
             if let meta {
                 groups.append(EndpointGroup(
                     serviceName: meta.name, namespace: meta.namespace, origin: .endpoints,
-                    endpoints: endpoints, ports: ports, source: source
+                    endpoints: endpoints, ports: ports, source: source,
+                    lastChangeTriggerTime: triggerTime
                 ))
             }
         }
@@ -87,7 +89,8 @@ extension ManifestDecoder {
         guard let meta, let serviceName else { return nil }
         return EndpointGroup(
             serviceName: serviceName, namespace: meta.namespace, origin: .endpointSlice,
-            endpoints: endpoints, ports: ports, source: source
+            endpoints: endpoints, ports: ports, source: source,
+            lastChangeTriggerTime: Self.lastChangeTriggerTime(object)
         )
     }
 

@@ -68,8 +68,11 @@ extension FakeKubernetesAPIServer {
 
     /// An EndpointSlice as the endpointslice controller writes it. Like the real apiserver it
     /// sends `"endpoints": null` / `"ports": null` when empty and `"name": ""` for unnamed ports.
+    /// `lastChangeTriggerTime` (RFC 3339, e.g. "2024-05-01T12:00:00.5Z") becomes the
+    /// `endpoints.kubernetes.io/last-change-trigger-time` annotation the controller sets.
     public static func endpointSlice(
-        namespace: String, name: String, service: String, addresses: [Address], ports: [Port]
+        namespace: String, name: String, service: String, addresses: [Address], ports: [Port],
+        lastChangeTriggerTime: String? = nil
     ) -> String {
         let endpoints = addresses.map { address -> [String: Any] in
             var endpoint: [String: Any] = [
@@ -91,6 +94,9 @@ extension FakeKubernetesAPIServer {
                 "kubernetes.io/service-name": service,
                 "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
             ])
+        if let lastChangeTriggerTime {
+            metadata["annotations"] = ["endpoints.kubernetes.io/last-change-trigger-time": lastChangeTriggerTime]
+        }
         metadata["generateName"] = "\(service)-"
         metadata["generation"] = 1
         metadata["ownerReferences"] = [[

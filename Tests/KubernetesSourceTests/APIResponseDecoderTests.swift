@@ -1,4 +1,5 @@
 import ClusterRegistry
+import DNSTestSupport
 import DNSWire
 @testable import KubernetesSource
 import NIOCore
@@ -167,5 +168,22 @@ extension APIResponseDecoderTests {
             XCTAssertEqual(
                 "\(error)", #"malformed API response: /api/v1/services: JSON syntax error at line 1, byte 71: unexpected character "]""#)
         }
+    }
+}
+
+extension APIResponseDecoderTests {
+    /// The slice's `endpoints.kubernetes.io/last-change-trigger-time`, for the programming-latency metric.
+    func testSlicesCarryTheirLastChangeTriggerTime() throws {
+        let slice = FakeKubernetesAPIServer.endpointSlice(
+            namespace: "shop", name: "web-x", service: "web", addresses: [("10.1.0.5", true, nil, nil)], ports: [],
+            lastChangeTriggerTime: "2024-05-01T12:00:00.5Z")
+        let event = try slices.decodeEvent(#"{"type":"ADDED","object":"# + slice + "}")
+        guard case .upsert(_, .endpoints(let group)?, _) = event else { return XCTFail("\(event)") }
+        XCTAssertEqual(group.lastChangeTriggerTime, 1_714_564_800.5)
+        let plain = FakeKubernetesAPIServer.endpointSlice(
+            namespace: "shop", name: "web-y", service: "web", addresses: [("10.1.0.6", true, nil, nil)], ports: [])
+        guard case .upsert(_, .endpoints(let other)?, _) = try slices.decodeEvent(#"{"type":"ADDED","object":"# + plain + "}")
+        else { return XCTFail("no group") }
+        XCTAssertNil(other.lastChangeTriggerTime)
     }
 }
