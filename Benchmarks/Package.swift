@@ -12,6 +12,9 @@ let package = Package(
         // MallocInterposer explicitly: the default traits would also pull in jemalloc-era and
         // runtime-interposer pieces that this machine does not have.
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // Only for the decoding options compared in APIDecoding (issue #9).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .executableTarget(
@@ -22,6 +25,16 @@ let package = Package(
             ],
             path: "Benchmarks/QueryPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Throughput of the ways to decode the API's list pages: `swift run -c release APIDecoding`.
+        .executableTarget(
+            name: "APIDecoding",
+            dependencies: [
+                .product(name: "ClusterDNSCore", package: "ClusterDNS"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Benchmarks/APIDecoding"
         ),
     ]
 )

@@ -1,5 +1,4 @@
 import DNSWire
-import Yams
 
 extension ManifestDecoder {
     /// The label that ties an EndpointSlice to its Service.
@@ -9,9 +8,10 @@ extension ManifestDecoder {
 
     /// One `EndpointGroup` per subset: `addresses` are ready, `notReadyAddresses` are not
     /// (k8s DNS spec: only ready endpoints are published unless publishNotReadyAddresses).
-    mutating func decodeEndpoints(_ object: Yams.Node.Mapping) -> [EndpointGroup] {
+    mutating func decodeEndpoints<Object: ManifestMapping>(_ object: Object) -> [EndpointGroup] {
         let meta = metadata(object)
         guard let subsets = sequence(object.field("subsets"), at: "subsets") else { return [] }
+        let triggerTime = Self.lastChangeTriggerTime(object)
         var groups: [EndpointGroup] = []
         groups.reserveCapacity(subsets.count)
         for (index, node) in subsets.enumerated() {
@@ -35,14 +35,15 @@ extension ManifestDecoder {
             if let meta {
                 groups.append(EndpointGroup(
                     serviceName: meta.name, namespace: meta.namespace, origin: .endpoints,
-                    endpoints: endpoints, ports: ports, source: source
+                    endpoints: endpoints, ports: ports, source: source,
+                    lastChangeTriggerTime: triggerTime
                 ))
             }
         }
         return groups
     }
 
-    private mutating func endpointAddress(_ node: Yams.Node, ready: Bool, at path: String) -> Endpoint? {
+    private mutating func endpointAddress<Node: ManifestNode>(_ node: Node, ready: Bool, at path: String) -> Endpoint? {
         guard let address = mapping(node, at: path) else { return nil }
         let ip = ipAddress(required(address, "ip", at: "\(path).ip"), at: "\(path).ip")
         let hostname = text(address.field("hostname"), at: "\(path).hostname")
@@ -57,7 +58,7 @@ extension ManifestDecoder {
 
     /// One `EndpointGroup` per slice. FQDN slices keep their ports but no endpoints: DNS
     /// publishes IP endpoints only.
-    mutating func decodeEndpointSlice(_ object: Yams.Node.Mapping) -> EndpointGroup? {
+    mutating func decodeEndpointSlice<Object: ManifestMapping>(_ object: Object) -> EndpointGroup? {
         let meta = metadata(object, labels: true)
         let serviceName = meta.flatMap { sliceServiceName($0) }
         let typeNode = required(object, "addressType", at: "addressType")
@@ -88,7 +89,8 @@ extension ManifestDecoder {
         guard let meta, let serviceName else { return nil }
         return EndpointGroup(
             serviceName: serviceName, namespace: meta.namespace, origin: .endpointSlice,
-            endpoints: endpoints, ports: ports, source: source
+            endpoints: endpoints, ports: ports, source: source,
+            lastChangeTriggerTime: Self.lastChangeTriggerTime(object)
         )
     }
 
@@ -99,7 +101,7 @@ extension ManifestDecoder {
         return nil
     }
 
-    private mutating func sliceEndpoint(_ node: Yams.Node, isIPv4: Bool, index: Int) -> Endpoint? {
+    private mutating func sliceEndpoint<Node: ManifestNode>(_ node: Node, isIPv4: Bool, index: Int) -> Endpoint? {
         guard let endpoint = mapping(node, at: "endpoints[\(index)]") else { return nil }
         var addresses: [IPAddress] = []
         if let list = sequence(required(endpoint, "addresses", at: "endpoints[\(index)].addresses"),

@@ -1,10 +1,9 @@
 import DNSWire
-import Yams
 
 extension ManifestDecoder {
     /// A core/v1 Pod: what `pod.<zone>` records (`--pods verified`) and hostname/subdomain
     /// records need.
-    mutating func decodePod(_ object: Yams.Node.Mapping) -> Pod? {
+    mutating func decodePod<Object: ManifestMapping>(_ object: Object) -> Pod? {
         let meta = metadata(object, labels: true)
         let spec = mapping(object.field("spec"), at: "spec")
         let status = mapping(object.field("status"), at: "status")
@@ -20,7 +19,7 @@ extension ManifestDecoder {
     }
 
     /// `status.podIPs[].ip` (dual-stack), else `status.podIP`; empty for unscheduled pods.
-    private mutating func podIPs(_ status: Yams.Node.Mapping?) -> [IPAddress] {
+    private mutating func podIPs<Status: ManifestMapping>(_ status: Status?) -> [IPAddress] {
         var ips: [IPAddress] = []
         if let list = sequence(status?.field("podIPs"), at: "status.podIPs"), !list.isEmpty {
             for (index, node) in list.enumerated() {
@@ -38,7 +37,7 @@ extension ManifestDecoder {
     /// The `Ready` condition's status is "True". A pod without conditions counts as ready
     /// (hand-written manifests rarely carry a status); one with conditions but no `Ready`
     /// condition (still pending) does not.
-    private mutating func podReady(_ status: Yams.Node.Mapping?) -> Bool {
+    private mutating func podReady<Status: ManifestMapping>(_ status: Status?) -> Bool {
         guard let conditions = sequence(status?.field("conditions"), at: "status.conditions"),
               !conditions.isEmpty else { return true }
         for (index, node) in conditions.enumerated() {

@@ -1,14 +1,13 @@
 import DNSWire
-import Yams
 
 extension ManifestDecoder {
-    mutating func decodeNamespace(_ object: Yams.Node.Mapping) -> Namespace? {
+    mutating func decodeNamespace<Object: ManifestMapping>(_ object: Object) -> Namespace? {
         metadata(object).map { Namespace(name: $0.name) }
     }
 
     /// A core/v1 Service. Returns a value even when a field had an error; the caller drops
     /// objects whose decoding reported anything.
-    mutating func decodeService(_ object: Yams.Node.Mapping) -> Service? {
+    mutating func decodeService<Object: ManifestMapping>(_ object: Object) -> Service? {
         let meta = metadata(object)
         let spec = mapping(object.field("spec"), at: "spec")
         let kind = serviceKind(spec)
@@ -25,7 +24,7 @@ extension ManifestDecoder {
 
     /// `spec.type` decides: ExternalName → its target; otherwise `spec.clusterIPs` (else
     /// `spec.clusterIP`), where "None" means headless.
-    private mutating func serviceKind(_ spec: Yams.Node.Mapping?) -> Service.Kind? {
+    private mutating func serviceKind<Spec: ManifestMapping>(_ spec: Spec?) -> Service.Kind? {
         let typeNode = spec?.field("type")
         switch text(typeNode, at: "spec.type") ?? "ClusterIP" {
         case "ExternalName":
@@ -44,8 +43,8 @@ extension ManifestDecoder {
 
     /// A ClusterIP-like service with no address yet (a manifest never applied) gets an empty
     /// `.clusterIP([])`, not `.headless`: it has no endpoints records either way until applied.
-    private mutating func clusterIPKind(_ spec: Yams.Node.Mapping?) -> Service.Kind? {
-        var entries: [(text: String, node: Yams.Node, index: Int?)] = []
+    private mutating func clusterIPKind<Spec: ManifestMapping>(_ spec: Spec?) -> Service.Kind? {
+        var entries: [(text: String, node: Spec.Node, index: Int?)] = []
         if let list = sequence(spec?.field("clusterIPs"), at: "spec.clusterIPs"), !list.isEmpty {
             for (index, node) in list.enumerated() {
                 if let value = text(node, at: "spec.clusterIPs[\(index)]") { entries.append((value, node, index)) }
@@ -65,14 +64,14 @@ extension ManifestDecoder {
         return .clusterIP(addresses)
     }
 
-    private mutating func servicePorts(_ spec: Yams.Node.Mapping?) -> [ServicePort] {
+    private mutating func servicePorts<Spec: ManifestMapping>(_ spec: Spec?) -> [ServicePort] {
         guard let list = sequence(spec?.field("ports"), at: "spec.ports") else { return [] }
         var ports: [ServicePort] = []
         ports.reserveCapacity(list.count)
         for (index, node) in list.enumerated() {
             if let entry = portEntry(node, portRequired: true, at: "spec.ports[\(index)]") {
                 // A named targetPort would need the pods' container ports: treat it as absent.
-                let target = node.mapping?.field("targetPort")?.scalar.flatMap { Int($0.string) }
+                let target = node.mapping?.field("targetPort")?.scalarText.flatMap { Int($0) }
                 ports.append(ServicePort(
                     name: entry.name, port: entry.port, proto: entry.proto,
                     targetPort: target.flatMap { (1...65535).contains($0) ? $0 : nil }))

@@ -4,7 +4,8 @@ import Yams
 /// error instead of stopping at the first.
 ///
 /// Reads `Yams.Node`s parsed with `Resolver.basic` directly: no `Codable`, and no regex run on
-/// every scalar as the default resolver does (DESIGN.md §4).
+/// every scalar as the default resolver does (DESIGN.md §4). Objects from the API arrive as
+/// `JSONValue`s instead: the rules are written against `ManifestNode`, so both sources agree.
 ///
 /// Locations: `document` is the 0-based index of the YAML document in the file (empty documents
 /// count); inside a `List` the field path starts with `items[i].` and the line is the item's.
@@ -81,8 +82,8 @@ struct ManifestDecoder {
 
     /// Decodes one object; objects with any error are dropped (their errors are kept).
     /// `defaults` are the apiVersion and kind implied by a typed list (`ServiceList`).
-    mutating func decodeObject(
-        _ object: Yams.Node.Mapping, defaults: (apiVersion: String, kind: String)?
+    mutating func decodeObject<Object: ManifestMapping>(
+        _ object: Object, defaults: (apiVersion: String, kind: String)?
     ) {
         let apiVersion = text(object.field("apiVersion"), at: "apiVersion") ?? defaults?.apiVersion
         let kind = text(object.field("kind"), at: "kind") ?? defaults?.kind
@@ -90,7 +91,7 @@ struct ManifestDecoder {
             // (A present but non-string value has been reported by `text` already.)
             let fields = [("apiVersion", apiVersion), ("kind", kind)]
             for (field, value) in fields where value == nil && object.field(field) == nil {
-                report(field, line: object.mark?.line, "required field is missing (not a Kubernetes object)")
+                report(field, line: object.line, "required field is missing (not a Kubernetes object)")
             }
             return
         }
@@ -123,7 +124,7 @@ struct ManifestDecoder {
 
     /// `kind: List` (what `kubectl get -o yaml` prints) or a typed list such as `ServiceList`,
     /// whose items may omit their apiVersion and kind.
-    private mutating func decodeList(_ list: Yams.Node.Mapping, apiVersion: String, kind: String) {
+    private mutating func decodeList<List: ManifestMapping>(_ list: List, apiVersion: String, kind: String) {
         guard let items = sequence(list.field("items"), at: "items") else { return }
         let itemDefaults = kind == "List" ? nil : (apiVersion: apiVersion, kind: String(kind.dropLast(4)))
         let (savedPrefix, savedLine) = (fieldPrefix, objectLine)
@@ -131,7 +132,7 @@ struct ManifestDecoder {
         for (index, item) in items.enumerated() {
             fieldPrefix = savedPrefix + "items[\(index)]."
             objectLine = item.line ?? savedLine
-            guard case .mapping(let object) = item else {
+            guard let object = item.mapping else {
                 report("", line: item.line, "expected a Kubernetes object (a mapping), got \(item.shownValue)")
                 continue
             }
@@ -151,7 +152,7 @@ struct ManifestDecoder {
     }
 
     /// `metadata.name` (required), `metadata.namespace` and, when asked, `metadata.labels`.
-    mutating func metadata(_ object: Yams.Node.Mapping, labels wantLabels: Bool = false) -> ObjectMeta? {
+    mutating func metadata<Object: ManifestMapping>(_ object: Object, labels wantLabels: Bool = false) -> ObjectMeta? {
         guard let meta = mapping(required(object, "metadata", at: "metadata"), at: "metadata") else {
             return nil
         }
@@ -167,7 +168,7 @@ struct ManifestDecoder {
         guard let name else { return nil }
         return ObjectMeta(
             name: name, namespace: namespace.flatMap { $0.isEmpty ? nil : $0 } ?? "default",
-            labels: labels, labelsLine: labelsLine, line: meta.mark?.line
+            labels: labels, labelsLine: labelsLine, line: meta.line
         )
     }
 

@@ -40,6 +40,9 @@ extension FakeKubernetesAPIServer {
         var history: [Resource: [Event]] = [:]
         /// Paged lists' item snapshots by "resource@rv"; the state at one revision never changes.
         var snapshots: [String: [Item]] = [:]
+        /// Lists encoded once up front (`prepareListPages`), and how many pages were served so.
+        var preparedLists: [Resource: PreparedList] = [:]
+        var preparedPagesServed = 0
         /// Open watches by connection (HTTP/1.1 has one request in flight per connection).
         var watches: [Int: Watch] = [:]
         var connections: [Int: Channel] = [:]
@@ -227,6 +230,9 @@ extension FakeKubernetesAPIServer {
         private static func answerList(
             _ s: inout State, _ resource: Resource, _ query: [String: String], _ channel: Channel, keepAlive: Bool
         ) {
+            if let page = preparedPage(&s, resource, query) {
+                return respond(channel, 200, page, keepAlive)
+            }
             let limit = Int(query["limit"] ?? "") ?? 0
             var items: [Item]
             var listRV: Int

@@ -10,7 +10,7 @@ extension FakeKubernetesAPIServer {
 
     /// A stable, UUID-shaped uid per object identity: re-putting an object keeps its uid, as an
     /// update does in a real cluster (a new uid would mean delete + create).
-    static func uid(_ identity: String) -> String {
+    public static func uid(_ identity: String) -> String {
         var hashes: [UInt64] = [0xcbf2_9ce4_8422_2325, 0x8422_2325_cbf2_9ce4]
         for index in hashes.indices {
             for byte in identity.utf8 { hashes[index] = (hashes[index] ^ UInt64(byte)) &* 0x100_0000_01b3 }
@@ -33,6 +33,7 @@ extension FakeKubernetesAPIServer {
 
     /// A Service: ClusterIP by default (dual-stack with `secondaryClusterIP`), clusterIP "None"
     /// when `headless`, type ExternalName (no cluster IP at all) when `externalName` is given.
+    /// As `kubectl apply` leaves it: the last-applied-configuration annotation and its managedFields.
     public static func service(
         namespace: String, name: String, clusterIP: String? = nil, ports: [Port] = [], headless: Bool = false,
         externalName: String? = nil, secondaryClusterIP: String? = nil
@@ -59,23 +60,33 @@ extension FakeKubernetesAPIServer {
             spec["internalTrafficPolicy"] = "Cluster"
             spec["selector"] = ["app": name]
         }
+        var metadata = metadata("Service", namespace: namespace, name: name, labels: ["app": name])
+        let applied = appliedServiceSpec(spec, headless: headless)
+        metadata["annotations"] = [
+            lastAppliedAnnotation: lastAppliedConfiguration(kind: "Service", namespace: namespace, name: name, spec: applied),
+        ]
+        metadata["managedFields"] = managedFields(
+            manager: "kubectl-client-side-apply", apiVersion: "v1", fields: serviceFieldsV1(applied))
         return Core.serialize([
-            "kind": "Service", "apiVersion": "v1",
-            "metadata": metadata("Service", namespace: namespace, name: name, labels: ["app": name]),
+            "kind": "Service", "apiVersion": "v1", "metadata": metadata,
             "spec": spec, "status": ["loadBalancer": [String: Any]()],
         ])
     }
 
     /// An EndpointSlice as the endpointslice controller writes it. Like the real apiserver it
     /// sends `"endpoints": null` / `"ports": null` when empty and `"name": ""` for unnamed ports.
+    /// `lastChangeTriggerTime` (RFC 3339, e.g. "2024-05-01T12:00:00.5Z") becomes the
+    /// `endpoints.kubernetes.io/last-change-trigger-time` annotation the controller sets.
     public static func endpointSlice(
-        namespace: String, name: String, service: String, addresses: [Address], ports: [Port]
+        namespace: String, name: String, service: String, addresses: [Address], ports: [Port],
+        lastChangeTriggerTime: String? = nil
     ) -> String {
-        let endpoints = addresses.map { address -> [String: Any] in
+        let endpoints = addresses.enumerated().map { index, address -> [String: Any] in
+            let zone = "zone-\(index % 3)"
             var endpoint: [String: Any] = [
                 "addresses": [address.ip],
                 "conditions": ["ready": address.ready, "serving": address.ready, "terminating": false],
-                "nodeName": "node-1",
+                "nodeName": "node-\(index + 1)", "zone": zone, "hints": ["forZones": [["name": zone]]],
             ]
             if let hostname = address.hostname { endpoint["hostname"] = hostname }
             if let pod = address.podName {
@@ -91,12 +102,19 @@ extension FakeKubernetesAPIServer {
                 "kubernetes.io/service-name": service,
                 "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
             ])
+        if let lastChangeTriggerTime {
+            metadata["annotations"] = ["endpoints.kubernetes.io/last-change-trigger-time": lastChangeTriggerTime]
+        }
         metadata["generateName"] = "\(service)-"
         metadata["generation"] = 1
+        let owner = uid("Service/\(namespace)/\(service)")
         metadata["ownerReferences"] = [[
-            "apiVersion": "v1", "kind": "Service", "name": service, "uid": uid("Service/\(namespace)/\(service)"),
+            "apiVersion": "v1", "kind": "Service", "name": service, "uid": owner,
             "controller": true, "blockOwnerDeletion": true,
         ]]
+        metadata["managedFields"] = managedFields(
+            manager: "kube-controller-manager", apiVersion: "discovery.k8s.io/v1",
+            fields: sliceFieldsV1(owner: owner, annotated: lastChangeTriggerTime != nil))
         let isIPv6 = addresses.first?.ip.contains(":") ?? false
         return Core.serialize([
             "kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "metadata": metadata,

@@ -176,13 +176,14 @@ public final class FakeKubernetesAPIServer: Sendable {
     /// Ends watch streams cleanly (terminating chunk), like the apiserver's own watch timeout.
     public func endWatches(_ resource: Resource? = nil) { core.finishWatches(resource, cleanly: true) }
 
-    /// Forgets the event history and all list snapshots: watches from an older
+    /// Forgets the event history, all list snapshots and prepared pages: watches from an older
     /// resourceVersion and continue tokens issued so far are answered with 410 Expired.
     public func compact() {
         core.state.withLock { state in
             state.compactedRevision = state.resourceVersion
             state.history = [:]
             state.snapshots = [:]
+            state.preparedLists = [:]
         }
     }
 

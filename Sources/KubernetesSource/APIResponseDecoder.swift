@@ -1,5 +1,4 @@
 import ClusterRegistry
-import Yams
 
 /// One page of a list: the objects by `namespace/name`, the collection's resourceVersion (where
 /// the watch starts) and the token for the next page.
@@ -32,35 +31,56 @@ enum APIDecodingError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Turns API JSON into store entries with the manifest decoder's rules.
+/// Turns API JSON into store entries with the manifest decoder's rules. The JSON is read by
+/// `JSONDocument`, never by a YAML parser (DESIGN.md §4), and a list page's items are decoded
+/// one at a time as they are read: the page is never held as one tree (issue #9).
 struct APIResponseDecoder: Sendable {
     let resource: KubernetesResource
 
     func decodeList(_ text: String) throws(APIDecodingError) -> ListPage {
-        let list = try mapping(text)
-        let metadata = list["metadata"]?.mapping
-        guard let resourceVersion = metadata?["resourceVersion"]?.string else {
+        try decodeList(Array(text.utf8))
+    }
+
+    func decodeList(_ bytes: [UInt8]) throws(APIDecodingError) -> ListPage {
+        var objects: [String: KubernetesObject] = [:]
+        var errors: [ManifestError] = []
+        var itemWithoutName = false
+        let list: [String: JSONValue]
+        do {
+            list = try JSONDocument.readObject(bytes, streaming: "items") { item in
+                guard !itemWithoutName else { return }  // the page is rejected below
+                guard let object = item.object, let key = Self.key(of: object) else {
+                    itemWithoutName = true
+                    return
+                }
+                let decoded = decode(object)
+                errors += decoded.errors
+                if let first = decoded.objects.first { objects[key] = first }
+            }
+        } catch {
+            throw .malformed("\(resource.path): \(error)")
+        }
+        let metadata = list["metadata"]?.object
+        guard let resourceVersion = metadata?["resourceVersion"]?.text else {
             throw .malformed("\(resource.path): list without metadata.resourceVersion")
         }
-        let token = metadata?["continue"]?.string
-        var page = ListPage(resourceVersion: resourceVersion, continueToken: token?.isEmpty == false ? token : nil)
-        for item in list["items"]?.sequence ?? [] {
-            guard let object = item.mapping, let key = Self.key(of: object) else {
-                throw .malformed("\(resource.path): list item without metadata.name")
-            }
-            let decoded = decode(object)
-            page.errors += decoded.errors
-            if let first = decoded.objects.first { page.objects[key] = first }
-        }
-        return page
+        if itemWithoutName { throw .malformed("\(resource.path): list item without metadata.name") }
+        let token = metadata?["continue"]?.text
+        return ListPage(
+            objects: objects, resourceVersion: resourceVersion, continueToken: token?.isEmpty == false ? token : nil,
+            errors: errors)
     }
 
     func decodeEvent(_ text: String) throws(APIDecodingError) -> WatchEvent {
-        let event = try mapping(text)
-        guard let type = event["type"]?.string, let object = event["object"]?.mapping else {
+        try decodeEvent(Array(text.utf8))
+    }
+
+    func decodeEvent(_ bytes: [UInt8]) throws(APIDecodingError) -> WatchEvent {
+        let event = try object(bytes)
+        guard let type = event["type"]?.text, let object = event["object"]?.object else {
             throw .malformed("\(resource.path): watch event without type or object")
         }
-        let resourceVersion = object["metadata"]?.mapping?["resourceVersion"]?.string
+        let resourceVersion = object["metadata"]?.object?["resourceVersion"]?.text
         switch type {
         case "ADDED", "MODIFIED":
             guard let key = Self.key(of: object) else { throw .malformed("\(resource.path): \(type) event without metadata.name") }
@@ -72,7 +92,7 @@ struct APIResponseDecoder: Sendable {
             guard let resourceVersion else { throw .malformed("\(resource.path): BOOKMARK without resourceVersion") }
             return .bookmark(resourceVersion: resourceVersion)
         case "ERROR":
-            return .error(code: object["code"]?.string.flatMap { Int($0) } ?? 0, message: object["message"]?.string ?? "")
+            return .error(code: object["code"]?.text.flatMap { Int($0) } ?? 0, message: object["message"]?.text ?? "")
         default:
             throw .malformed("\(resource.path): unknown watch event type \(type)")
         }
@@ -80,18 +100,17 @@ struct APIResponseDecoder: Sendable {
 
     /// The `message` of a `Status` body, for error reports; the text itself otherwise.
     static func statusMessage(_ text: String) -> String {
-        if let status = (try? APIObjectDecoder.parse(text))?.mapping, let message = status["message"]?.string {
+        if let status = (try? JSONDocument.parse(Array(text.utf8)))?.root.object, let message = status["message"]?.text {
             return message
         }
         return String(text.prefix(200))
     }
 
-    private func decode(_ object: Yams.Node.Mapping) -> APIObjectDecoder.Decoded {
+    private func decode(_ object: JSONObject) -> APIObjectDecoder.Decoded {
         var decoded = APIObjectDecoder.decode(object, defaults: resource.itemDefaults, origin: resource.path)
         decoded.objects = decoded.objects.map(Self.minimal)
         return decoded
     }
-
     /// Drops what only a manifest needs: the source location, and pod labels (endpoints come
     /// from EndpointSlices here, never from matching selectors against pods).
     private static func minimal(_ object: KubernetesObject) -> KubernetesObject {
@@ -110,17 +129,17 @@ struct APIResponseDecoder: Sendable {
         }
     }
 
-    private func mapping(_ text: String) throws(APIDecodingError) -> Yams.Node.Mapping {
-        let node: Yams.Node?
-        do { node = try APIObjectDecoder.parse(text) } catch { throw .malformed("\(resource.path): \(error)") }
-        guard let mapping = node?.mapping else { throw .malformed("\(resource.path): expected a JSON object") }
-        return mapping
+    private func object(_ bytes: [UInt8]) throws(APIDecodingError) -> JSONObject {
+        let document: JSONDocument
+        do { document = try JSONDocument.parse(bytes) } catch { throw .malformed("\(resource.path): \(error)") }
+        guard let object = document.root.object else { throw .malformed("\(resource.path): expected a JSON object") }
+        return object
     }
 
     /// `namespace/name`, or `name` for cluster-scoped objects.
-    static func key(of object: Yams.Node.Mapping) -> String? {
-        guard let metadata = object["metadata"]?.mapping, let name = metadata["name"]?.string else { return nil }
-        let namespace = metadata["namespace"]?.string ?? ""
+    static func key(of object: JSONObject) -> String? {
+        guard let metadata = object["metadata"]?.object, let name = metadata["name"]?.text else { return nil }
+        let namespace = metadata["namespace"]?.text ?? ""
         return namespace.isEmpty ? name : namespace + "/" + name
     }
 }

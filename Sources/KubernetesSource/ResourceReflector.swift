@@ -75,7 +75,7 @@ struct ResourceReflector: Sendable {
             if let token { query.append(("continue", token)) }
             let response = try await client.get(resource.path, query: query, headDeadline: .seconds(timing.requestSeconds))
             let body = try await response.body.collect(upTo: timing.maxPageBytes)
-            let page = try decoder.decodeList(String(buffer: body))
+            let page = try decoder.decodeList(Array(body.readableBytesView))
             for error in page.errors {
                 logger.warning("warning: kubernetes: object left out", metadata: ["resource": "\(resource.path)", "error": "\(error)"])
             }

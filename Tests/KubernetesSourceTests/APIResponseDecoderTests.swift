@@ -1,4 +1,5 @@
 import ClusterRegistry
+import DNSTestSupport
 import DNSWire
 @testable import KubernetesSource
 import NIOCore
@@ -140,5 +141,49 @@ extension APIResponseDecoderTests {
         guard case .upsert(_, .endpoints(let group)?, _) = event else { return XCTFail("\(event)") }
         XCTAssertTrue(group.endpoints.isEmpty)
         XCTAssertTrue(group.ports.isEmpty)
+    }
+}
+
+extension APIResponseDecoderTests {
+    /// The messages are the ones the Yams path gave (compact JSON is one line: line 1).
+    func testErrorsOfALeftOutItemReadAsBefore() throws {
+        let page = try APIResponseDecoder(resource: .services).decodeList(Array("""
+            {"metadata":{"resourceVersion":"9"},"items":[{"metadata":{"name":"bad","namespace":"a"},\
+            "spec":{"clusterIP":"10.96.0.300","ports":[{"port":"http"}]}}]}
+            """.utf8))
+        XCTAssertEqual(page.errors.map(\.description), [
+            #"/api/v1/services: document 1, line 1, field spec.clusterIP: not an IP address: "10.96.0.300""#,
+            #"/api/v1/services: document 1, line 1, field spec.ports[0].port: expected an integer 1…65535, got "http""#,
+        ])
+    }
+
+    func testMalformedPagesNameTheProblem() {
+        XCTAssertThrowsError(try services.decodeList(#"{"metadata":{"resourceVersion":"9"},"items":[{"metadata":{}}]}"#)) { error in
+            XCTAssertEqual("\(error)", "malformed API response: /api/v1/services: list item without metadata.name")
+        }
+        XCTAssertThrowsError(try services.decodeList(#"{"items":[{"metadata":{}}]}"#)) { error in
+            XCTAssertEqual("\(error)", "malformed API response: /api/v1/services: list without metadata.resourceVersion")
+        }
+        XCTAssertThrowsError(try services.decodeList(#"{"metadata":{"resourceVersion":"9"},"items":[{"metadata":{"name":"a"}},]}"#)) { error in
+            XCTAssertEqual(
+                "\(error)", #"malformed API response: /api/v1/services: JSON syntax error at line 1, byte 71: unexpected character "]""#)
+        }
+    }
+}
+
+extension APIResponseDecoderTests {
+    /// The slice's `endpoints.kubernetes.io/last-change-trigger-time`, for the programming-latency metric.
+    func testSlicesCarryTheirLastChangeTriggerTime() throws {
+        let slice = FakeKubernetesAPIServer.endpointSlice(
+            namespace: "shop", name: "web-x", service: "web", addresses: [("10.1.0.5", true, nil, nil)], ports: [],
+            lastChangeTriggerTime: "2024-05-01T12:00:00.5Z")
+        let event = try slices.decodeEvent(#"{"type":"ADDED","object":"# + slice + "}")
+        guard case .upsert(_, .endpoints(let group)?, _) = event else { return XCTFail("\(event)") }
+        XCTAssertEqual(group.lastChangeTriggerTime, 1_714_564_800.5)
+        let plain = FakeKubernetesAPIServer.endpointSlice(
+            namespace: "shop", name: "web-y", service: "web", addresses: [("10.1.0.6", true, nil, nil)], ports: [])
+        guard case .upsert(_, .endpoints(let other)?, _) = try slices.decodeEvent(#"{"type":"ADDED","object":"# + plain + "}")
+        else { return XCTFail("no group") }
+        XCTAssertNil(other.lastChangeTriggerTime)
     }
 }

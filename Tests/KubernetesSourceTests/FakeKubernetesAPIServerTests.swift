@@ -66,6 +66,35 @@ final class FakeKubernetesAPIServerTests: XCTestCase {
         XCTAssertEqual(try Curl.get(server.url + "/api/v1/services", ["-X", "POST"]).status, 405)
     }
 
+    /// Pages encoded up front are the pages the server would write, served until a change.
+    func testPreparedListPagesMatchTheLiveOnes() throws {
+        for name in ["e", "a", "d", "c", "b"] { server.put(.services, svc("default", name)) }
+        var live: [String] = []
+        var token = ""
+        repeat {
+            let page = try Curl.get(server.url + "/api/v1/services?limit=2&continue=\(Self.escape(token))")
+            live.append(page.body)
+            token = try (page.json()["metadata"] as? [String: Any])?["continue"] as? String ?? ""
+        } while !token.isEmpty
+        server.prepareListPages(limit: 2)
+        var prepared: [String] = []
+        repeat {
+            let page = try Curl.get(server.url + "/api/v1/services?limit=2&continue=\(Self.escape(token))")
+            prepared.append(page.body)
+            token = try (page.json()["metadata"] as? [String: Any])?["continue"] as? String ?? ""
+        } while !token.isEmpty
+        XCTAssertEqual(prepared, live)
+        XCTAssertEqual(live.count, 3)
+        XCTAssertEqual(server.preparedPagesServed, 3)
+
+        server.put(.services, svc("default", "f"))
+        let afresh = try Curl.get(server.url + "/api/v1/services?limit=2").json()
+        XCTAssertEqual((afresh["metadata"] as? [String: Any])?["resourceVersion"] as? String, "7", "changed: listed afresh")
+        XCTAssertEqual(server.preparedPagesServed, 3)
+        _ = try Curl.get(server.url + "/api/v1/services?limit=3")
+        XCTAssertEqual(server.preparedPagesServed, 3, "another limit is listed afresh")
+    }
+
     func testWatchReplaysThenStreamsLiveEventsAndBookmarks() throws {
         let rvA = server.put(.services, svc("default", "a"))
         server.put(.services, svc("default", "b"))
