@@ -134,6 +134,44 @@ final class IncrementalRegistryEndToEndTests: XCTestCase {
         XCTAssertEqual(wrongAnswers(expected, port: server.port).prefix(5), [], server.stderr)
     }
 
+    /// CoreDNS's programming-latency histogram counts each served EndpointSlice change of a
+    /// headless Service with a selector that carries a trigger time (and nothing else); our own
+    /// histogram counts every change served.
+    func testProgrammingLatencyMetricCountsTheChanges() throws {
+        api.put(.services, API.service(namespace: "shop", name: "db", headless: true))
+        api.put(.services, API.service(namespace: "shop", name: "web", clusterIP: "10.96.0.10"))
+        let (server, metrics) = try startAPIServer()
+        XCTAssertEqual(wrongAnswers(["web.shop.svc.cluster.local": "10.96.0.10"], port: server.port), [], server.stderr)
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for round in 1...3 {
+            let triggered = format.string(from: Date().addingTimeInterval(-0.5))
+            api.put(.endpointSlices, API.endpointSlice(
+                namespace: "shop", name: "db-x", service: "db", addresses: [("10.1.0.\(round)", true, nil, nil)], ports: [],
+                lastChangeTriggerTime: triggered))
+            XCTAssertEqual(wrongAnswers(["db.shop.svc.cluster.local": "10.1.0.\(round)"], port: server.port), [], server.stderr)
+        }
+        // A ClusterIP Service's slice is not counted, trigger time or not.
+        api.put(.endpointSlices, API.endpointSlice(
+            namespace: "shop", name: "web-x", service: "web", addresses: [("10.1.1.1", true, nil, nil)], ports: [],
+            lastChangeTriggerTime: format.string(from: Date())))
+        XCTAssertEqual(wrongAnswers(["10-1-1-1.web.shop.svc.cluster.local": "10.1.1.1"], port: server.port), [], server.stderr)
+
+        let body = try MetricsEndToEndTests.scrape(port: metrics)
+        let programming = Self.value(
+            of: "coredns_kubernetes_dns_programming_duration_seconds_count{service_kind=\"headless_with_selector\"}", in: body)
+        XCTAssertEqual(programming, 3, body)
+        // Each took at least the half second between its trigger time and its arrival.
+        let sum = Self.value(of: "coredns_kubernetes_dns_programming_duration_seconds_sum{service_kind=\"headless_with_selector\"}", in: body)
+        XCTAssertGreaterThanOrEqual(sum ?? 0, 1.5, body)
+        XCTAssertGreaterThanOrEqual(Self.value(of: "clusterdns_registry_update_duration_seconds_count", in: body) ?? 0, 4, body)
+    }
+
+    /// The value of the sample `series` (name and labels as printed) in a scrape.
+    private static func value(of series: String, in body: String) -> Double? {
+        body.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+    }
+
     /// `clusterdns_registry_objects{kind}` from a scrape.
     private func objectCounts(_ port: Int) throws -> [String: Int] {
         let body = try MetricsEndToEndTests.scrape(port: port)
