@@ -134,6 +134,7 @@ public final class RegistryReloader: Sendable {
             switch worker.loader.load(force: true) {
             case .loaded(let loaded):
                 worker.warnings = Set(loaded.snapshot.statistics.warnings)
+                returnFreeMemory()  // what parsing and the full build used
                 return .success(loaded.snapshot)
             case .failed(let failure):
                 return .failure(failure)

@@ -95,10 +95,16 @@ struct SegmentBuilder {
         return externalTargets.count - 1
     }
 
+    /// The segment, every array at its exact size: arrays grown by appending keep up to half
+    /// their capacity unused, and a snapshot is thousands of these.
     func finish() -> CompiledSegment {
         CompiledSegment(
-            names: NameTable(keys: keys), entries: entries, answers: answers, boundaries: boundaries,
-            answerBytes: answerBytes, externalTargets: externalTargets)
+            names: NameTable(keys: keys), entries: Self.exact(entries), answers: Self.exact(answers),
+            boundaries: Self.exact(boundaries), answerBytes: Self.exact(answerBytes), externalTargets: externalTargets)
+    }
+
+    private static func exact<Element>(_ array: [Element]) -> [Element] {
+        array.capacity == array.count ? array : array.withUnsafeBufferPointer { Array($0) }
     }
 }
 
