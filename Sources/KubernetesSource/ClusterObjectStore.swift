@@ -42,9 +42,10 @@ public final class ClusterObjectStore: Sendable {
 
     public var generation: UInt64 { state.withLockedValue { $0.generation } }
 
-    /// The registry key of an API object: its resource and `namespace/name`.
+    /// The registry key of an API object: its resource and `namespace/name` (the resource's
+    /// short name, not its path: 200k keys are stored).
     public static func key(_ resource: KubernetesResource, _ name: String) -> ObjectKey {
-        ObjectKey(origin: resource.path + "/" + name)
+        ObjectKey(origin: resource.rawValue + "/" + name)
     }
 
     /// One list page's objects (a relist's pages land as they come: nothing is held aside).

@@ -84,7 +84,7 @@ public struct KubernetesRegistrySource: RegistrySource {
                 listed[key] = false
                 times.received.append(received)
             case .relisted(let resource, let seen):
-                let prefix = resource.path + "/"
+                let prefix = resource.rawValue + "/"
                 let stale = Set(objects.keys.filter { $0.origin.hasPrefix(prefix) && !seen.contains($0) })
                     .union(listed.compactMap { key, present in present && key.origin.hasPrefix(prefix) && !seen.contains(key) ? key : nil })
                 for key in stale.sorted() { changes.append(ObjectChange(key: key, object: nil)) }

@@ -40,7 +40,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("lookup hit", configuration: perQuery) { benchmark, names in
         let snapshot = Fixture.snapshot
         names.withEach(benchmark) { name in
-            blackHole(snapshot.entry(for: name))
+            blackHole(snapshot.lookup(name)?.entry)
         }
     } setup: {
         PacketSet.make(names: Fixture.serviceNames(count: 1000), expectHit: true)
@@ -51,7 +51,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("lookup miss", configuration: perQuery) { benchmark, names in
         let snapshot = Fixture.snapshot
         names.withEach(benchmark) { name in
-            blackHole(snapshot.entry(for: name))
+            blackHole(snapshot.lookup(name)?.entry)
             blackHole(snapshot.zoneIndex(containing: name))
         }
     } setup: {
@@ -235,7 +235,7 @@ struct PacketSet: Sendable {
     static func make(names: [String], expectHit: Bool) -> PacketSet {
         let set = PacketSet(names.map { Fixture.domainName($0).lowercasedWire })
         set.forEach { name in
-            precondition((Fixture.snapshot.entry(for: name) != nil) == expectHit, "lookup of a benchmark name")
+            precondition(Fixture.snapshot.contains(name) == expectHit, "lookup of a benchmark name")
             precondition(Fixture.snapshot.zoneIndex(containing: name) != nil, "name outside the cluster zone")
         }
         return set

@@ -103,6 +103,20 @@ public struct SegmentedRegistry: Sendable {
 
     /// Builds every segment from the objects.
     mutating func rebuildAll() {
+        // The record models are the build's largest temporaries: they are gone (`compileAll`
+        // returns) before the shards are made, so the shards fill the memory they freed rather
+        // than pinning pages between their holes.
+        let compilers = compileAll()
+        shards = distribute(compilers)
+        var podChanges: [IPAddress: String?] = [:]
+        for address in objects.podAddresses { podChanges[address] = objects.podNamespace(of: address) }
+        pods = PodDirectory()
+        pods.update(podChanges)
+    }
+
+    /// Builds every record and compiles every name: the cluster and reverse names into the
+    /// returned compilers, the zone files into their segment.
+    private mutating func compileAll() -> [SnapshotCompiler] {
         let built = ClusterRecordsBuilder.build(objects, serial: serial, parallel: parallelBuild)
         let models = built.zones + staticZones
         layout = ZoneLayout(models)
@@ -112,7 +126,6 @@ public struct SegmentedRegistry: Sendable {
         let compiled = Self.compileInParallel(
             models, clusterZones: built.zones.count, layout: layout, domain: configuration.domain, parallel: parallelBuild)
         for part in compiled { dependencies.merge(part.dependencies) }
-        shards = distribute(compiled.map(\.compiler))
         var staticLookup = TrackingLookup(base: ModelLookup(zones: models), domain: configuration.domain)
         var staticCompiler = SnapshotCompiler(layout: layout)
         for zone in built.zones.count..<models.count {
@@ -122,10 +135,7 @@ public struct SegmentedRegistry: Sendable {
         }
         dependencies.staticZoneConsults = staticLookup.consulted
         staticSegment = Self.segment(from: staticCompiler)
-        var podChanges: [IPAddress: String?] = [:]
-        for address in objects.podAddresses { podChanges[address] = objects.podNamespace(of: address) }
-        pods = PodDirectory()
-        pods.update(podChanges)
+        return compiled.map(\.compiler)
     }
 
     /// Compiles every node of the cluster and reverse zones, split over two threads when large.
