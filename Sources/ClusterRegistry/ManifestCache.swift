@@ -65,6 +65,18 @@ public struct ManifestCache: Sendable {
         var documents: [CachedDocument]
         /// Old enough when read that an unchanged stamp means unchanged content.
         var trusted: Bool
+        /// The documents' errors and skipped kinds, summed once per read: a reload visits
+        /// every file's totals, not every document.
+        var errors: [ManifestError]
+        var skippedKinds: [String: Int]
+
+        init(stamp: FileStamp, documents: [CachedDocument], trusted: Bool) {
+            self.stamp = stamp
+            self.documents = documents
+            self.trusted = trusted
+            errors = documents.flatMap(\.errors)
+            skippedKinds = documents.reduce(into: [:]) { $0.merge($1.skippedKinds, uniquingKeysWith: +) }
+        }
     }
 
     /// One document of a file as last parsed: what finding it unchanged needs.
@@ -149,10 +161,9 @@ public struct ManifestCache: Sendable {
         var errors = walk.errors
         var skippedKinds: [String: Int] = [:]
         for file in files {
-            for document in entries[file]?.documents ?? [] {
-                errors += document.errors
-                skippedKinds.merge(document.skippedKinds, uniquingKeysWith: +)
-            }
+            guard let entry = entries[file] else { continue }
+            errors += entry.errors
+            skippedKinds.merge(entry.skippedKinds, uniquingKeysWith: +)
         }
         return Load(
             changes: changes, errors: errors, skippedKinds: skippedKinds, fileCount: files.count,
