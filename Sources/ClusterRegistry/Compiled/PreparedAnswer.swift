@@ -20,8 +20,7 @@ public struct PreparedAnswer: Sendable {
     private var storedAnswerLength: UInt32
     private var storedAuthorityLength: UInt32
     private var storedAdditionalLength: UInt32
-    private var boundaryStart: UInt32
-    private var boundaryCount: UInt16
+    private var boundaries: CompactRange
     /// -1 for none.
     private var storedExternalTarget: Int32
 
@@ -38,8 +37,7 @@ public struct PreparedAnswer: Sendable {
         storedAnswerLength = UInt32(answerLength)
         storedAuthorityLength = UInt32(authorityLength)
         storedAdditionalLength = UInt32(additionalLength)
-        boundaryStart = UInt32(rrsetBoundaries.lowerBound)
-        boundaryCount = UInt16(rrsetBoundaries.count)
+        boundaries = CompactRange(rrsetBoundaries)
         storedExternalTarget = externalTarget.map(Int32.init) ?? -1
     }
 
@@ -57,11 +55,8 @@ public struct PreparedAnswer: Sendable {
 
     /// RRset boundaries in the answer section, for truncating whole RRsets (RFC 2181 §9).
     public var rrsetBoundaries: Range<Int> {
-        get { Int(boundaryStart)..<Int(boundaryStart) + Int(boundaryCount) }
-        set {
-            boundaryStart = UInt32(newValue.lowerBound)
-            boundaryCount = UInt16(newValue.count)
-        }
+        get { boundaries.range }
+        set { boundaries = CompactRange(newValue) }
     }
 
     /// Out-of-zone CNAME target whose records the server must fetch and append; index into
@@ -89,27 +84,36 @@ public struct RRsetBoundary: Sendable, Hashable {
 /// A name we hold: which zone it is in and which prepared answers it has.
 public struct NameEntry: Sendable {
     private var storedZone: UInt16
-    private var answerCount: UInt16
-    private var answerStart: UInt32
+    private var storedAnswers: CompactRange
     /// `<ns>.pod.<zone>` with `--pods insecure`: children are synthesized from their label.
     public var synthesizesPods: Bool
 
     init(zone: Int, answers: Range<Int>, synthesizesPods: Bool) {
         storedZone = UInt16(zone)
-        answerStart = UInt32(answers.lowerBound)
-        answerCount = UInt16(answers.count)
+        storedAnswers = CompactRange(answers)
         self.synthesizesPods = synthesizesPods
     }
 
     public var zone: Int { Int(storedZone) }
 
     public var answers: Range<Int> {
-        get { Int(answerStart)..<Int(answerStart) + Int(answerCount) }
-        set {
-            answerStart = UInt32(newValue.lowerBound)
-            answerCount = UInt16(newValue.count)
-        }
+        get { storedAnswers.range }
+        set { storedAnswers = CompactRange(newValue) }
     }
+}
+
+/// A short run of indexes in six bytes: a segment's arrays hold fewer than 2³² elements, and
+/// one name's answers or one answer's RRsets are a handful.
+struct CompactRange: Sendable {
+    private var start: UInt32
+    private var count: UInt16
+
+    init(_ range: Range<Int>) {
+        start = UInt32(range.lowerBound)
+        count = UInt16(range.count)
+    }
+
+    var range: Range<Int> { Int(start)..<Int(start) + Int(count) }
 }
 
 /// A zone as the responder sees it.
