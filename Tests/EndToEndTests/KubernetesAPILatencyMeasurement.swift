@@ -56,6 +56,11 @@ final class KubernetesAPILatencyMeasurement: XCTestCase {
         // The reloader hands freed memory back a second after a swap (malloc_trim).
         Thread.sleep(forTimeInterval: 2)
         print("measure: RSS 2 s after sync \(Self.memory(pid))")
+        // The server's own account of the sync: its reload line (the full build's time).
+        for line in server.stdout.split(separator: "\n") where line.contains("reload: ok") && line.contains("API change") {
+            print("measure: server: \(line.prefix(140))")
+            break
+        }
 
         let latencies = change(api, server: server, services: services, count: changes)
         for (label, values) in [("all", latencies.services + latencies.slices), ("Service ClusterIP", latencies.services),

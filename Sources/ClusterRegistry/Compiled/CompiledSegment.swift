@@ -67,6 +67,29 @@ struct SegmentBuilder {
         answerBytes.reserveCapacity(bytes)
     }
 
+    /// What a set of entries takes in a segment, counted before it is filled.
+    struct Size {
+        var names = 0, answers = 0, boundaries = 0, bytes = 0
+
+        mutating func add(entry index: Int, of source: some AnswerStorage) {
+            names += 1
+            for answerIndex in source.entries[index].answers {
+                let answer = source.answers[answerIndex]
+                answers += 1
+                boundaries += answer.rrsetBoundaries.count
+                bytes += answer.answerLength + answer.authorityLength + answer.additionalLength
+            }
+        }
+    }
+
+    mutating func reserve(_ size: Size) {
+        keys.reserveCapacity(size.names)
+        entries.reserveCapacity(size.names)
+        answers.reserveCapacity(size.answers)
+        boundaries.reserveCapacity(size.boundaries)
+        answerBytes.reserveCapacity(size.bytes)
+    }
+
     /// Copies entry `index` of `source` under `key`.
     mutating func append(_ key: [UInt8], entry index: Int, of source: some AnswerStorage) {
         var entry = source.entries[index]
@@ -104,7 +127,8 @@ struct SegmentBuilder {
     }
 
     private static func exact<Element>(_ array: [Element]) -> [Element] {
-        array.capacity == array.count ? array : array.withUnsafeBufferPointer { Array($0) }
+        // Reserved arrays are the allocator's size class above their size: close enough.
+        array.capacity - array.count <= max(8, array.count / 16) ? array : array.withUnsafeBufferPointer { Array($0) }
     }
 }
 

@@ -55,6 +55,16 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         self.layout = layout
     }
 
+    /// Room for about `names` names (a full build knows how many): arrays grown by doubling
+    /// fault in fresh pages again and again.
+    mutating func reserve(names: Int) {
+        keys.reserveCapacity(names)
+        entries.reserveCapacity(names)
+        answers.reserveCapacity(names + names / 4)
+        boundaries.reserveCapacity(names + names / 4)
+        answerBytes.reserveCapacity(names * 64)
+    }
+
     /// Compiles one node: every RRset it holds, and for a CNAME owner the A and AAAA answers
     /// with the chain chased through our zones.
     mutating func compileNode(

@@ -146,6 +146,7 @@ public struct SegmentedRegistry: Sendable {
         let parts = parallel ?? (total >= parallelThreshold) ? 2 : 1
         return concurrentMap(count: parts) { part in
             var compiler = SnapshotCompiler(layout: layout)
+            compiler.reserve(names: total / parts + 16)
             var dependencies = UnitDependencies()
             for zone in 0..<clusterZones {
                 let nodes = models[zone].nodes
@@ -166,19 +167,33 @@ public struct SegmentedRegistry: Sendable {
         }
     }
 
-    /// Spreads compiled names over the shards, each thread filling its half of the shards.
+    /// Spreads compiled names over the shards, each thread filling its half of the shards. A
+    /// first pass sizes every shard, so each is filled once, in place: growing thousands of
+    /// arrays by doubling faulted in fresh pages for most of a large build's time.
     private func distribute(_ compilers: [SnapshotCompiler]) -> [CompiledSegment] {
         let shardShift = shardShift
+        let shardOf = compilers.map { compiler in
+            compiler.keys.map { key in
+                UInt16(RegistrySnapshot.shardIndex(hash: key.withUnsafeBytes { NameTable.hash($0) }, shardShift: shardShift))
+            }
+        }
         let parts = parallelBuild ?? (compilers.reduce(0) { $0 + $1.entries.count } >= Self.parallelThreshold) ? 2 : 1
         let halves = concurrentMap(count: parts) { part -> [CompiledSegment] in
             let range = (Self.shardCount * part / parts)..<(Self.shardCount * (part + 1) / parts)
-            var builders = [SegmentBuilder](repeating: SegmentBuilder(), count: range.count)
-            for compiler in compilers {
-                for (index, key) in compiler.keys.enumerated() {
-                    let shard = RegistrySnapshot.shardIndex(
-                        hash: key.withUnsafeBytes { NameTable.hash($0) }, shardShift: shardShift)
-                    guard range.contains(shard) else { continue }
-                    builders[shard - range.lowerBound].append(key, entry: index, of: compiler)
+            var sizes = [SegmentBuilder.Size](repeating: SegmentBuilder.Size(), count: range.count)
+            for (compiler, shards) in zip(compilers, shardOf) {
+                for (index, shard) in shards.enumerated() where range.contains(Int(shard)) {
+                    sizes[Int(shard) - range.lowerBound].add(entry: index, of: compiler)
+                }
+            }
+            var builders = sizes.map { size in
+                var builder = SegmentBuilder()
+                builder.reserve(size)
+                return builder
+            }
+            for (compiler, shards) in zip(compilers, shardOf) {
+                for (index, shard) in shards.enumerated() where range.contains(Int(shard)) {
+                    builders[Int(shard) - range.lowerBound].append(compiler.keys[index], entry: index, of: compiler)
                 }
             }
             return builders.map { $0.isEmpty ? .empty : $0.finish() }
