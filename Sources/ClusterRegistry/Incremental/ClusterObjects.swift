@@ -1,8 +1,9 @@
 import DNSWire
 
-/// Identifies one stored object across changes: a manifest's file and position, or an API
-/// resource and `namespace/name`. Keys sort into the order a full load meets the objects in
-/// (file path, then position in the file), which fixes the order of records in an RRset.
+/// Identifies one stored object across changes: for a manifest its file, document hash, kind,
+/// namespace and name (`position` numbers repeats); for the API its resource and
+/// `namespace/name`. Every build reads the objects of one Service name in key order, which
+/// fixes the order of records in an RRset: a full build and an incremental one agree.
 public struct ObjectKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var origin: String
     public var position: Int
