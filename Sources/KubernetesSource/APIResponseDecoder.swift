@@ -113,11 +113,18 @@ struct APIResponseDecoder: Sendable {
     }
     /// Drops what only a manifest needs: the source location, and pod labels (endpoints come
     /// from EndpointSlices here, never from matching selectors against pods).
+    /// Stands for every non-empty selector of an API Service.
+    static let someSelector = ["": ""]
+
     private static func minimal(_ object: KubernetesObject) -> KubernetesObject {
         switch object {
         case .namespace: return object
         case .service(var service):
             service.source = nil
+            // Endpoints come from EndpointSlices here, never from matching a selector against
+            // pods: only whether there is one matters (the programming-latency metric counts
+            // headless Services with a selector). One shared table spares one per Service.
+            if let selector = service.selector, !selector.isEmpty { service.selector = Self.someSelector }
             return .service(service)
         case .endpoints(var group):
             group.source = nil

@@ -115,6 +115,23 @@ final class RegistryDiffTests: XCTestCase {
         XCTAssertEqual(diff.totalRecords, registry(base).snapshot().statistics.records)
     }
 
+    /// Pod names are kept only for `--endpoint-pod-names`: without it, a change to a pod name
+    /// alone changes nothing (and nothing is recompiled).
+    func testAPodNameAloneIsAChangeOnlyWithEndpointPodNames() {
+        let named = { (pod: String) -> KubernetesObject in
+            .endpoints(EndpointGroup(
+                serviceName: "db", namespace: "shop", origin: .endpointSlice,
+                endpoints: [Endpoint(addresses: [IPAddress("10.1.0.1")!], podName: pod)], ports: []))
+        }
+        for (podNames, expected) in [(false, 0), (true, 1)] {
+            var registry = SegmentedRegistry(
+                configuration: RegistryConfiguration(endpointPodNames: podNames),
+                changes: Self.keyed([service("db", ip: "10.96.0.11"), named("db-0")]), serial: 1)
+            let diff = registry.apply([ObjectChange(key: ObjectKey(origin: "test", position: 1), object: named("db-1"))], serial: 2)
+            XCTAssertEqual(diff.objectChanges, expected, "endpoint pod names \(podNames)")
+        }
+    }
+
     func testDescription() {
         let diff = RegistryDiff(
             services: .init(added: 1, removed: 0, changed: 2), endpoints: .init(added: 2, removed: 1),

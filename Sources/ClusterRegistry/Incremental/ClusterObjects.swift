@@ -77,7 +77,7 @@ public struct ClusterObjects: Sendable {
     mutating func apply(_ change: ObjectChange) -> KubernetesObject? {
         let previous = objects[change.key]
         if let previous { remove(previous, key: change.key) }
-        if let object = change.object, configuration.exposes(namespace: object.namespaceName) {
+        if let object = change.object.map(configuration.forDNS), configuration.exposes(namespace: object.namespaceName) {
             objects[change.key] = object
             insert(object, key: change.key)
         } else {
@@ -276,5 +276,17 @@ extension String {
     var dnsLowercased: String {
         guard utf8.contains(where: { (65...90).contains($0) }) else { return self }
         return String(decoding: utf8.map(DomainName.lowercase), as: UTF8.self)
+    }
+}
+
+extension RegistryConfiguration {
+    /// The object as this configuration's answers use it: endpoints' pod names are kept only
+    /// with `--endpoint-pod-names` (a heap string per endpoint at 250k endpoints otherwise).
+    /// Changes are compared in this form, so a pod name alone changes nothing.
+    func forDNS(_ object: KubernetesObject) -> KubernetesObject {
+        guard !endpointPodNames, case .endpoints(var group) = object, group.endpoints.contains(where: { $0.podName != nil })
+        else { return object }
+        for index in group.endpoints.indices { group.endpoints[index].podName = nil }
+        return .endpoints(group)
     }
 }

@@ -9,7 +9,7 @@ extension SegmentedRegistry {
     public mutating func apply(_ changes: [ObjectChange], serial newSerial: UInt32) -> RegistryDiff {
         var diff = RegistryDiff()
         // A MODIFIED event that touches no DNS field (status, annotations) changes nothing.
-        let changes = changes.filter { objects[$0.key] != $0.object }
+        let changes = changes.filter { objects[$0.key] != $0.object.map(configuration.forDNS) }
         guard !changes.isEmpty else { return diff }
         diff.objectChanges = changes.count
         let changed = affectedUnits(of: changes)
