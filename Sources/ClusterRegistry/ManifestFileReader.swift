@@ -24,10 +24,10 @@ enum ManifestFileReader {
 
     static func read(_ files: [String], previous: [String: [ManifestCache.CachedDocument]]) -> [FileResult] {
         // Per file: its documents in order, each reused (a cached document) or a job to run.
-        var plans: [[Either]] = []
+        var plans: [[Step]] = []
         var jobs: [Job] = []
         for file in files {
-            var plan: [Either] = []
+            var plan: [Step] = []
             let bytes: [UInt8]
             do {
                 bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
@@ -92,18 +92,13 @@ enum ManifestFileReader {
         }
     }
 
-    private enum Either {
+    private enum Step {
         case reuse(ManifestCache.CachedDocument)
         case parse(Int)
     }
 
     private static func decode(_ job: Job) -> ManifestDecoder {
-        if let readError = job.readError {
-            var decoder = ManifestDecoder(file: job.file)
-            decoder.errors.append(ManifestError(
-                location: SourceLocation(file: job.file, document: 0), field: "", message: "cannot read file: \(readError)"))
-            return decoder
-        }
+        if let readError = job.readError { return ManifestLoader.unreadable(job.file, reason: readError) }
         return ManifestDecoder.decode(text: job.text, file: job.file, firstDocument: job.firstDocument, firstLine: job.firstLine)
     }
 }

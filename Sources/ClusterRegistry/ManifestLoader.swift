@@ -63,14 +63,19 @@ public enum ManifestLoader {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            var decoder = ManifestDecoder(file: path)
-            decoder.errors.append(ManifestError(
-                location: SourceLocation(file: path, document: 0), field: "",
-                message: "cannot read file: \(error.localizedDescription)"
-            ))
-            return decoder
+            return unreadable(path, reason: error.localizedDescription)
         }
         return ManifestDecoder.decode(text: String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// What a file that cannot be read decodes to: its one error.
+    static func unreadable(_ path: String, reason: String) -> ManifestDecoder {
+        var decoder = ManifestDecoder(file: path)
+        decoder.errors.append(ManifestError(
+            location: SourceLocation(file: path, document: 0), field: "",
+            message: "cannot read file: \(reason)"
+        ))
+        return decoder
     }
 
     static func merge(

@@ -50,7 +50,7 @@ public final class RegistrySnapshot: Sendable {
     @inline(__always)
     public func lookup(_ name: UnsafeRawBufferPointer) -> SegmentEntry? {
         let hash = NameTable.hash(name)
-        let shard = shards[Int(truncatingIfNeeded: shardShift == 64 ? 0 : hash >> shardShift)]
+        let shard = shards[Self.shardIndex(hash: hash, shardShift: shardShift)]
         if let entry = shard.entry(for: name, hash: hash) { return SegmentEntry(segment: shard, entry: entry) }
         if staticSegment.count > 0, let entry = staticSegment.entry(for: name, hash: hash) {
             return SegmentEntry(segment: staticSegment, entry: entry)
@@ -61,11 +61,9 @@ public final class RegistrySnapshot: Sendable {
     /// Whether we hold `name`: the benchmarks' and tests' shorthand for `lookup`.
     public func contains(_ name: UnsafeRawBufferPointer) -> Bool { lookup(name) != nil }
 
-    /// The shard a lower-cased wire name belongs in.
-    func shardIndex(of name: [UInt8]) -> Int {
-        Self.shardIndex(hash: name.withUnsafeBytes { NameTable.hash($0) }, shardShift: shardShift)
-    }
-
+    /// The shard of a name whose `NameTable.hash` is `hash`: its top bits (the slot in the
+    /// shard comes from the low ones).
+    @inline(__always)
     static func shardIndex(hash: UInt64, shardShift: UInt64) -> Int {
         shardShift == 64 ? 0 : Int(truncatingIfNeeded: hash >> shardShift)
     }

@@ -14,8 +14,6 @@ public final class ClusterObjectStore: Sendable {
     struct State {
         var pending: [StoreChange] = []
         var synced: Set<KubernetesResource> = []
-        /// Bumped by every change, so a reader can tell whether anything happened since.
-        var generation: UInt64 = 0
     }
 
     /// One queued change, with the monotonic time it arrived (for the programming latency).
@@ -40,8 +38,6 @@ public final class ClusterObjectStore: Sendable {
     /// Every resource has completed its first list.
     public var isSynced: Bool { state.withLockedValue { $0.synced.isSuperset(of: resources) } }
 
-    public var generation: UInt64 { state.withLockedValue { $0.generation } }
-
     /// The registry key of an API object: its resource and `namespace/name` (the resource's
     /// short name, not its path: 200k keys are stored).
     public static func key(_ resource: KubernetesResource, _ name: String) -> ObjectKey {
@@ -60,7 +56,6 @@ public final class ClusterObjectStore: Sendable {
         state.withLockedValue { state in
             state.pending.append(.relisted(resource, seen: keys))
             state.synced.insert(resource)
-            state.generation &+= 1
         }
         notify()
     }
@@ -81,10 +76,7 @@ public final class ClusterObjectStore: Sendable {
     }
 
     private func enqueue(_ changes: [StoreChange]) {
-        state.withLockedValue { state in
-            state.pending += changes
-            state.generation &+= UInt64(changes.count)
-        }
+        state.withLockedValue { $0.pending += changes }
         notify()
     }
 

@@ -13,12 +13,12 @@ extension SegmentedRegistry {
         guard !changes.isEmpty else { return diff }
         diff.objectChanges = changes.count
         let changed = affectedUnits(of: changes)
-        // The lookup holds a reference to the objects' tables: it must be gone before they
-        // change, or changing them would copy every table (copy on write).
         let serviceUnits = changed.compactMap { unit -> ServiceUnit? in
             if case .service(let service) = unit { return service } else { return nil }
         }
         let servicesBefore = serviceUnits.map(objects.serviceContent)
+        // The lookup holds a reference to the objects' tables: it must be gone before they
+        // change, or changing them would copy every table (copy on write).
         let beforeModels = { [objects, staticZones, clusterZoneCount, serial] in
             var before = UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZoneCount, serial: serial, built: [:])
             return changed.sorted().map { ($0, before.model(of: $0)) }
@@ -144,7 +144,7 @@ extension SegmentedRegistry {
     }
 
     func shardIndex(of key: [UInt8]) -> Int {
-        RegistrySnapshot.shardIndex(hash: key.withUnsafeBytes { NameTable.hash($0) }, shardShift: shardShift)
+        RegistrySnapshot.shardIndex(hash: key.withUnsafeBytes { NameTable.hash($0) }, shardShift: Self.shardShift)
     }
 
     /// The zone files' answers read cluster names that changed: compile them again (they are

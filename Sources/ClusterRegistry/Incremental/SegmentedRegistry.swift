@@ -29,7 +29,7 @@ public struct SegmentedRegistry: Sendable {
     var warnings: [RegistryUnit: [String]] = [:]
     var counts = RegistryCounts()
 
-    let shardShift: UInt64
+    static let shardShift = UInt64(64 - shardCount.trailingZeroBitCount)
     /// Splits full builds over two threads (true) or not (false) whatever their size; nil
     /// decides by size. Tests force both ways.
     var parallelBuild: Bool?
@@ -55,7 +55,6 @@ public struct SegmentedRegistry: Sendable {
         layout = ZoneLayout([])
         shards = []
         staticSegment = .empty
-        shardShift = UInt64(64 - Self.shardCount.trailingZeroBitCount)
         for change in changes { objects.apply(change) }
         rebuildAll()
     }
@@ -171,7 +170,7 @@ public struct SegmentedRegistry: Sendable {
     /// first pass sizes every shard, so each is filled once, in place: growing thousands of
     /// arrays by doubling faulted in fresh pages for most of a large build's time.
     private func distribute(_ compilers: [SnapshotCompiler]) -> [CompiledSegment] {
-        let shardShift = shardShift
+        let shardShift = Self.shardShift
         let shardOf = compilers.map { compiler in
             compiler.keys.map { key in
                 UInt16(RegistrySnapshot.shardIndex(hash: key.withUnsafeBytes { NameTable.hash($0) }, shardShift: shardShift))
@@ -207,14 +206,11 @@ public struct SegmentedRegistry: Sendable {
         return builder.isEmpty ? .empty : builder.finish()
     }
 
-    /// The zones as the responder sees them, each SOA carrying the current serial.
+    /// The zones as the responder sees them. The layout's SOAs carry the current serial: a full
+    /// build makes them with it, and `apply` sets it.
     private func compiledZones() -> [CompiledZone] {
         layout.apexes.indices.map { index in
-            var soa = layout.soas[index]
-            if layout.kinds[index] != .file, case .soa(var data) = soa.data {
-                data.serial = serial
-                soa.data = .soa(data)
-            }
+            let soa = layout.soas[index]
             var tail = WireWriter(capacity: 64)
             tail.compresses = false
             tail.writeUInt16(RecordType.soa.rawValue)
