@@ -36,5 +36,11 @@ let package = Package(
             ],
             path: "Benchmarks/APIDecoding"
         ),
+        // Time and live heap of a full registry build: `swift run -c release RegistryMemory`.
+        .executableTarget(
+            name: "RegistryMemory",
+            dependencies: [.product(name: "ClusterDNSCore", package: "ClusterDNS")],
+            path: "Benchmarks/RegistryMemory"
+        ),
     ]
 )

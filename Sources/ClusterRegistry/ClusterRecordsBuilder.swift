@@ -68,9 +68,20 @@ public struct ClusterRecordsBuilder: Sendable {
     /// The records of one unit alone (with the non-terminals above its names): what an
     /// incremental change compiles, and what another unit's CNAME chase reads.
     static func records(of unit: RegistryUnit, from objects: ClusterObjects, serial: UInt32) -> ClusterRecordsBuilder {
-        var builder = ClusterRecordsBuilder(configuration: objects.configuration, serial: serial)
+        records(of: unit, from: objects, startingFrom: empty(configuration: objects.configuration, serial: serial))
+    }
+
+    /// The same, from a builder with no records yet (`empty`): its zones' apexes and SOAs are
+    /// made once per build rather than once per unit.
+    static func records(of unit: RegistryUnit, from objects: ClusterObjects, startingFrom empty: ClusterRecordsBuilder) -> ClusterRecordsBuilder {
+        var builder = empty
         builder.add(unit, from: objects)
         return builder
+    }
+
+    /// A builder holding no records: the zones' shells (apex, kind, SOA).
+    static func empty(configuration: RegistryConfiguration, serial: UInt32) -> ClusterRecordsBuilder {
+        ClusterRecordsBuilder(configuration: configuration, serial: serial)
     }
 
     /// The cluster zone then the reverse zones, as `build` returns them.

@@ -91,6 +91,9 @@ public struct ZoneModel: Sendable {
 
     public func records(at name: DomainName) -> [ResourceRecord]? { nodes[name.lowercased()] }
 
+    /// Every record of every node.
+    var recordCount: Int { nodes.values.reduce(0) { $0 + $1.count } }
+
     /// Every record, in canonical name order then type, for `clusterdns records`.
     public var sortedRecords: [ResourceRecord] {
         nodes.keys.sorted().flatMap { name in

@@ -38,6 +38,41 @@ final class IncrementalEquivalenceTests: XCTestCase {
         XCTAssertGreaterThan(one.snapshot().statistics.names, 300, "a cluster worth comparing")
     }
 
+    /// A full build compiles unit by unit; the reference compiles one model of the whole
+    /// cluster. Both must give the same snapshot, statistics and warnings, on one thread or two.
+    func testUnitByUnitFullBuildEqualsWholeModel() {
+        let configurations = [
+            RegistryConfiguration(), RegistryConfiguration(pods: .verified, endpointPodNames: true),
+            RegistryConfiguration(namespaces: ["ns0", "ns2"]), RegistryConfiguration(pods: .disabled, reverse: false),
+        ]
+        for (index, configuration) in configurations.enumerated() {
+            for seed in UInt64(40 + index * 10)..<UInt64(44 + index * 10) {
+                var random = RandomCluster(seed: seed, namespaces: 4, servicesPerNamespace: 12)
+                var objects: [ObjectKey: KubernetesObject] = [:]
+                for _ in 0..<300 {
+                    let change = random.change(existing: objects)
+                    objects[change.key] = change.object
+                }
+                let changes = objects.map { ObjectChange(key: $0.key, object: $0.value) }
+                let staticZones = [RandomCluster.staticZone()]
+                let reference = SegmentedRegistry(
+                    configuration: configuration, staticZones: staticZones, changes: changes, serial: 9, clusterSynced: true,
+                    parallel: false, method: .wholeModel)
+                for parallel in [false, true] {
+                    let built = SegmentedRegistry(
+                        configuration: configuration, staticZones: staticZones, changes: changes, serial: 9, clusterSynced: true,
+                        parallel: parallel)
+                    let context = "configuration \(index), seed \(seed), parallel \(parallel)"
+                    XCTAssertEqual(SnapshotComparison.differences(built.snapshot(), reference.snapshot()), [], context)
+                    XCTAssertEqual(built.snapshot().statistics, reference.snapshot().statistics, context)
+                    XCTAssertEqual(built.dependencies.serialDependents, reference.dependencies.serialDependents, context)
+                    XCTAssertEqual(built.dependencies.consults, reference.dependencies.consults, context)
+                }
+                XCTAssertGreaterThan(reference.snapshot().statistics.names, 50, "a cluster worth comparing")
+            }
+        }
+    }
+
     private func check(_ configuration: RegistryConfiguration, seeds: Range<UInt64>, steps: Int = 60) {
         for seed in seeds {
             var random = RandomCluster(seed: seed)

@@ -8,10 +8,10 @@ struct RegistryCounts: Sendable {
 
     init() {}
 
-    init(objects: ClusterObjects, zones: [ZoneModel], staticZones: [ZoneModel]) {
+    init(objects: ClusterObjects, records: Int) {
         for object in objects.allObjects { objectsByKind[object.kindName, default: 0] += 1 }
         namespaces = objects.namespaceNames.count
-        records = (zones + staticZones).reduce(0) { $0 + $1.nodes.values.reduce(0) { $0 + $1.count } }
+        self.records = records
     }
 
     mutating func count(replacing previous: KubernetesObject?, with object: KubernetesObject?) {

@@ -74,7 +74,7 @@ extension SegmentedRegistry {
         patchShards(with: compiler, removing: removed)
         // Zone-file answers that read the cluster may carry its SOA (a chain ending in NODATA),
         // and the zone files are small: compile them again whenever they read it at all.
-        if !dependencies.staticZoneConsults.isEmpty { recompileStaticZones(lookup.base) }
+        if !dependencies.staticZoneConsults.isEmpty { compileStaticZones(lookup.base) }
         diff.totalRecords = counts.records
         return diff
     }
@@ -145,20 +145,6 @@ extension SegmentedRegistry {
 
     func shardIndex(of key: [UInt8]) -> Int {
         RegistrySnapshot.shardIndex(hash: key.withUnsafeBytes { NameTable.hash($0) }, shardShift: Self.shardShift)
-    }
-
-    /// The zone files' answers read cluster names that changed: compile them again (they are
-    /// small, and their own changes rebuild everything anyway).
-    private mutating func recompileStaticZones(_ base: UnitLookup) {
-        var lookup = TrackingLookup(base: base, domain: configuration.domain)
-        var compiler = SnapshotCompiler(layout: layout)
-        for (offset, zone) in staticZones.enumerated() {
-            for (name, records) in zone.nodes {
-                compiler.compileNode(name, records: records, zone: clusterZoneCount + offset, synthesizesPods: false, lookup: &lookup)
-            }
-        }
-        dependencies.staticZoneConsults = lookup.consulted
-        staticSegment = Self.segment(from: compiler)
     }
 }
 

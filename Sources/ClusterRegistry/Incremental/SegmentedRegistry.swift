@@ -33,6 +33,8 @@ public struct SegmentedRegistry: Sendable {
     /// Splits full builds over two threads (true) or not (false) whatever their size; nil
     /// decides by size. Tests force both ways.
     var parallelBuild: Bool?
+    /// How a full build makes its records: tests compare the two.
+    var buildMethod = FullBuildMethod.unitByUnit
 
     /// Builds everything from `changes` applied to an empty store.
     public init(
@@ -45,9 +47,10 @@ public struct SegmentedRegistry: Sendable {
 
     init(
         configuration: RegistryConfiguration, staticZones: [ZoneModel], changes: [ObjectChange], serial: UInt32,
-        clusterSynced: Bool, parallel: Bool?
+        clusterSynced: Bool, parallel: Bool?, method: FullBuildMethod = .unitByUnit
     ) {
         parallelBuild = parallel
+        buildMethod = method
         objects = ClusterObjects(configuration: configuration)
         self.staticZones = staticZones
         self.serial = serial
@@ -100,70 +103,15 @@ public struct SegmentedRegistry: Sendable {
         Int32(bitPattern: now &- serial) > 0 ? now : serial &+ 1  // RFC 1982 serial arithmetic
     }
 
-    /// Builds every segment from the objects.
+    /// Builds every segment from the objects, unit by unit (`compileUnits`), or, for the
+    /// equivalence tests' reference, from one record model of the whole cluster.
     mutating func rebuildAll() {
-        // The record models are the build's largest temporaries: they are gone (`compileAll`
-        // returns) before the shards are made, so the shards fill the memory they freed rather
-        // than pinning pages between their holes.
-        let compilers = compileAll()
+        let compilers = buildMethod == .wholeModel ? compileWholeModel() : compileUnits()
         shards = distribute(compilers)
         var podChanges: [IPAddress: String?] = [:]
         for address in objects.podAddresses { podChanges[address] = objects.podNamespace(of: address) }
         pods = PodDirectory()
         pods.update(podChanges)
-    }
-
-    /// Builds every record and compiles every name: the cluster and reverse names into the
-    /// returned compilers, the zone files into their segment.
-    private mutating func compileAll() -> [SnapshotCompiler] {
-        let built = ClusterRecordsBuilder.build(objects, serial: serial, parallel: parallelBuild)
-        let models = built.zones + staticZones
-        layout = ZoneLayout(models)
-        warnings = built.warnings
-        dependencies = UnitDependencies()
-        counts = RegistryCounts(objects: objects, zones: built.zones, staticZones: staticZones)
-        let compiled = Self.compileInParallel(
-            models, clusterZones: built.zones.count, layout: layout, domain: configuration.domain, parallel: parallelBuild)
-        for part in compiled { dependencies.merge(part.dependencies) }
-        var staticLookup = TrackingLookup(base: ModelLookup(zones: models), domain: configuration.domain)
-        var staticCompiler = SnapshotCompiler(layout: layout)
-        for zone in built.zones.count..<models.count {
-            for (name, records) in models[zone].nodes {
-                staticCompiler.compileNode(name, records: records, zone: zone, synthesizesPods: false, lookup: &staticLookup)
-            }
-        }
-        dependencies.staticZoneConsults = staticLookup.consulted
-        staticSegment = Self.segment(from: staticCompiler)
-        return compiled.map(\.compiler)
-    }
-
-    /// Compiles every node of the cluster and reverse zones, split over two threads when large.
-    private static func compileInParallel(
-        _ models: [ZoneModel], clusterZones: Int, layout: ZoneLayout, domain: DomainName, parallel: Bool?
-    ) -> [(compiler: SnapshotCompiler, dependencies: UnitDependencies)] {
-        let total = models.prefix(clusterZones).reduce(0) { $0 + $1.nodes.count }
-        let parts = parallel ?? (total >= parallelThreshold) ? 2 : 1
-        return concurrentMap(count: parts) { part in
-            var compiler = SnapshotCompiler(layout: layout)
-            compiler.reserve(names: total / parts + 16)
-            var dependencies = UnitDependencies()
-            for zone in 0..<clusterZones {
-                let nodes = models[zone].nodes
-                let lower = nodes.count * part / parts, upper = nodes.count * (part + 1) / parts
-                var index = nodes.index(nodes.startIndex, offsetBy: lower)
-                for _ in lower..<upper {
-                    let (name, records) = nodes[index]
-                    let unit = layout.kinds[zone] == .cluster ? RegistryUnit.of(name, domain: domain) : nil
-                    var lookup = TrackingLookup(base: ModelLookup(zones: models), domain: domain, compiling: unit)
-                    compiler.compileNode(
-                        name, records: records, zone: zone, synthesizesPods: models[zone].podNamespaces.contains(name),
-                        lookup: &lookup)
-                    if let unit { dependencies.record(lookup, for: unit) }
-                    nodes.formIndex(after: &index)
-                }
-            }
-            return (compiler, dependencies)
-        }
     }
 
     /// Spreads compiled names over the shards, each thread filling its half of the shards. A

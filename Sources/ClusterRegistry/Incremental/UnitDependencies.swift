@@ -86,6 +86,16 @@ struct UnitLookup: RecordLookup {
     let clusterZones: Int
     let serial: UInt32
     var built: [RegistryUnit: ClusterRecordsBuilder]
+    private let empty: ClusterRecordsBuilder
+
+    init(objects: ClusterObjects, staticZones: [ZoneModel], clusterZones: Int, serial: UInt32, built: [RegistryUnit: ClusterRecordsBuilder]) {
+        self.objects = objects
+        self.staticZones = staticZones
+        self.clusterZones = clusterZones
+        self.serial = serial
+        self.built = built
+        empty = ClusterRecordsBuilder.empty(configuration: objects.configuration, serial: serial)
+    }
 
     mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord] {
         guard zone < clusterZones else { return staticZones[zone - clusterZones].records(at: name) ?? [] }
@@ -97,8 +107,12 @@ struct UnitLookup: RecordLookup {
 
     mutating func model(of unit: RegistryUnit) -> ClusterRecordsBuilder {
         if let model = built[unit] { return model }
-        let model = ClusterRecordsBuilder.records(of: unit, from: objects, serial: serial)
+        let model = ClusterRecordsBuilder.records(of: unit, from: objects, startingFrom: empty)
         built[unit] = model
         return model
     }
+
+    /// Forgets the units built so far: a full build asks for each unit once, and keeping
+    /// them all would hold the whole cluster's records at once.
+    mutating func forgetBuilt() { built.removeAll(keepingCapacity: true) }
 }

@@ -1,0 +1,89 @@
+import ClusterRegistry
+import DNSWire
+import Foundation
+import Glibc
+
+// Where a full build's time and memory go (issue #9), without the network or the decoder:
+//   swift run -c release RegistryMemory [SERVICES=100000]
+// Objects shaped as `scripts/api-latency` serves them: 100 Services per namespace, every 10th
+// headless, two named ports, one EndpointSlice of 2-3 ready endpoints each (hostnames behind
+// headless Services). Live heap from glibc's mallinfo2, RSS from /proc.
+
+let count = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 100_000
+
+@_silgen_name("malloc_trim") func mallocTrim(_ pad: Int) -> Int32
+
+/// glibc's `mallinfo2` returns a 10-word struct, which x86-64's C ABI returns through a hidden
+/// pointer: called with a buffer, by address, since Glibc's module does not import it.
+func liveHeapMiB() -> Double {
+    typealias MallInfo2 = @convention(c) (UnsafeMutablePointer<Int>) -> UnsafeMutableRawPointer?
+    let function = unsafeBitCast(dlsym(dlopen(nil, RTLD_LAZY), "mallinfo2"), to: MallInfo2.self)
+    var words = [Int](repeating: 0, count: 10)
+    _ = words.withUnsafeMutableBufferPointer { function($0.baseAddress!) }
+    return Double(words[7] + words[4]) / 1_048_576  // uordblks + hblkhd
+}
+func rssMiB(_ field: String = "VmRSS:") -> Double {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix(field) } ?? ""
+    return Double(line.split(separator: " ").dropFirst().first ?? "0").map { $0 / 1024 } ?? 0
+}
+func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+func report(_ stage: String, _ time: Double? = nil) {
+    print(stage.padding(toLength: 40, withPad: " ", startingAt: 0)
+        + String(format: "heap %7.1f MiB  rss %7.1f MiB  peak %7.1f MiB", liveHeapMiB(), rssMiB(), rssMiB("VmHWM:"))
+        + (time.map { String(format: "  %.2f s", $0) } ?? ""))
+}
+
+func address(_ text: String) -> IPAddress { IPAddress(text)! }
+func changes() -> [ObjectChange] {
+    var changes: [ObjectChange] = []
+    changes.reserveCapacity(count * 2)
+    for index in 0..<count {
+        let namespace = "ns\(index / 100)", name = "svc\(index)", headless = index % 10 == 0
+        let clusterIP = address("10.\(96 + index >> 16).\((index >> 8) & 255).\(index & 255)")
+        let service = Service(
+            name: name, namespace: namespace, kind: headless ? .headless : .clusterIP([clusterIP]),
+            ports: [ServicePort(name: "http", port: 80, targetPort: 80), ServicePort(name: "metrics", port: 9090, targetPort: 9090)],
+            selector: ["app": name])
+        changes.append(ObjectChange(key: ObjectKey(origin: "services/\(namespace)/\(name)"), object: .service(service)))
+        let endpoints = (0..<(2 + index % 2)).map { endpoint in
+            Endpoint(
+                addresses: [address("10.\(16 + endpoint * 60).\((index >> 8) & 255).\(index & 255)")],
+                hostname: headless ? "\(name)-\(endpoint)" : nil, podName: "\(name)-pod-\(endpoint)")
+        }
+        let slice = EndpointGroup(
+            serviceName: name, namespace: namespace, origin: .endpointSlice, endpoints: endpoints,
+            ports: [EndpointPort(name: "http", port: 8080), EndpointPort(name: "metrics", port: 9090)],
+            lastChangeTriggerTime: 1_700_000_000)
+        changes.append(ObjectChange(key: ObjectKey(origin: "endpointslices/\(namespace)/\(name)-abcde"), object: .endpoints(slice)))
+    }
+    return changes
+}
+
+report("start")
+var input: [ObjectChange] = []
+report("objects made", seconds { input = changes() })
+var registry: SegmentedRegistry?
+let configuration = RegistryConfiguration()
+let build = seconds {
+    registry = SegmentedRegistry(configuration: configuration, changes: input, serial: 1)
+}
+report("full build", build)
+input = []
+_ = mallocTrim(0)
+report("input dropped, trimmed")
+let snapshot = registry!.snapshot()
+print("names \(snapshot.statistics.names), objects \(registry!.objects.count)")
+var objectsOnly: ClusterObjects? = registry!.objects
+registry = nil
+_ = mallocTrim(0)
+report("registry dropped (snapshot+objects kept)")
+withExtendedLifetime(snapshot) {}
+objectsOnly = nil
+_ = mallocTrim(0)
+report("objects dropped (snapshot kept)")
+withExtendedLifetime(snapshot) {}

@@ -1,0 +1,202 @@
+import DNSWire
+
+/// How a full build makes the records it compiles.
+enum FullBuildMethod: Sendable {
+    /// One unit at a time, as `apply` does, each unit's records dropped once compiled: the
+    /// build never holds more than one unit's records (and the PTR records, which span units).
+    case unitByUnit
+    /// One record model of the whole cluster: the reference the equivalence tests compare with.
+    case wholeModel
+}
+
+extension SegmentedRegistry {
+    /// Compiles every unit into one compiler per thread, then the PTR names (an address's
+    /// RRset gathers the Services of every unit pointing at it), then the zone files, whose
+    /// answers may read any unit. Returns the compilers of cluster and reverse names.
+    mutating func compileUnits() -> [SnapshotCompiler] {
+        let shells = ClusterRecordsBuilder.empty(configuration: configuration, serial: serial).zones
+        layout = ZoneLayout(shells + staticZones)
+        let units = [RegistryUnit.apex] + objects.namespaceNames.map(RegistryUnit.namespace)
+            + objects.serviceUnits.map(RegistryUnit.service)
+        let parts = parallelBuild ?? (units.count >= Self.parallelUnitThreshold) ? 2 : 1
+        let work = UnitBuildWork(
+            objects: objects, staticZones: staticZones, clusterZones: shells.count, serial: serial, layout: layout, units: units)
+        let compiled = concurrentMap(count: parts) { part in
+            work.compile(units: (units.count * part / parts)..<(units.count * (part + 1) / parts))
+        }
+        dependencies = UnitDependencies()
+        warnings = [:]
+        var records = 0
+        var pointers = PointerRecords(zones: shells.count - 1)
+        for part in compiled {
+            dependencies.merge(part.dependencies)
+            warnings.merge(part.warnings) { $0 + $1 }
+            records += part.records
+            pointers.append(part.pointers)
+        }
+        let pointerNames = pointers.owners, allPointers = pointers
+        let pointerCompilers = concurrentMap(count: parts) { part in
+            allPointers.compile(
+                pointerNames[(pointerNames.count * part / parts)..<(pointerNames.count * (part + 1) / parts)], layout: work.layout)
+        }
+        records += pointers.count
+        compileStaticZones(UnitLookup(
+            objects: objects, staticZones: staticZones, clusterZones: shells.count, serial: serial, built: [:]))
+        counts = RegistryCounts(objects: objects, records: records + staticZones.reduce(0) { $0 + $1.recordCount })
+        return compiled.map(\.compiler) + pointerCompilers
+    }
+
+    /// From this many units a full build is split over two threads.
+    static var parallelUnitThreshold: Int { 2_000 }
+
+    /// Compiles the zone files again: their answers may read any cluster unit.
+    mutating func compileStaticZones(_ base: UnitLookup) {
+        var lookup = TrackingLookup(base: base, domain: configuration.domain)
+        var compiler = SnapshotCompiler(layout: layout)
+        for (offset, zone) in staticZones.enumerated() {
+            for (name, records) in zone.nodes {
+                compiler.compileNode(name, records: records, zone: clusterZoneCount + offset, synthesizesPods: false, lookup: &lookup)
+            }
+        }
+        dependencies.staticZoneConsults = lookup.consulted
+        staticSegment = Self.segment(from: compiler)
+    }
+
+    /// The reference build: every record of the cluster in one model, then every name compiled
+    /// from it. Simple and slow (the model is the largest temporary of all), it is what the
+    /// equivalence tests hold the unit-by-unit build to.
+    mutating func compileWholeModel() -> [SnapshotCompiler] {
+        let built = ClusterRecordsBuilder.build(objects, serial: serial, parallel: parallelBuild)
+        let models = built.zones + staticZones
+        layout = ZoneLayout(models)
+        warnings = built.warnings
+        dependencies = UnitDependencies()
+        counts = RegistryCounts(objects: objects, records: (models).reduce(0) { $0 + $1.recordCount })
+        let compiled = Self.compileInParallel(
+            models, clusterZones: built.zones.count, layout: layout, domain: configuration.domain, parallel: parallelBuild)
+        for part in compiled { dependencies.merge(part.dependencies) }
+        var staticLookup = TrackingLookup(base: ModelLookup(zones: models), domain: configuration.domain)
+        var staticCompiler = SnapshotCompiler(layout: layout)
+        for zone in built.zones.count..<models.count {
+            for (name, records) in models[zone].nodes {
+                staticCompiler.compileNode(name, records: records, zone: zone, synthesizesPods: false, lookup: &staticLookup)
+            }
+        }
+        dependencies.staticZoneConsults = staticLookup.consulted
+        staticSegment = Self.segment(from: staticCompiler)
+        return compiled.map(\.compiler)
+    }
+
+    /// Compiles every node of the cluster and reverse zones, split over two threads when large.
+    private static func compileInParallel(
+        _ models: [ZoneModel], clusterZones: Int, layout: ZoneLayout, domain: DomainName, parallel: Bool?
+    ) -> [(compiler: SnapshotCompiler, dependencies: UnitDependencies)] {
+        let total = models.prefix(clusterZones).reduce(0) { $0 + $1.nodes.count }
+        let parts = parallel ?? (total >= parallelThreshold) ? 2 : 1
+        return concurrentMap(count: parts) { part in
+            var compiler = SnapshotCompiler(layout: layout)
+            compiler.reserve(names: total / parts + 16)
+            var dependencies = UnitDependencies()
+            for zone in 0..<clusterZones {
+                let nodes = models[zone].nodes
+                let lower = nodes.count * part / parts, upper = nodes.count * (part + 1) / parts
+                var index = nodes.index(nodes.startIndex, offsetBy: lower)
+                for _ in lower..<upper {
+                    let (name, records) = nodes[index]
+                    let unit = layout.kinds[zone] == .cluster ? RegistryUnit.of(name, domain: domain) : nil
+                    var lookup = TrackingLookup(base: ModelLookup(zones: models), domain: domain, compiling: unit)
+                    compiler.compileNode(
+                        name, records: records, zone: zone, synthesizesPods: models[zone].podNamespaces.contains(name),
+                        lookup: &lookup)
+                    if let unit { dependencies.record(lookup, for: unit) }
+                    nodes.formIndex(after: &index)
+                }
+            }
+            return (compiler, dependencies)
+        }
+    }
+
+}
+
+/// What each thread of a unit-by-unit build reads: immutable, shared.
+private struct UnitBuildWork: Sendable {
+    let objects: ClusterObjects
+    let staticZones: [ZoneModel]
+    let clusterZones: Int
+    let serial: UInt32
+    let layout: ZoneLayout
+    let units: [RegistryUnit]
+
+    struct Part: Sendable {
+        var compiler: SnapshotCompiler
+        var dependencies = UnitDependencies()
+        var warnings: [RegistryUnit: [String]] = [:]
+        var pointers: PointerRecords
+        var records = 0
+    }
+
+    /// Compiles `range` of the units in order, each unit's names as `apply` compiles them.
+    func compile(units range: Range<Int>) -> Part {
+        let domain = objects.configuration.domain
+        var part = Part(compiler: SnapshotCompiler(layout: layout), pointers: PointerRecords(zones: clusterZones - 1))
+        // About nine names per Service (ports, endpoints, PTRs); reserving spares regrowth.
+        part.compiler.reserve(names: range.count * 6 + 16)
+        var lookup = TrackingLookup(
+            base: UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZones, serial: serial, built: [:]),
+            domain: domain)
+        for unit in units[range] {
+            let model = lookup.base.model(of: unit)
+            lookup.reset(compiling: unit)
+            for (name, records) in model.cluster.nodes where RegistryUnit.of(name, domain: domain) == unit {
+                part.compiler.compileNode(
+                    name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
+                part.records += records.count
+            }
+            part.dependencies.record(lookup, for: unit)
+            if let skipped = model.skipped[unit] { part.warnings[unit] = skipped }
+            if objects.configuration.reverse {
+                for (offset, zone) in model.reverse.enumerated() { part.pointers.add(zone.nodes, zone: offset) }
+            }
+            lookup.base.forgetBuilt()
+        }
+        return part
+    }
+}
+
+/// The PTR records of a full build, gathered unit by unit: an address's RRset lists the
+/// records of every Service pointing at it, in the order of the units (as one model of the
+/// whole cluster would hold them). No record repeats: each unit's model drops its own repeats,
+/// and two units never point at the same name.
+private struct PointerRecords: Sendable {
+    /// Per reverse zone (`in-addr.arpa`, `ip6.arpa`): owner → records.
+    private var zones: [[DomainName: [ResourceRecord]]]
+
+    init(zones count: Int) { zones = Array(repeating: [:], count: max(count, 0)) }
+
+    mutating func add(_ nodes: [DomainName: [ResourceRecord]], zone: Int) {
+        for (owner, records) in nodes { zones[zone][owner, default: []].append(contentsOf: records) }
+    }
+
+    /// Adds the records of units that come after all of these.
+    mutating func append(_ later: PointerRecords) {
+        for (zone, nodes) in later.zones.enumerated() {
+            if zones[zone].isEmpty { zones[zone] = nodes } else { add(nodes, zone: zone) }
+        }
+    }
+
+    var owners: [(zone: Int, owner: DomainName)] {
+        zones.enumerated().flatMap { zone, nodes in nodes.keys.map { (zone, $0) } }
+    }
+
+    var count: Int { zones.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } }
+
+    func compile(_ owners: ArraySlice<(zone: Int, owner: DomainName)>, layout: ZoneLayout) -> SnapshotCompiler {
+        var compiler = SnapshotCompiler(layout: layout)
+        compiler.reserve(names: owners.count)
+        var lookup = ModelLookup(zones: [])  // PTR answers have no additional section to look up
+        for (zone, owner) in owners {
+            compiler.compileNode(owner, records: zones[zone][owner] ?? [], zone: 1 + zone, synthesizesPods: false, lookup: &lookup)
+        }
+        return compiler
+    }
+}
