@@ -36,52 +36,110 @@ public struct ObjectChange: Sendable {
 /// grouped in DNS lower case (RFC 4343), the form a unit is found by from a wire name.
 struct NamespaceObjects: Sendable {
     var declarations: Set<ObjectKey> = []
-    var services: [String: [ObjectKey: Service]] = [:]
-    var slices: [String: [ObjectKey: EndpointGroup]] = [:]
-    var endpoints: [String: [ObjectKey: EndpointGroup]] = [:]
+    var names: [String: NameObjects] = [:]
     var pods: [ObjectKey: Pod] = [:]
 
     /// The namespace exists while anything names it or lives in it (DESIGN.md §1).
-    var isEmpty: Bool {
-        declarations.isEmpty && services.isEmpty && slices.isEmpty && endpoints.isEmpty && pods.isEmpty
+    var isEmpty: Bool { declarations.isEmpty && names.isEmpty && pods.isEmpty }
+}
+
+/// The objects that shape one Service name: normally one Service and one EndpointSlice, so
+/// small arrays sorted by key (one allocation each) rather than a table per kind.
+struct NameObjects: Sendable {
+    var services: [Keyed<Service>] = []
+    var slices: [Keyed<EndpointGroup>] = []
+    var endpoints: [Keyed<EndpointGroup>] = []
+
+    var isEmpty: Bool { services.isEmpty && slices.isEmpty && endpoints.isEmpty }
+}
+
+/// A stored object with its key.
+struct Keyed<Value: Sendable>: Sendable {
+    var key: ObjectKey
+    var value: Value
+}
+
+extension Array {
+    /// Stores `value` under `key`, keeping the array sorted by key.
+    mutating func store<Value>(_ value: Value, at key: ObjectKey) where Element == Keyed<Value> {
+        let index = partitioningIndex { $0.key >= key }
+        if index < count, self[index].key == key { self[index].value = value } else { insert(Keyed(key: key, value: value), at: index) }
+    }
+
+    mutating func remove<Value>(_ key: ObjectKey) where Element == Keyed<Value> {
+        let index = partitioningIndex { $0.key >= key }
+        if index < count, self[index].key == key { remove(at: index) }
+    }
+
+    func value<Value>(at key: ObjectKey) -> Value? where Element == Keyed<Value> {
+        let index = partitioningIndex { $0.key >= key }
+        return index < count && self[index].key == key ? self[index].value : nil
+    }
+
+    /// The first index whose element satisfies `belongs` (which holds for a suffix).
+    fileprivate func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if belongs(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 }
 
+/// Where a stored object is grouped: enough to find it from its key alone.
+struct ObjectPlace: Sendable {
+    enum Kind: UInt8, Sendable { case namespace, service, slice, endpoints, pod }
+    var kind: Kind
+    /// The namespace and, for Services and endpoint groups, the Service name, lower-cased.
+    var namespace: String
+    var name: String
+}
+
 /// The registry's one copy of the objects (DESIGN.md §4: the DNS model only, never manifests
-/// or JSON): a map from key to object plus the per-namespace grouping. Owned by one builder
-/// thread; readers never see it, they see compiled snapshots.
+/// or JSON), grouped per namespace and Service name, and a small index from key to group.
+/// Owned by one builder thread; readers never see it, they see compiled snapshots.
 public struct ClusterObjects: Sendable {
-    private(set) var objects: [ObjectKey: KubernetesObject] = [:]
+    private(set) var places: [ObjectKey: ObjectPlace] = [:]
     private(set) var namespaces: [String: NamespaceObjects] = [:]
     /// Pods by address: an address can outlive its pod (a finished pod keeps it while a new
     /// one is given it), so the autopath table asks which pod holds it now.
     private(set) var podsByAddress: [IPAddress: Set<ObjectKey>] = [:]
+    /// One copy of each port list: most Services and slices repeat a handful of them.
+    private var portLists = PortLists()
     public let configuration: RegistryConfiguration
 
     public init(configuration: RegistryConfiguration) {
         self.configuration = configuration
     }
 
-    public var count: Int { objects.count }
+    public var count: Int { places.count }
 
-    public var allObjects: Dictionary<ObjectKey, KubernetesObject>.Values { objects.values }
+    /// Every stored object (in no particular order).
+    public var allObjects: [KubernetesObject] { places.keys.compactMap { self[$0] } }
 
-    public subscript(key: ObjectKey) -> KubernetesObject? { objects[key] }
+    public subscript(key: ObjectKey) -> KubernetesObject? {
+        guard let place = places[key], let objects = namespaces[place.namespace] else { return nil }
+        switch place.kind {
+        case .namespace: return objects.declarations.contains(key) ? .namespace(Namespace(name: place.name)) : nil
+        case .service: return objects.names[place.name]?.services.value(at: key).map(KubernetesObject.service)
+        case .slice: return objects.names[place.name]?.slices.value(at: key).map(KubernetesObject.endpoints)
+        case .endpoints: return objects.names[place.name]?.endpoints.value(at: key).map(KubernetesObject.endpoints)
+        case .pod: return objects.pods[key].map(KubernetesObject.pod)
+        }
+    }
 
     /// Every stored key: a relist deletes the ones it did not see.
-    public var keys: Dictionary<ObjectKey, KubernetesObject>.Keys { objects.keys }
+    public var keys: some Collection<ObjectKey> { places.keys }
 
     /// Stores `change`, returning the object it replaced (nil when new). Objects in namespaces
     /// that `--namespaces` hides are not stored at all.
     @discardableResult
     mutating func apply(_ change: ObjectChange) -> KubernetesObject? {
-        let previous = objects[change.key]
+        let previous = self[change.key]
         if let previous { remove(previous, key: change.key) }
         if let object = change.object.map(configuration.forDNS), configuration.exposes(namespace: object.namespaceName) {
-            objects[change.key] = object
-            insert(object, key: change.key)
-        } else {
-            objects[change.key] = nil
+            insert(portLists.sharing(object), key: change.key)
         }
         return previous
     }
@@ -89,32 +147,44 @@ public struct ClusterObjects: Sendable {
     private mutating func insert(_ object: KubernetesObject, key: ObjectKey) {
         let namespace = object.namespaceName.dnsLowercased
         switch object {
-        case .namespace: namespaces[namespace, default: NamespaceObjects()].declarations.insert(key)
+        case .namespace(let declared):
+            // The declared spelling is kept as the place's name: a Namespace is its name.
+            places[key] = ObjectPlace(kind: .namespace, namespace: namespace, name: declared.name)
+            namespaces[namespace, default: NamespaceObjects()].declarations.insert(key)
         case .service(let service):
-            namespaces[namespace, default: NamespaceObjects()].services[service.name.dnsLowercased, default: [:]][key] = service
+            let name = service.name.dnsLowercased
+            places[key] = ObjectPlace(kind: .service, namespace: namespace, name: name)
+            namespaces[namespace, default: NamespaceObjects()].names[name, default: NameObjects()].services.store(service, at: key)
         case .endpoints(let group):
+            let name = group.serviceName.dnsLowercased
             switch group.origin {
             case .endpointSlice:
-                namespaces[namespace, default: NamespaceObjects()].slices[group.serviceName.dnsLowercased, default: [:]][key] = group
+                places[key] = ObjectPlace(kind: .slice, namespace: namespace, name: name)
+                namespaces[namespace, default: NamespaceObjects()].names[name, default: NameObjects()].slices.store(group, at: key)
             case .endpoints:
-                namespaces[namespace, default: NamespaceObjects()].endpoints[group.serviceName.dnsLowercased, default: [:]][key] = group
+                places[key] = ObjectPlace(kind: .endpoints, namespace: namespace, name: name)
+                namespaces[namespace, default: NamespaceObjects()].names[name, default: NameObjects()].endpoints.store(group, at: key)
             }
         case .pod(let pod):
+            places[key] = ObjectPlace(kind: .pod, namespace: namespace, name: "")
             namespaces[namespace, default: NamespaceObjects()].pods[key] = pod
             for address in pod.ips { podsByAddress[address, default: []].insert(key) }
         }
     }
 
     private mutating func remove(_ object: KubernetesObject, key: ObjectKey) {
-        let namespace = object.namespaceName.dnsLowercased
-        guard var objects = namespaces.removeValue(forKey: namespace) else { return }
+        guard let place = places.removeValue(forKey: key), var objects = namespaces.removeValue(forKey: place.namespace)
+        else { return }
         switch object {
         case .namespace: objects.declarations.remove(key)
-        case .service(let service): Self.remove(key, from: &objects.services, at: service.name.dnsLowercased)
-        case .endpoints(let group):
-            switch group.origin {
-            case .endpointSlice: Self.remove(key, from: &objects.slices, at: group.serviceName.dnsLowercased)
-            case .endpoints: Self.remove(key, from: &objects.endpoints, at: group.serviceName.dnsLowercased)
+        case .service, .endpoints:
+            if var group = objects.names.removeValue(forKey: place.name) {
+                switch place.kind {
+                case .service: group.services.remove(key)
+                case .slice: group.slices.remove(key)
+                default: group.endpoints.remove(key)
+                }
+                if !group.isEmpty { objects.names[place.name] = group }
             }
         case .pod(let pod):
             objects.pods[key] = nil
@@ -123,13 +193,7 @@ public struct ClusterObjects: Sendable {
                 if podsByAddress[address]?.isEmpty == true { podsByAddress[address] = nil }
             }
         }
-        if !objects.isEmpty { namespaces[namespace] = objects }
-    }
-
-    private static func remove<Value>(_ key: ObjectKey, from table: inout [String: [ObjectKey: Value]], at name: String) {
-        guard var entries = table.removeValue(forKey: name) else { return }
-        entries[key] = nil
-        if !entries.isEmpty { table[name] = entries }
+        if !objects.isEmpty { namespaces[place.namespace] = objects }
     }
 
     // MARK: - Reading
@@ -142,7 +206,7 @@ public struct ClusterObjects: Sendable {
     /// The Services named `name` in `namespace` (normally one; duplicates in manifests are all
     /// served, as a full load always did), in key order.
     func services(_ namespace: String, _ name: String) -> [Service] {
-        Self.sorted(namespaces[namespace]?.services[name])
+        namespaces[namespace]?.names[name]?.services.map(\.value) ?? []
     }
 
     /// Whether the Service an endpoint group belongs to is headless with a selector: the only
@@ -157,7 +221,7 @@ public struct ClusterObjects: Sendable {
     /// is not, then the first by key, so every build picks the same one.
     func podNamespace(of address: IPAddress) -> String? {
         let pods = (podsByAddress[address] ?? []).sorted().compactMap { key -> Pod? in
-            if case .pod(let pod)? = objects[key] { return pod } else { return nil }
+            if case .pod(let pod)? = self[key] { return pod } else { return nil }
         }
         return (pods.first(where: \.ready) ?? pods.first)?.namespace
     }
@@ -172,8 +236,8 @@ public struct ClusterObjects: Sendable {
     }
 
     func serviceContent(_ unit: ServiceUnit) -> ServiceContent {
-        let objects = namespaces[unit.namespace]
-        let groups = Self.sorted(objects?.slices[unit.name]) + Self.sorted(objects?.endpoints[unit.name])
+        let objects = namespaces[unit.namespace]?.names[unit.name]
+        let groups = (objects?.slices ?? []).map(\.value) + (objects?.endpoints ?? []).map(\.value)
         return ServiceContent(
             services: services(unit.namespace, unit.name).map { service in
                 var service = service
@@ -188,7 +252,8 @@ public struct ClusterObjects: Sendable {
     /// Every (namespace, Service name) with a Service, sorted: the units of a full build.
     var serviceUnits: [ServiceUnit] {
         namespaces.keys.sorted().flatMap { namespace in
-            (namespaces[namespace]?.services.keys.sorted() ?? []).map { ServiceUnit(namespace: namespace, name: $0) }
+            (namespaces[namespace]?.names.compactMap { $0.value.services.isEmpty ? nil : $0.key }.sorted() ?? [])
+                .map { ServiceUnit(namespace: namespace, name: $0) }
         }
     }
 
@@ -197,9 +262,9 @@ public struct ClusterObjects: Sendable {
     /// objects in the manifests — what the endpoints controller would derive from them.
     /// Not-ready endpoints are dropped unless `publishNotReadyAddresses` is set.
     func endpoints(of service: Service) -> [ResolvedEndpoint] {
-        let objects = namespaces[service.namespace.dnsLowercased]
-        let groups = Self.sorted(objects?.slices[service.name.dnsLowercased]).nonEmpty
-            ?? Self.sorted(objects?.endpoints[service.name.dnsLowercased]).nonEmpty
+        let objects = namespaces[service.namespace.dnsLowercased]?.names[service.name.dnsLowercased]
+        let groups = (objects?.slices ?? []).map(\.value).nonEmpty
+            ?? (objects?.endpoints ?? []).map(\.value).nonEmpty
             ?? podGroup(for: service).map { [$0] } ?? []
         return groups.flatMap { group in
             group.endpoints
@@ -211,8 +276,8 @@ public struct ClusterObjects: Sendable {
     /// Whether `service` takes its endpoints from Pod objects (no slices or Endpoints name it).
     func derivesEndpointsFromPods(_ service: Service) -> Bool {
         guard let selector = service.selector, !selector.isEmpty else { return false }
-        let objects = namespaces[service.namespace.dnsLowercased]
-        return objects?.slices[service.name.dnsLowercased] == nil && objects?.endpoints[service.name.dnsLowercased] == nil
+        let objects = namespaces[service.namespace.dnsLowercased]?.names[service.name.dnsLowercased]
+        return objects?.slices.isEmpty ?? true && objects?.endpoints.isEmpty ?? true
     }
 
     private func podGroup(for service: Service) -> EndpointGroup? {
@@ -237,8 +302,8 @@ public struct ClusterObjects: Sendable {
     /// Services of `namespace` whose endpoints come from pods: a pod change may change them.
     func podDerivedServices(in namespace: String) -> [ServiceUnit] {
         guard let objects = namespaces[namespace] else { return [] }
-        return objects.services.compactMap { name, services in
-            services.values.contains(where: derivesEndpointsFromPods) ? ServiceUnit(namespace: namespace, name: name) : nil
+        return objects.names.compactMap { name, group in
+            group.services.contains { derivesEndpointsFromPods($0.value) } ? ServiceUnit(namespace: namespace, name: name) : nil
         }
     }
 
@@ -288,5 +353,35 @@ extension RegistryConfiguration {
         else { return object }
         for index in group.endpoints.indices { group.endpoints[index].podName = nil }
         return .endpoints(group)
+    }
+}
+
+/// Interned port lists: a Service's or endpoint group's ports are swapped for an equal list
+/// already stored, so thousands of objects with the same ports share one array. Lists no
+/// object uses any more stay (a few hundred bytes each, and few distinct lists exist).
+struct PortLists: Sendable {
+    private var servicePorts: Set<[ServicePort]> = []
+    private var endpointPorts: Set<[EndpointPort]> = []
+    /// Beyond this many distinct lists of a kind, new ones are not kept: a cluster of unique
+    /// port lists gains nothing from sharing, and the set must not grow without bound.
+    static let limit = 4096
+
+    mutating func sharing(_ object: KubernetesObject) -> KubernetesObject {
+        switch object {
+        case .service(var service) where !service.ports.isEmpty:
+            service.ports = Self.shared(service.ports, in: &servicePorts)
+            return .service(service)
+        case .endpoints(var group) where !group.ports.isEmpty:
+            group.ports = Self.shared(group.ports, in: &endpointPorts)
+            return .endpoints(group)
+        default:
+            return object
+        }
+    }
+
+    private static func shared<Port: Hashable>(_ ports: [Port], in lists: inout Set<[Port]>) -> [Port] {
+        if let stored = lists.firstIndex(of: ports) { return lists[stored] }
+        if lists.count < limit { lists.insert(ports) }
+        return ports
     }
 }
