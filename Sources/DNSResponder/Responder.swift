@@ -118,6 +118,7 @@ struct ReplyContext {
         }
         startReply(&writer, .noError, counts: (sections.answerCount, sections.authorityCount, sections.additionalCount))
         if sections.truncated { writer.setTruncated() }
+        let answerOffset = writer.count
         segment.answerBytes.withUnsafeBytes { arena in
             let start = prepared.start
             writer.bytes(UnsafeRawBufferPointer(rebasing: arena[start..<start + sections.answerLength]))
@@ -125,6 +126,9 @@ struct ReplyContext {
             writer.bytes(UnsafeRawBufferPointer(rebasing: arena[authorityStart..<authorityStart + sections.authorityLength]))
             let additionalStart = authorityStart + prepared.authorityLength
             writer.bytes(UnsafeRawBufferPointer(rebasing: arena[additionalStart..<additionalStart + sections.additionalLength]))
+        }
+        if frame.options.shuffle, !sections.truncated, query.type == .a || query.type == .aaaa {
+            rotateAddresses(&writer, answerOffset: answerOffset, prepared, from: segment)
         }
         finishReply(&writer, .noError)
         if let target = prepared.externalTarget, !sections.truncated, query.type != .cname {

@@ -13,10 +13,14 @@ public struct ResponderOptions: Sendable {
     public var recursionAvailable: Bool
     /// Payload size we advertise in our OPT record and the most we send over UDP.
     public var maxUDPPayload: Int
+    /// Rotate address RRsets per query, so clients that take the first address spread over
+    /// the endpoints (CoreDNS's `loadbalance`, kube-dns's rotation). `--no-shuffle` clears it.
+    public var shuffle: Bool
 
-    public init(recursionAvailable: Bool = false, maxUDPPayload: Int = 1232) {
+    public init(recursionAvailable: Bool = false, maxUDPPayload: Int = 1232, shuffle: Bool = true) {
         self.recursionAvailable = recursionAvailable
         self.maxUDPPayload = maxUDPPayload
+        self.shuffle = shuffle
     }
 }
 

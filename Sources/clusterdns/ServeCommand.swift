@@ -26,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var resolver: ResolverOptions
 
+    @Flag(inversion: .prefixedNo, help: "Rotate address answers per query, so clients taking the first address spread over endpoints.")
+    var shuffle = true
+
     @OptionGroup var log: LogOptions
 
     func run() async throws {
@@ -51,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = try await DNSServer.start(
             configuration: ServerConfiguration(
                 listenHost: endpoint.host, listenPort: endpoint.port, resolver: resolverSettings,
+                responder: ResponderOptions(recursionAvailable: resolverSettings.hasUpstreams, shuffle: shuffle),
                 autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics),
             store: store, group: group, report: { logger.warning("warning: \($0)") })
         let probes = try await health.start(readiness: readiness, group: group)

@@ -125,6 +125,23 @@ final class ServeOptionsTests: XCTestCase {
         Expect.answer(try dig.query(mysql), owner: mysql, type: "A", ["192.168.39.175"])
     }
 
+    /// Address answers rotate per query (dig's IDs are random): over 50 queries each of
+    /// nginx-headless's addresses comes first; `--no-shuffle` keeps one order.
+    func testShuffleAndNoShuffle() throws {
+        let name = "nginx-headless.default.svc.cluster.local."
+        let dig = try demo([])
+        var firsts: Set<String> = []
+        for index in 0..<50 {
+            let reply = try dig.query(name, over: index % 5 == 0 ? .tcp : .udp)
+            XCTAssertEqual(reply.answers("A"), ["172.16.0.18", "172.16.0.19", "172.16.0.31"])
+            if let first = reply.answer.first { firsts.insert(first.rdata) }
+        }
+        XCTAssertEqual(firsts, ["172.16.0.18", "172.16.0.19", "172.16.0.31"])
+        let stable = try demo(["--no-shuffle"])
+        let orders = try (0..<10).map { _ in try stable.query(name).answer.map(\.rdata) }
+        XCTAssertEqual(Set(orders.map { $0.joined(separator: " ") }).count, 1, "\(orders)")
+    }
+
     func testDomain() throws {
         let dig = try demo(["--domain", "k8s.example"])
         let name = "nginx-service.myserver.svc.k8s.example."

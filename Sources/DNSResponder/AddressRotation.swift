@@ -1,0 +1,49 @@
+import ClusterRegistry
+import DNSWire
+
+extension ReplyContext {
+    /// Rotates the address RRset that ends the answer section (after any CNAME chain) by the
+    /// query ID modulo its size, so successive queries, whose IDs are random (RFC 5452 §9.2),
+    /// see each address first about equally often. An RRset's order carries no meaning
+    /// (RFC 2181 §5). A prepared A or AAAA record is fixed-size: a pointer owner, the same
+    /// type, class and TTL, then 4 or 16 bytes of data, so rotating it is moving those bytes in
+    /// place, without allocating or re-encoding. Anything else is left as it is.
+    func rotateAddresses(_ writer: inout ReplyWriter, answerOffset: Int, _ prepared: PreparedAnswer, from segment: CompiledSegment) {
+        let boundaries = prepared.rrsetBoundaries
+        guard let last = boundaries.last else { return }
+        let previous = boundaries.count > 1 ? segment.boundaries[last - 1] : nil
+        let end = segment.boundaries[last]
+        let count = Int(end.recordEnd) - Int(previous?.recordEnd ?? 0)
+        guard count > 1 else { return }
+        let dataLength = query.type == .a ? 4 : 16
+        let recordLength = 12 + dataLength  // pointer 2, type 2, class 2, TTL 4, RDLENGTH 2
+        let first = answerOffset + (previous?.byteEnd ?? 0)
+        guard end.byteEnd - (previous?.byteEnd ?? 0) == count * recordLength else { return }
+        let output = writer.output
+        for record in 0..<count {
+            let base = first + record * recordLength
+            guard output[base] & 0xC0 == 0xC0,
+                  output[base + 2] == UInt8(query.type.rawValue >> 8), output[base + 3] == UInt8(truncatingIfNeeded: query.type.rawValue),
+                  output[base + 11] == UInt8(dataLength), output[base + 10] == 0
+            else { return }
+        }
+        let shift = Int(query.id) % count
+        guard shift > 0 else { return }
+        // Rotating left by `shift` is three reversals of record data.
+        func swapData(_ left: Int, _ right: Int) {
+            let a = first + left * recordLength + 12, b = first + right * recordLength + 12
+            for offset in 0..<dataLength { output.swapAt(a + offset, b + offset) }
+        }
+        func reverse(_ lower: Int, _ upper: Int) {
+            var (low, high) = (lower, upper - 1)
+            while low < high {
+                swapData(low, high)
+                low += 1
+                high -= 1
+            }
+        }
+        reverse(0, shift)
+        reverse(shift, count)
+        reverse(0, count)
+    }
+}
