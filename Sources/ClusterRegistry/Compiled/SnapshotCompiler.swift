@@ -47,6 +47,14 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
     private var externalIndex: [DomainName: Int] = [:]
     /// One writer for every answer: `reset` keeps its buffers, sparing allocations per answer.
     private var writer = WireWriter()
+    /// Answers cut to fit a DNS message since the last `takeCappedAnswers`, one line each.
+    private var cappedAnswers: [String] = []
+
+    /// The most bytes of answer and authority sections a prepared answer holds: a reply must
+    /// fit one DNS message (65,535 bytes over TCP, RFC 1035 §4.2.2) with its header, the
+    /// longest question (255 + 4 bytes, RFC 1035 §2.3.4) and an OPT record. Record counts stay
+    /// below 2¹⁶ too, since the smallest record takes 11 bytes.
+    static let sectionByteLimit = 65_535 - DNSHeader.byteCount - 259 - 11
 
     /// How many CNAMEs an in-zone chase follows before giving up (loops, long chains).
     static let maxChain = 8
@@ -160,6 +168,10 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
     /// RFC 1035 §3.3.9).
     private func additionalRecords(for rrset: [ResourceRecord], lookup: inout some RecordLookup) -> [ResourceRecord] {
         var result: [ResourceRecord] = []
+        // Each target is read once and each address kept once, both by hash: a Service with
+        // 20,000 ports points 20,000 SRV records at one name (a linear scan was quadratic).
+        var targets: Set<DomainName> = []
+        var kept: Set<ResourceRecord> = []
         for record in rrset {
             let target: DomainName
             switch record.data {
@@ -168,10 +180,9 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
             case .ns(let host): target = host
             default: continue
             }
-            guard let zone = layout.authoritativeZone(for: target) else { continue }
-            // A linear check: an RRset has a handful of targets (hashing records cost more).
+            guard targets.insert(target.lowercased()).inserted, let zone = layout.authoritativeZone(for: target) else { continue }
             for address in lookup.records(at: target, zone: zone) where address.type == .a || address.type == .aaaa {
-                if !result.contains(address) { result.append(address) }
+                if kept.insert(address).inserted { result.append(address) }
             }
         }
         return result
@@ -181,27 +192,76 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         _ owner: DomainName, type: RecordType, chain: [[ResourceRecord]], authority: [ResourceRecord] = [],
         additional: [ResourceRecord], external: Int?
     ) {
+        var chain = chain
+        var sectionEnds = write(owner, chain: chain, authority: authority, additional: additional)
+        if sectionEnds.authority > Self.sectionByteLimit, let last = chain.indices.last {
+            // Too large for any message: keep as many leading records of the last RRset (in the
+            // stable order the registry built) as fit, and say so. The additional section is
+            // optional (RFC 2181 §9): it goes first. A record takes at least 11 bytes, which
+            // bounds the search.
+            let total = chain.reduce(0) { $0 + $1.count }
+            let full = chain[last]
+            var fits = 0, tooMany = min(full.count, Self.sectionByteLimit / 11 + 1)
+            while tooMany - fits > 1 {
+                let middle = (fits + tooMany) / 2
+                chain[last] = Array(full.prefix(middle))
+                if write(owner, chain: chain, authority: authority, additional: []).authority <= Self.sectionByteLimit {
+                    fits = middle
+                } else {
+                    tooMany = middle
+                }
+            }
+            chain[last] = Array(full.prefix(fits))
+            sectionEnds = write(owner, chain: chain, authority: authority, additional: [])
+            cappedAnswers.append(
+                "\(owner) \(type): \(total) records do not fit a DNS message; serving the first \(chain.reduce(0) { $0 + $1.count })")
+        } else if sectionEnds.additional > Self.sectionByteLimit {
+            sectionEnds = write(owner, chain: chain, authority: authority, additional: [])
+        }
+        let questionEnd = DNSHeader.byteCount + owner.wire.count + 4
+        let firstBoundary = boundaries.count
+        var recordCount = 0
+        for (rrset, byteEnd) in zip(chain, rrsetByteEnds) {
+            recordCount += rrset.count
+            boundaries.append(RRsetBoundary(byteEnd: byteEnd, recordEnd: UInt16(clamping: recordCount)))
+        }
+        let start = answerBytes.count
+        answerBytes.append(contentsOf: writer.bytes[questionEnd...])
+        let additionalCount = sectionEnds.additional > sectionEnds.authority ? additional.count : 0
+        answers.append(PreparedAnswer(
+            type: type, start: start, answerLength: sectionEnds.answer, authorityLength: sectionEnds.authority - sectionEnds.answer,
+            additionalLength: sectionEnds.additional - sectionEnds.authority, answerCount: UInt16(clamping: recordCount),
+            authorityCount: UInt16(clamping: authority.count), additionalCount: UInt16(clamping: additionalCount),
+            rrsetBoundaries: firstBoundary..<boundaries.count, externalTarget: external))
+    }
+
+    /// Byte ends of the RRsets `write` last wrote, relative to the end of the question.
+    private var rrsetByteEnds: [Int] = []
+
+    /// Writes the sections after a question for `owner`; returns where each ends, relative to
+    /// the end of the question.
+    private mutating func write(
+        _ owner: DomainName, chain: [[ResourceRecord]], authority: [ResourceRecord], additional: [ResourceRecord]
+    ) -> (answer: Int, authority: Int, additional: Int) {
         let questionEnd = DNSHeader.byteCount + owner.wire.count + 4
         writer.reset(prefixLength: questionEnd)
         writer.registerName(owner, at: DNSHeader.byteCount)
-        let firstBoundary = boundaries.count
-        var recordCount: UInt16 = 0
+        rrsetByteEnds.removeAll(keepingCapacity: true)
         for rrset in chain {
             for record in rrset { writer.writeRecord(record) }
-            recordCount += UInt16(rrset.count)
-            boundaries.append(RRsetBoundary(byteEnd: writer.count - questionEnd, recordEnd: recordCount))
+            rrsetByteEnds.append(writer.count - questionEnd)
         }
-        let answerLength = writer.count - questionEnd
+        let answer = writer.count - questionEnd
         for record in authority { writer.writeRecord(record) }
-        let authorityLength = writer.count - questionEnd - answerLength
+        let authorityEnd = writer.count - questionEnd
         for record in additional { writer.writeRecord(record) }
-        let start = answerBytes.count
-        answerBytes.append(contentsOf: writer.bytes[questionEnd...])
-        answers.append(PreparedAnswer(
-            type: type, start: start, answerLength: answerLength, authorityLength: authorityLength,
-            additionalLength: answerBytes.count - start - answerLength - authorityLength, answerCount: recordCount,
-            authorityCount: UInt16(authority.count), additionalCount: UInt16(additional.count),
-            rrsetBoundaries: firstBoundary..<boundaries.count, externalTarget: external))
+        return (answer, authorityEnd, writer.count - questionEnd)
+    }
+
+    /// The answers cut since the last call, forgotten once taken.
+    mutating func takeCappedAnswers() -> [String] {
+        defer { cappedAnswers.removeAll() }
+        return cappedAnswers
     }
 }
 

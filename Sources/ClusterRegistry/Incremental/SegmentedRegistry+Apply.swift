@@ -57,7 +57,8 @@ extension SegmentedRegistry {
                     name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
             }
             dependencies.record(lookup, for: unit)
-            warnings[unit] = model.skipped[unit]
+            let unitWarnings = (model.skipped[unit] ?? []) + compiler.takeCappedAnswers()
+            warnings[unit] = unitWarnings.isEmpty ? nil : unitWarnings
         }
         for (unit, old) in beforeModels {
             let new = lookup.base.model(of: unit)

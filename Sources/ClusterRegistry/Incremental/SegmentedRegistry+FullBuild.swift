@@ -74,7 +74,10 @@ extension SegmentedRegistry {
         counts = RegistryCounts(objects: objects, records: (models).reduce(0) { $0 + $1.recordCount })
         let compiled = Self.compileInParallel(
             models, clusterZones: built.zones.count, layout: layout, domain: configuration.domain, parallel: parallelBuild)
-        for part in compiled { dependencies.merge(part.dependencies) }
+        for part in compiled {
+            dependencies.merge(part.dependencies)
+            warnings.merge(part.cappedAnswers) { $0 + $1 }
+        }
         var staticLookup = TrackingLookup(base: ModelLookup(zones: models), domain: configuration.domain)
         var staticCompiler = SnapshotCompiler(layout: layout)
         for zone in built.zones.count..<models.count {
@@ -90,13 +93,14 @@ extension SegmentedRegistry {
     /// Compiles every node of the cluster and reverse zones, split over two threads when large.
     private static func compileInParallel(
         _ models: [ZoneModel], clusterZones: Int, layout: ZoneLayout, domain: DomainName, parallel: Bool?
-    ) -> [(compiler: SnapshotCompiler, dependencies: UnitDependencies)] {
+    ) -> [(compiler: SnapshotCompiler, dependencies: UnitDependencies, cappedAnswers: [RegistryUnit: [String]])] {
         let total = models.prefix(clusterZones).reduce(0) { $0 + $1.nodes.count }
         let parts = parallel ?? (total >= parallelThreshold) ? 2 : 1
         return concurrentMap(count: parts) { part in
             var compiler = SnapshotCompiler(layout: layout)
             compiler.reserve(names: total / parts + 16)
             var dependencies = UnitDependencies()
+            var cappedAnswers: [RegistryUnit: [String]] = [:]
             for zone in 0..<clusterZones {
                 let nodes = models[zone].nodes
                 let lower = nodes.count * part / parts, upper = nodes.count * (part + 1) / parts
@@ -108,11 +112,15 @@ extension SegmentedRegistry {
                     compiler.compileNode(
                         name, records: records, zone: zone, synthesizesPods: models[zone].podNamespaces.contains(name),
                         lookup: &lookup)
-                    if let unit { dependencies.record(lookup, for: unit) }
+                    if let unit {
+                        dependencies.record(lookup, for: unit)
+                        let capped = compiler.takeCappedAnswers()
+                        if !capped.isEmpty { cappedAnswers[unit, default: []] += capped }
+                    }
                     nodes.formIndex(after: &index)
                 }
             }
-            return (compiler, dependencies)
+            return (compiler, dependencies, cappedAnswers)
         }
     }
 
@@ -153,7 +161,8 @@ private struct UnitBuildWork: Sendable {
                 part.records += records.count
             }
             part.dependencies.record(lookup, for: unit)
-            if let skipped = model.skipped[unit] { part.warnings[unit] = skipped }
+            let warnings = (model.skipped[unit] ?? []) + part.compiler.takeCappedAnswers()
+            if !warnings.isEmpty { part.warnings[unit] = warnings }
             if objects.configuration.reverse {
                 for (offset, zone) in model.reverse.enumerated() { part.pointers.add(zone.nodes, zone: offset) }
             }
