@@ -109,6 +109,7 @@ public final class DNSServer: Sendable {
     public func close() async {
         for listener in udpListeners { await listener.stop() }
         try? await tcpChannel.close()
+        for forwarder in resolver.router.forwarders { forwarder.sockets.close() }
     }
 
     /// Completes when every listener is closed.

@@ -3,9 +3,10 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// Sends queries to one set of upstream resolvers: UDP first from a fresh random port with a
-/// random ID (RFC 5452), TCP when the reply is truncated or `forceTCP` is set, the next upstream
-/// on timeout or error, SERVFAIL from the caller when all fail.
+/// Sends queries to one set of upstream resolvers: UDP first, from a shared pool of sockets on
+/// random ports with a random ID (RFC 5452, `UpstreamSockets`), TCP when the reply is truncated
+/// or `forceTCP` is set, the next upstream on timeout or error, SERVFAIL from the caller when all
+/// fail. Identical questions in flight at once are sent upstream once.
 public struct Forwarder: Sendable {
     public enum Failure: Error, Sendable {
         case timeout
@@ -24,6 +25,8 @@ public struct Forwarder: Sendable {
     let maxInFlight: Int
     /// `coredns_forward_*`; nil when metrics are off.
     let metrics: ForwardMetrics?
+    let sockets: UpstreamSockets
+    private let coalescer = Coalescer()
 
     init(
         upstreams: UpstreamSet, timeout: TimeAmount, group: any EventLoopGroup, forceTCP: Bool = false,
@@ -36,6 +39,7 @@ public struct Forwarder: Sendable {
         self.forceTCP = forceTCP
         self.maxInFlight = maxInFlight
         self.inFlight = NIOLockedValueBox(0)
+        sockets = UpstreamSockets(group: group, retireAfter: timeout + .seconds(1))
     }
 
     public init(
@@ -55,6 +59,9 @@ public struct Forwarder: Sendable {
 
     public var isEnabled: Bool { !upstreams.isEmpty }
 
+    /// Requests admitted and not yet answered (leaders and those waiting on them).
+    var inFlightCount: Int { inFlight.withLockedValue { $0 } }
+
     /// Resolves `query` (a complete request; its ID is replaced on the wire and restored in
     /// the reply). `udpLimit` is the size the client accepts over UDP, nil for a TCP client.
     public func resolve(_ query: [UInt8], udpLimit: Int?) async throws -> [UInt8] {
@@ -66,6 +73,29 @@ public struct Forwarder: Sendable {
         }
         guard admitted else { throw Failure.overloaded }
         defer { inFlight.withLockedValue { $0 -= 1 } }
+        // Requests equal but for their ID (same question, flags and OPT) get the same answer.
+        let key = Coalescer.Key(request: query[2...], udpLimit: udpLimit)
+        switch coalescer.join(key, on: group.next()) {
+        case .follower(let answer):
+            var reply = try await answer.get()
+            reply[0] = query[0]
+            reply[1] = query[1]
+            return reply
+        case .leader(let promise):
+            do {
+                let reply = try await resolveUpstream(query, udpLimit: udpLimit)
+                coalescer.finish(key)
+                promise.succeed(reply)
+                return reply
+            } catch {
+                coalescer.finish(key)
+                promise.fail(error)
+                throw error
+            }
+        }
+    }
+
+    private func resolveUpstream(_ query: [UInt8], udpLimit: Int?) async throws -> [UInt8] {
         var lastError: any Error = Failure.noUpstream
         for index in upstreams.attemptOrder() {
             let started = metrics == nil ? nil : NIODeadline.now()
@@ -88,19 +118,58 @@ public struct Forwarder: Sendable {
     }
 
     private func exchange(_ query: [UInt8], with upstream: SocketAddress, udpLimit: Int?) async throws -> [UInt8] {
+        guard let udpLimit, !forceTCP else {
+            var outgoing = query
+            let id = UInt16.random(in: .min ... .max)
+            outgoing[0] = UInt8(id >> 8)
+            outgoing[1] = UInt8(truncatingIfNeeded: id)
+            return try await UpstreamExchange.tcp(outgoing, upstream, timeout, group)
+        }
+        let reply = try await sockets.exchange(query, with: upstream, timeout: timeout)
+        guard reply.count > 2, reply[2] & 0x02 != 0 || reply.count > udpLimit else { return reply }
+        // Truncated, or larger than the client takes over UDP: the full answer over TCP if
+        // the client can take it, else a truncated reply sends the client to TCP itself.
         var outgoing = query
         let id = UInt16.random(in: .min ... .max)
         outgoing[0] = UInt8(id >> 8)
         outgoing[1] = UInt8(truncatingIfNeeded: id)
-        guard let udpLimit, !forceTCP else { return try await UpstreamExchange.tcp(outgoing, upstream, timeout, group) }
-        let reply = try await UpstreamExchange.udp(outgoing, upstream, timeout, group)
-        guard reply.count > 2, reply[2] & 0x02 != 0 else { return reply }
-        // Truncated: the full answer over TCP, if the client can take it; else the truncated
-        // reply tells the client to come back over TCP itself.
         let full = try? await UpstreamExchange.tcp(outgoing, upstream, timeout, group)
         if let full, full.count <= udpLimit { return full }
-        return reply
+        return reply.count <= udpLimit ? reply : UpstreamExchange.truncated(reply, query: query, payload: udpLimit)
     }
+}
+
+/// Identical requests in flight at once: the first (the leader) asks upstream, the others wait
+/// for its answer.
+final class Coalescer: Sendable {
+    struct Key: Hashable, Sendable {
+        /// The request after its ID: flags, counts, question and OPT.
+        var request: ArraySlice<UInt8>
+        var udpLimit: Int?
+    }
+
+    enum Role {
+        case leader(EventLoopPromise<[UInt8]>)
+        case follower(EventLoopFuture<[UInt8]>)
+    }
+
+    private let waiting = NIOLockedValueBox<[Key: EventLoopFuture<[UInt8]>]>([:])
+
+    func join(_ key: Key, on eventLoop: any EventLoop) -> Role {
+        waiting.withLockedValue { waiting in
+            if let answer = waiting[key] { return .follower(answer) }
+            let promise = eventLoop.makePromise(of: [UInt8].self)
+            waiting[key] = promise.futureResult
+            return .leader(promise)
+        }
+    }
+
+    /// The leader has its answer: later requests ask upstream again.
+    func finish(_ key: Key) {
+        _ = waiting.withLockedValue { $0.removeValue(forKey: key) }
+    }
+
+    var count: Int { waiting.withLockedValue { $0.count } }
 }
 
 /// One request/response exchange with an upstream server.
@@ -131,21 +200,58 @@ enum UpstreamExchange {
         let promise = eventLoop.makePromise(of: [UInt8].self)
         let deadline = eventLoop.scheduleTask(in: timeout) { promise.fail(Forwarder.Failure.timeout) }
         defer { deadline.cancel() }
-        let channel = try await ClientBootstrap(group: eventLoop)
-            .connectTimeout(timeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(TCPReplyCatcher(query: query, promise: promise))
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(timeout)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(TCPReplyCatcher(query: query, promise: promise))
+                    }
                 }
-            }
-            .connect(to: upstream).get()
+                .connect(to: upstream).get()
+        } catch {
+            promise.fail(error)  // a refused connection: the promise must not be left pending
+            throw error
+        }
         defer { channel.close(promise: nil) }
         var framed = ByteBuffer()
         framed.writeInteger(UInt16(query.count))
         framed.writeBytes(query)
         channel.writeAndFlush(framed).whenFailure { promise.fail($0) }
         return try await promise.futureResult.get()
+    }
+
+    /// A reply too large for the client's UDP limit: its header and question with TC set and
+    /// no records (RFC 2181 §9, RFC 1035 §4.2.1), so the client asks again over TCP. The
+    /// client's ID and OPT presence come from `query` (RFC 6891 §7: an OPT answers an OPT).
+    static func truncated(_ reply: [UInt8], query: [UInt8], payload: Int) -> [UInt8] {
+        guard let questionEnd = questionEnd(query), reply.count >= questionEnd else { return Array(reply.prefix(DNSHeader.byteCount)) }
+        var header = Array(reply[..<DNSHeader.byteCount])
+        header[0] = query[0]
+        header[1] = query[1]
+        header[2] |= UInt8(DNSHeader.Flag.truncated.rawValue >> 8)
+        for index in 6..<12 { header[index] = 0 }
+        var result = header + Array(query[DNSHeader.byteCount..<questionEnd])
+        if query.count > questionEnd, var opt = optRecord(query, from: questionEnd) {
+            opt[3] = UInt8(truncatingIfNeeded: payload >> 8)  // the size we take, in CLASS
+            opt[4] = UInt8(truncatingIfNeeded: payload)
+            result[11] = 1
+            result += opt
+        }
+        return result
+    }
+
+    /// The request's OPT record (the only additional record a stub sends), if any.
+    private static func optRecord(_ query: [UInt8], from questionEnd: Int) -> [UInt8]? {
+        // Root owner (0), TYPE 41, then class, TTL and RDLENGTH.
+        guard query.count >= questionEnd + 11, query[questionEnd] == 0, query[questionEnd + 1] == 0, query[questionEnd + 2] == 41
+        else { return nil }
+        var opt = Array(query[questionEnd..<questionEnd + 11])
+        opt[9] = 0  // no options echoed
+        opt[10] = 0
+        return opt
     }
 
     /// A reply belongs to our query when ID and question match and QR is set; anything else
@@ -162,7 +268,7 @@ enum UpstreamExchange {
             }
     }
 
-    private static func questionEnd(_ query: [UInt8]) -> Int? {
+    static func questionEnd(_ query: [UInt8]) -> Int? {
         var position = DNSHeader.byteCount
         while position < query.count {
             let length = Int(query[position])
