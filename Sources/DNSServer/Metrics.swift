@@ -161,7 +161,12 @@ public final class ServerMetrics: Sendable {
 
     /// A cache hit: `denial` for NXDOMAIN and NODATA replies (CoreDNS's two cache types).
     func cacheHit(_ reply: [UInt8]) {
-        (Self.isDenial(reply) ? cacheHits.denial : cacheHits.success).increment()
+        reply.withUnsafeBytes { cacheHit($0) }
+    }
+
+    func cacheHit(_ reply: UnsafeRawBufferPointer) {
+        let denial = reply.count >= 8 && (reply[3] & 0x0F == 3 || (reply[6] == 0 && reply[7] == 0))
+        (denial ? cacheHits.denial : cacheHits.success).increment()
     }
 
     func cacheMiss() { cacheMisses.increment() }

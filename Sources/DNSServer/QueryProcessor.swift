@@ -3,6 +3,10 @@ import DNSResponder
 import DNSWire
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Shared by the UDP and TCP front ends: answers from the snapshot at once, or hands back the
 /// asynchronous work for queries that need an upstream.
 struct QueryProcessor: Sendable {
@@ -78,7 +82,9 @@ struct QueryProcessor: Sendable {
         /// Answered from the snapshot: the first `length` bytes of the scratch output.
         case reply(length: Int)
         case drop
-        /// Needs the full path (`process`): forwarding, a cache, an ExternalName chase, autopath.
+        /// Not ours: try the cache (`cachedReply`), then the full path.
+        case forward(sizeLimit: Int)
+        /// Needs the full path (`process`): an ExternalName chase, autopath.
         case slow
     }
 
@@ -91,8 +97,31 @@ struct QueryProcessor: Sendable {
         switch responder.respond(to: packet, snapshot: snapshot, transport: transport, scratch: scratch) {
         case .drop: return .drop
         case .reply(let length, let rcode): return rcode == .nxDomain && autopath != nil ? .slow : .reply(length: length)
-        case .forward, .chase: return .slow
+        case .forward(let sizeLimit): return .forward(sizeLimit: sizeLimit)
+        case .chase: return .slow
         }
+    }
+
+    /// A cache hit for an out-of-zone query, written into the scratch output on the datagram
+    /// thread: no Task, no copy of the packet, no allocation (issue #10). Nil when the full path
+    /// must run: a miss, a client not allowed to recurse (it gets REFUSED there), a loop probe.
+    func cachedReply(
+        _ packet: UnsafeRawBufferPointer, client: sockaddr_storage, sizeLimit: Int, scratch: ResponseScratch
+    ) -> Int? {
+        guard let cache = resolver.cache, resolver.mayRecurse(client),
+              case .query(let query) = QueryParser.parse(packet, nameBuffer: scratch.name)
+        else { return nil }
+        let name = UnsafeRawBufferPointer(rebasing: scratch.lowercasedName.prefix(query.nameLength))
+        let forwarder = resolver.router.forwarder(for: name)
+        guard resolver.loopDetector?.intercept(name) != true, forwarder.isEnabled else { return nil }
+        let key = ResponseCache.Key(
+            borrowing: name, type: query.type, recordClass: query.recordClass, edns: query.edns != nil,
+            dnssecOK: query.edns?.dnssecOK ?? false, checkingDisabled: query.checkingDisabled)
+        guard let hit = cache.lookup(key, request: packet, questionEnd: query.questionEnd, into: scratch.output, limit: sizeLimit)
+        else { return nil }
+        resolver.metrics?.cacheHit(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(hit.length)))
+        if hit.prefetch { resolver.prefetch(key.owned, request: Array(packet), forwarder: forwarder) }
+        return hit.length
     }
 
     func log(_ request: ByteBuffer, _ reply: [UInt8], _ client: SocketAddress?, _ transport: String, _ started: NIODeadline) {

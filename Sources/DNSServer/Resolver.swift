@@ -2,6 +2,10 @@ import DNSResponder
 import DNSWire
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The recursive side of the server (issue #3): for queries outside our zones, decides whether
 /// this client may recurse, answers from the cache, or forwards through the right upstreams.
 public struct Resolver: Sendable {
@@ -37,6 +41,12 @@ public struct Resolver: Sendable {
         return accessControl.allows(address)
     }
 
+    /// The same for a raw socket address, read without building a string (issue #10).
+    func mayRecurse(_ client: sockaddr_storage) -> Bool {
+        guard let address = IPAddress(socketAddress: client) else { return false }
+        return accessControl.allows(address)
+    }
+
     /// What to do with an out-of-zone query. `name` is its lower-cased question name.
     func forward(
         _ packet: ByteBuffer, query: QueryView, name: UnsafeRawBufferPointer, transport: Transport, sizeLimit: Int,
@@ -54,10 +64,7 @@ public struct Resolver: Sendable {
             let lookup = packet.withUnsafeReadableBytes { cache.lookup(key, request: $0, questionEnd: query.questionEnd) }
             if case .hit(let reply, let prefetch) = lookup, reply.count <= sizeLimit {
                 metrics?.cacheHit(reply)
-                if prefetch {
-                    let request = Array(packet.readableBytesView)
-                    Task { await Self.refresh(key, request, forwarder, cache) }
-                }
+                if prefetch { self.prefetch(key, request: Array(packet.readableBytesView), forwarder: forwarder) }
                 return .cached(reply)
             }
             metrics?.cacheMiss()
@@ -77,6 +84,12 @@ public struct Resolver: Sendable {
                 return QueryProcessor.failure(request, responder: responder)
             }
         }
+    }
+
+    /// Refreshes a popular entry near expiry in the background, so it never expires while in use.
+    func prefetch(_ key: ResponseCache.Key, request: [UInt8], forwarder: Forwarder) {
+        guard let cache else { return }
+        Task { await Self.refresh(key, request, forwarder, cache) }
     }
 
     /// Prefetch: fetch again over TCP-capable path and replace the entry before it expires.

@@ -24,17 +24,63 @@ public final class ResponseCache: Sendable {
     }
 
     /// Lower-cased question name, type, class, and the EDNS bits that change the reply.
-    public struct Key: Hashable, Sendable {
-        var name: [UInt8]
+    public struct Key: Hashable, @unchecked Sendable {
+        // @unchecked: a key borrowing the query's bytes (`borrowing`) lives only inside one
+        // lookup on the thread that owns those bytes, and is never stored.
+        private enum Name {
+            case owned([UInt8])
+            case borrowed(UnsafeRawBufferPointer)
+        }
+
+        private var storedName: Name
         var type: UInt16
         var recordClass: UInt16
         var flags: UInt8
 
         public init(name: some Collection<UInt8>, type: RecordType, recordClass: RecordClass, edns: Bool, dnssecOK: Bool, checkingDisabled: Bool) {
-            self.name = Array(name)
+            storedName = .owned(Array(name))
             self.type = type.rawValue
             self.recordClass = recordClass.rawValue
-            flags = (edns ? 1 : 0) | (dnssecOK ? 2 : 0) | (checkingDisabled ? 4 : 0)
+            flags = Self.flags(edns: edns, dnssecOK: dnssecOK, checkingDisabled: checkingDisabled)
+        }
+
+        /// A key over `name` without copying it, for a lookup that allocates nothing.
+        init(borrowing name: UnsafeRawBufferPointer, type: RecordType, recordClass: RecordClass, edns: Bool, dnssecOK: Bool, checkingDisabled: Bool) {
+            storedName = .borrowed(name)
+            self.type = type.rawValue
+            self.recordClass = recordClass.rawValue
+            flags = Self.flags(edns: edns, dnssecOK: dnssecOK, checkingDisabled: checkingDisabled)
+        }
+
+        private static func flags(edns: Bool, dnssecOK: Bool, checkingDisabled: Bool) -> UInt8 {
+            (edns ? 1 : 0) | (dnssecOK ? 2 : 0) | (checkingDisabled ? 4 : 0)
+        }
+
+        private func withName<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+            switch storedName {
+            case .owned(let bytes): return bytes.withUnsafeBytes(body)
+            case .borrowed(let bytes): return body(bytes)
+            }
+        }
+
+        /// This key with its own copy of the name, safe to store.
+        var owned: Key {
+            guard case .borrowed(let bytes) = storedName else { return self }
+            var key = self
+            key.storedName = .owned(Array(bytes))
+            return key
+        }
+
+        public static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.type == rhs.type && lhs.recordClass == rhs.recordClass && lhs.flags == rhs.flags
+                && lhs.withName { left in rhs.withName { right in left.elementsEqual(right) } }
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            withName { hasher.combine(bytes: $0) }
+            hasher.combine(type)
+            hasher.combine(recordClass)
+            hasher.combine(flags)
         }
     }
 
@@ -112,6 +158,41 @@ public final class ResponseCache: Sendable {
         }
     }
 
+    /// `lookup` for the datagram thread: the reply is written into `output` (the client's
+    /// ID, spelling and TTLs patched in place) and nothing is allocated. Returns its length and
+    /// whether to prefetch, or nil on a miss or when the reply does not fit `limit`.
+    func lookup(
+        _ key: Key, request: UnsafeRawBufferPointer, questionEnd: Int, into output: UnsafeMutableRawBufferPointer, limit: Int,
+        now: NIODeadline = .now()
+    ) -> (length: Int, prefetch: Bool)? {
+        state.withLockedValue { state in
+            guard let index = state.entries.index(forKey: key) else {
+                state.misses += 1
+                return nil
+            }
+            let entry = state.entries.values[index]
+            let age = Self.seconds(now - entry.storedAt)
+            guard age < entry.lifetime, entry.reply.count >= questionEnd, entry.reply.count <= min(limit, output.count) else {
+                state.misses += 1
+                return nil
+            }
+            // Updated through the index: a borrowed key must never be inserted.
+            state.entries.values[index].hits += 1
+            state.entries.values[index].referenced = true
+            let prefetch = !entry.prefetching && entry.hits + 1 >= Self.prefetchHits
+                && entry.lifetime - age <= max(1, entry.lifetime / 10)
+            if prefetch { state.entries.values[index].prefetching = true }
+            state.hits += 1
+            let lifetime = entry.lifetime
+            entry.reply.withUnsafeBytes { output.copyMemory(from: $0) }
+            Self.patch(output, entry: entry, request: request, questionEnd: questionEnd) { original in
+                let capped = min(original, lifetime)
+                return capped > age ? capped - age : 0
+            }
+            return (entry.reply.count, prefetch)
+        }
+    }
+
     /// An expired entry still within the stale window, for when every upstream failed.
     public func stale(_ key: Key, request: UnsafeRawBufferPointer, questionEnd: Int, now: NIODeadline = .now()) -> [UInt8]? {
         state.withLockedValue { state in
@@ -124,6 +205,7 @@ public final class ResponseCache: Sendable {
 
     /// Stores a forwarded reply if it is cacheable (not truncated, not an error).
     public func store(_ key: Key, reply: [UInt8], now: NIODeadline = .now()) {
+        let key = key.owned
         guard settings.capacity > 0, reply.count >= DNSHeader.byteCount,
               let ttls = ReplyTTLs(reply: reply, limits: .init(maxTTL: settings.maxTTL, maxNegativeTTL: settings.maxNegativeTTL)),
               let lifetime = ttls.lifetime, lifetime > 0
@@ -157,7 +239,15 @@ public final class ResponseCache: Sendable {
         _ entry: Entry, request: UnsafeRawBufferPointer, questionEnd: Int, ttl: (UInt32) -> UInt32
     ) -> [UInt8] {
         var reply = entry.reply
-        // The client's ID and its spelling of the question (same length: same name, any case).
+        reply.withUnsafeMutableBytes { patch($0, entry: entry, request: request, questionEnd: questionEnd, ttl: ttl) }
+        return reply
+    }
+
+    /// The client's ID and its spelling of the question (same length: same name, any case),
+    /// and each TTL counted down, written over a copy of `entry`'s reply.
+    private static func patch(
+        _ reply: UnsafeMutableRawBufferPointer, entry: Entry, request: UnsafeRawBufferPointer, questionEnd: Int, ttl: (UInt32) -> UInt32
+    ) {
         for index in 0..<2 { reply[index] = request[index] }
         for index in DNSHeader.byteCount..<questionEnd { reply[index] = request[index] }
         for (offset, original) in zip(entry.ttls.offsets, entry.ttls.originals) {
@@ -167,7 +257,6 @@ public final class ResponseCache: Sendable {
             reply[offset + 2] = UInt8(truncatingIfNeeded: value >> 8)
             reply[offset + 3] = UInt8(truncatingIfNeeded: value)
         }
-        return reply
     }
 
     private static func seconds(_ amount: TimeAmount) -> UInt32 {

@@ -130,6 +130,21 @@ final class UDPListener: @unchecked Sendable {
                     if started != nil, processor.queryLog != nil {
                         log(packet, reply: scratch.bytes(length), client: batch.address(index), started)
                     }
+                case .forward(let sizeLimit):
+                    let client = batch.address(index)
+                    guard let length = processor.cachedReply(packet, client: client, sizeLimit: sizeLimit, scratch: scratch) else {
+                        serveSlowly(packet, client: client, scratch: scratch, started: started)
+                        continue
+                    }
+                    // Answered in the batch like an authoritative reply (issue #10).
+                    if length <= Self.slotSize {
+                        batch.stageReply(replies, to: index, bytes: UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
+                        replies += 1
+                    } else {
+                        send(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), to: client)
+                    }
+                    account(packet, replyFlags: scratch.output[3], source: .cache, client: client, started)
+                    if started != nil, processor.queryLog != nil { log(packet, reply: scratch.bytes(length), client: client, started) }
                 case .slow:
                     serveSlowly(packet, client: batch.address(index), scratch: scratch, started: started)
                 }

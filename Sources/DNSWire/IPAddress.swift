@@ -45,6 +45,27 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     public var isIPv4: Bool { if case .v4 = self { return true } else { return false } }
 
+    /// The address of a socket address as the kernel fills it in (`recvmmsg`): no string.
+    public init?(socketAddress storage: sockaddr_storage) {
+        var storage = storage
+        let family = Int32(storage.ss_family)
+        let address: IPAddress? = withUnsafeBytes(of: &storage) { raw in
+            switch family {
+            case AF_INET:
+                let v4 = raw.loadUnaligned(fromByteOffset: MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!, as: in_addr.self)
+                return .v4(UInt32(bigEndian: v4.s_addr))
+            case AF_INET6:
+                let offset = MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!
+                return .v6(UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
+                           UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)))
+            default:
+                return nil
+            }
+        }
+        guard let address else { return nil }
+        self = address
+    }
+
     /// Parses a NUL-terminated address in place: no String, no array (pod names are parsed per
     /// query). `family` is AF_INET or AF_INET6.
     public init?(cString text: UnsafePointer<CChar>, family: Int32) {

@@ -1,6 +1,6 @@
-import DNSServer
 import DNSWire
 import NIOCore
+@testable import DNSServer
 import XCTest
 
 /// The resolver's pure parts: upstream health and order, access control, resolv.conf, and the
@@ -96,6 +96,60 @@ final class ResolverPartsTests: XCTestCase {
         else { return XCTFail("entry missed before expiry") }
         XCTAssertFalse(again, "prefetch asked twice")
         XCTAssertNotNil(hot.withUnsafeBytes { cache.stale(hotKey, request: $0, questionEnd: questionEnd, now: now + .seconds(60)) })
+    }
+
+    /// The datagram thread's lookup writes the same reply the ordinary one returns, into the
+    /// caller's buffer, through a key that borrows the query's name and is never stored.
+    func testLookupIntoABufferMatchesTheOrdinaryLookup() throws {
+        let cache = ResponseCache(settings: .init(maxTTL: 100))
+        let now = NIODeadline.now()
+        let (key, stored) = try reply("web.example", ttl: 30, id: 1)
+        cache.store(key, reply: stored, now: now)
+        // The client's own ID and spelling.
+        var message = DNSMessage(questions: [DNSQuestion(name: try DomainName("WEB.Example"), type: .a)])
+        message.header.id = 4242
+        let request = message.encoded()
+        let questionEnd = request.count
+        let later = now + .seconds(12)
+        guard case .hit(let ordinary, _) = request.withUnsafeBytes({ cache.lookup(key, request: $0, questionEnd: questionEnd, now: later) })
+        else { return XCTFail("missed") }
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: 512, alignment: 8)
+        defer { output.deallocate() }
+        var name = try DomainName("web.example").lowercasedWire
+        let fast = request.withUnsafeBytes { request in
+            name.withUnsafeBytes { name in
+                cache.lookup(
+                    ResponseCache.Key(borrowing: name, type: .a, recordClass: .in, edns: false, dnssecOK: false, checkingDisabled: false),
+                    request: request, questionEnd: questionEnd, into: output, limit: 512, now: later)
+            }
+        }
+        let length = try XCTUnwrap(fast?.length)
+        XCTAssertEqual(Array(output.prefix(length)), ordinary)
+        XCTAssertEqual(try DNSMessage(decoding: ordinary).header.id, 4242)
+        XCTAssertEqual(try DNSMessage(decoding: ordinary).answers.first?.ttl, 18)
+        // A reply larger than the limit is not served from here.
+        let tooSmall = request.withUnsafeBytes { request in
+            name.withUnsafeBytes { name in
+                cache.lookup(
+                    ResponseCache.Key(borrowing: name, type: .a, recordClass: .in, edns: false, dnssecOK: false, checkingDisabled: false),
+                    request: request, questionEnd: questionEnd, into: output, limit: 20, now: later)
+            }
+        }
+        XCTAssertNil(tooSmall)
+        // Storing under a borrowed key keeps a copy: changing the borrowed bytes changes nothing.
+        let (otherKey, other) = try reply("api.example", ttl: 30)
+        var borrowedName = try DomainName("api.example").lowercasedWire
+        borrowedName.withUnsafeBytes { bytes in
+            cache.store(
+                ResponseCache.Key(borrowing: bytes, type: .a, recordClass: .in, edns: false, dnssecOK: false, checkingDisabled: false),
+                reply: other, now: now)
+        }
+        borrowedName[1] = UInt8(ascii: "x")
+        name = borrowedName
+        XCTAssertEqual(cache.count, 2)
+        if case .miss = other.withUnsafeBytes({ cache.lookup(otherKey, request: $0, questionEnd: other.count - 16, now: later) }) {
+            XCTFail("the entry stored under a borrowed key was lost")
+        }
     }
 
     func testErrorsAndTruncatedRepliesAreNotCached() throws {
