@@ -17,7 +17,7 @@ struct ReplyTTLs {
     init?(reply: [UInt8], limits: Limits) {
         guard let layout = try? Self.walk(reply) else { return nil }
         offsets = layout.map(\.offset)
-        originals = layout.map(\.ttl)
+        originals = layout.map { Self.sane($0.ttl) }
         let rcode = reply[3] & 0x0F
         let truncated = reply[2] & 0x02 != 0
         let answers = layout.filter { $0.section == 0 }
@@ -26,14 +26,33 @@ struct ReplyTTLs {
             lifetime = nil
         case UInt8(ResponseCode.noError.rawValue) where !answers.isEmpty:
             let relevant = layout.filter { $0.section < 2 }
-            lifetime = relevant.map(\.ttl).min().map { min($0, limits.maxTTL) }
+            lifetime = relevant.map { Self.sane($0.ttl) }.min().map { min($0, limits.maxTTL) }
         case UInt8(ResponseCode.noError.rawValue), UInt8(ResponseCode.nxDomain.rawValue):
             // Negative answers live as long as the SOA says: min(its TTL, MINIMUM) (RFC 2308 §5).
             guard let soa = layout.first(where: { $0.section == 1 && $0.type == .soa }) else { lifetime = nil; break }
-            lifetime = min(soa.ttl, soa.soaMinimum ?? soa.ttl, limits.maxNegativeTTL)
+            lifetime = min(Self.sane(soa.ttl), Self.sane(soa.soaMinimum ?? soa.ttl), limits.maxNegativeTTL)
         default:
             lifetime = nil  // SERVFAIL, REFUSED, …: not cached
         }
+    }
+
+    /// RFC 2181 §8: a TTL with the top bit set is taken as zero.
+    static func sane(_ ttl: UInt32) -> UInt32 { ttl > UInt32(Int32.max) ? 0 : ttl }
+
+    /// `reply` with every TTL at most `maxTTL` (and RFC 2181 §8 applied): what a forwarded
+    /// answer is relayed with, so its first client sees the same bound as later cache hits.
+    static func capped(_ reply: [UInt8], maxTTL: UInt32) -> [UInt8] {
+        guard let layout = try? walk(reply) else { return reply }
+        var reply = reply
+        for field in layout {
+            let ttl = min(sane(field.ttl), maxTTL)
+            guard ttl != field.ttl else { continue }
+            reply[field.offset] = UInt8(ttl >> 24)
+            reply[field.offset + 1] = UInt8(truncatingIfNeeded: ttl >> 16)
+            reply[field.offset + 2] = UInt8(truncatingIfNeeded: ttl >> 8)
+            reply[field.offset + 3] = UInt8(truncatingIfNeeded: ttl)
+        }
+        return reply
     }
 
     struct Field {

@@ -75,7 +75,8 @@ public struct Resolver: Sendable {
         let cache = self.cache
         return .later {
             do {
-                let reply = try await forwarder.resolve(request, udpLimit: udpLimit)
+                let reply = ReplyTTLs.capped(
+                    try await forwarder.resolve(request, udpLimit: udpLimit), maxTTL: cache?.settings.maxTTL ?? UInt32(Int32.max))
                 cache?.store(key, reply: reply)
                 return reply
             } catch {

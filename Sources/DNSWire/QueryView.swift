@@ -40,7 +40,9 @@ public enum QueryParser {
         guard packet.count >= DNSHeader.byteCount else { return .drop }
         let id = readUInt16(packet, 0), flags = readUInt16(packet, 2)
         guard flags & DNSHeader.Flag.response.rawValue == 0 else { return .drop }
-        guard (flags >> 11) & 0xF == Opcode.query.rawValue else { return .reject(.notImp, id: id, flags: flags) }
+        // An opcode we do not implement may give the other bits other meanings: echo only the
+        // opcode, not RD or CD (genreport's `opcodeflg`).
+        guard (flags >> 11) & 0xF == Opcode.query.rawValue else { return .reject(.notImp, id: id, flags: flags & 0x7800) }
         let counts = (readUInt16(packet, 4), readUInt16(packet, 6), readUInt16(packet, 8), readUInt16(packet, 10))
         guard counts.0 == 1,
               let nameLength = copyQuestionName(packet, into: nameBuffer),

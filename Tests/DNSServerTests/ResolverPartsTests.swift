@@ -178,3 +178,18 @@ final class ResolverPartsTests: XCTestCase {
         XCTAssertFalse(try own("10.0.0.53", 53, listen: "0.0.0.0"))
     }
 }
+
+extension ResolverPartsTests {
+    /// RFC 2181 §8: a TTL with the top bit set counts as zero; others are capped.
+    func testRelayedTTLsAreCappedAndTopBitTTLsAreZero() throws {
+        var message = DNSMessage(questions: [DNSQuestion(name: try DomainName("x.example"), type: .a)])
+        message.header[.response] = true
+        message.answers = [
+            ResourceRecord(name: try DomainName("x.example"), ttl: 0x8000_0001, data: .a(IPAddress("10.0.0.1")!)),
+            ResourceRecord(name: try DomainName("x.example"), ttl: 7200, data: .a(IPAddress("10.0.0.2")!)),
+            ResourceRecord(name: try DomainName("x.example"), ttl: 60, data: .a(IPAddress("10.0.0.3")!)),
+        ]
+        let capped = try DNSMessage(decoding: ReplyTTLs.capped(message.encoded(), maxTTL: 3600))
+        XCTAssertEqual(capped.answers.map(\.ttl), [0, 3600, 60])
+    }
+}

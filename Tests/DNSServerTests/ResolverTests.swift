@@ -12,7 +12,9 @@ final class ResolverTests: XCTestCase {
     private var nsd: NSDServer!
 
     override func setUpWithError() throws {
-        nsd = try NSDServer(zones: ["example.com": UpstreamZones.exampleCom + "short 1 IN A 10.1.1.1\n"])
+        nsd = try NSDServer(zones: [
+            "example.com": UpstreamZones.exampleCom + "short 1 IN A 10.1.1.1\nforever 2147483647 IN A 10.1.1.2\n",
+        ])
     }
 
     override func tearDown() {
@@ -49,6 +51,16 @@ final class ResolverTests: XCTestCase {
         // Something never asked before has no cache entry and no upstream: SERVFAIL.
         let reply1 = try await fixture.ask("db.example.com", .a)
         XCTAssertEqual(reply1.responseCode, .servFail)
+        try await fixture.shutdown()
+    }
+
+    /// An upstream TTL is capped at --cache-max-ttl on the first answer too, not only on hits
+    /// (issue #11 item 12).
+    func testForwardedTTLsAreCappedOnTheFirstAnswer() async throws {
+        let fixture = try await ServerFixture(objects: [], resolver: try settings([nsd.port]))
+        let first = try await fixture.ask("forever.example.com", .a)
+        XCTAssertEqual(first.answerLines, ["forever.example.com. A 10.1.1.2"])
+        XCTAssertEqual(first.answers.first?.ttl, ResponseCache.Settings().maxTTL)
         try await fixture.shutdown()
     }
 
