@@ -135,6 +135,23 @@ def unique_names(tag, count):
 
 # ---------------------------------------------------------------- runs
 
+def p99_after(path, skip):
+    """p99 latency of the queries sent after the first `skip` ones (a name's number is its place
+    in the file); without the first second, a stall when the load starts does not count."""
+    latencies = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.startswith("> "):  # "> NOERROR 0000123.r1c.test. A 0.000123"
+                parts = line.split()
+                try:
+                    if int(parts[2].split(".", 1)[0]) >= skip:
+                        latencies.append(float(parts[-1]))
+                except (IndexError, ValueError):
+                    continue
+    latencies.sort()
+    return latencies[math.ceil(0.99 * len(latencies)) - 1] if latencies else float("nan")
+
+
 def measure(args, server, nsd, mode, tag, workdir):
     """One dnsperf run of mode against server; the bench.run_dnsperf result plus NSD's CPU."""
     queries = os.path.join(workdir, f"queries-{tag}.txt")
@@ -164,6 +181,8 @@ def measure(args, server, nsd, mode, tag, workdir):
     r["nsd_pct"] = 100 * nsd_cpu / r["wall_s"]
     r["other_pct"] = max(0.0, r["other_pct"] - r["nsd_pct"])
     r["exhausted"] = runs == 1 and r.get("sent", 0) >= lines
+    if verbose:
+        r["p99_later_s"] = p99_after(out, args.rate)
     if not args.keep:
         os.remove(queries)
         os.remove(out)
@@ -176,7 +195,9 @@ def measure(args, server, nsd, mode, tag, workdir):
 
 def describe(r):
     latency = (f", p50/p99 {fmt(r.get('p50_s', float('nan')) * 1e6, 0)}/"
-               f"{fmt(r.get('p99_s', float('nan')) * 1e6, 0)} us" if "p99_s" in r else "")
+               f"{fmt(r.get('p99_s', float('nan')) * 1e6, 0)} us (after the first second "
+               f"{fmt(r['p99_later_s'] * 1e6, 0)}), max {fmt(r.get('max_s', float('nan')) * 1e6, 0)} us"
+               if "p99_later_s" in r else "")
     return (f"{fmt(r.get('qps'), 0)} qps, {fmt(r['cpu_us_per_q'], 2)} us CPU/query "
             f"({fmt(r['cpu_pct'], 0)} % of a core), NSD {fmt(r['nsd_us_per_q'], 2)} us/query, "
             f"lost {r.get('lost', 'n/a')}{latency}; {r.get('rcodes', '')}"
@@ -329,19 +350,20 @@ def report(args, binary, ncpu, started, servers, results):
     print("- threads (all pinned): " + ", ".join(f"{s.name} {s.note}" for s in servers))
     print()
     print(f"| server | hit CPU µs/query | hit qps | miss CPU µs/query | miss qps "
-          f"| p50 / p99 µs at {args.rate:,} qps miss | CPU µs/query at {args.rate:,} qps "
-          f"| lost hit/miss/rate | RSS MiB |")
-    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+          f"| p50 / p99 µs at {args.rate:,} qps miss | p99 µs after 1st s "
+          f"| CPU µs/query at {args.rate:,} qps | lost hit/miss/rate | RSS MiB |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     table = {}
     for s in servers:
         m = {f"{mode}_{k}": med(s.name, mode, k) for mode in MODES
-             for k in ("cpu_us_per_q", "qps", "p50_s", "p99_s", "rss_mib")}
+             for k in ("cpu_us_per_q", "qps", "p50_s", "p99_s", "p99_later_s", "rss_mib")}
         table[s.name] = m
         lost = "/".join(fmt(sum(r.get("lost", 0) for r in results[(s.name, mode)]), 0)
                         for mode in MODES)
         print(f"| {s.name} | {fmt(m['hit_cpu_us_per_q'], 2)} | {fmt(m['hit_qps'], 0)} "
               f"| {fmt(m['miss_cpu_us_per_q'], 2)} | {fmt(m['miss_qps'], 0)} "
               f"| {fmt(m['rate_p50_s'] * 1e6, 0)} / {fmt(m['rate_p99_s'] * 1e6, 0)} "
+              f"| {fmt(m['rate_p99_later_s'] * 1e6, 0)} "
               f"| {fmt(m['rate_cpu_us_per_q'], 1)} | {lost} | {fmt(results[(s.name, 'rate')][-1]['rss_mib'])} |")
     print()
     ours = table["ClusterDNS"]
@@ -353,7 +375,8 @@ def report(args, binary, ncpu, started, servers, results):
                 else "n/a"
         print(f"ClusterDNS/{other}: CPU per query hit {ratio('hit_cpu_us_per_q')}, miss "
               f"{ratio('miss_cpu_us_per_q')} (lower is better); qps hit {ratio('hit_qps')}, miss "
-              f"{ratio('miss_qps')}; p99 at {args.rate:,} qps {ratio('rate_p99_s')}")
+              f"{ratio('miss_qps')}; p99 at {args.rate:,} qps {ratio('rate_p99_s')}, after the "
+              f"first second {ratio('rate_p99_later_s')}")
     print()
     print("CPU µs/query: the forwarder's utime+stime (/proc/PID/stat, whole process tree, all "
           "threads) during the run / queries answered; NSD's own CPU per answered query, median: "
@@ -368,7 +391,8 @@ def report(args, binary, ncpu, started, servers, results):
           + " % of a CPU; other processes (not NSD) a median "
           + fmt(median([r["other_pct"] for rs in results.values() for r in rs]), 0)
           + " % of a CPU. Latency percentiles from dnsperf -v's per-query times, answered "
-            "queries only.")
+            "queries only; \"after 1st s\" leaves out the queries sent in a rate run's first "
+            "second (a stall when load resumes after the server sat idle shows there).")
     for s in servers:
         for mode in MODES:
             rs = results[(s.name, mode)]
