@@ -131,7 +131,8 @@ public final class ResponseCache: Sendable {
 
     /// A fresh entry rewritten for this client, or `.miss`.
     public func lookup(_ key: Key, request: UnsafeRawBufferPointer, questionEnd: Int, now: NIODeadline = .now()) -> Lookup {
-        state.withLockedValue { state in
+        let key = key.owned  // the entry is written back under this key: it must own its name
+        return state.withLockedValue { state in
             guard var entry = state.entries[key] else {
                 state.misses += 1
                 return .miss
