@@ -22,6 +22,23 @@ enum ManifestFileReader {
         var readError: String?
     }
 
+    /// The largest manifest file read: a whole file is held while it is cut into documents.
+    static let maxFileBytes = 64 << 20
+
+    struct TooLarge: Error, LocalizedError {
+        var size: Int
+        var limit: Int
+        var errorDescription: String? { "\(size) bytes, more than the \(limit) a manifest file may have" }
+    }
+
+    /// The file's bytes, refused before reading when it is larger than `maxBytes` (issue #11
+    /// item 16: manifests were read whole whatever their size).
+    static func readBounded(_ file: String, maxBytes: Int = maxFileBytes) throws -> [UInt8] {
+        let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= maxBytes else { throw TooLarge(size: size, limit: maxBytes) }
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+    }
+
     static func read(_ files: [String], previous: [String: [ManifestCache.CachedDocument]]) -> [FileResult] {
         // Per file: its documents in order, each reused (a cached document) or a job to run.
         var plans: [[Step]] = []
@@ -30,7 +47,7 @@ enum ManifestFileReader {
             var plan: [Step] = []
             let bytes: [UInt8]
             do {
-                bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+                bytes = try readBounded(file)
             } catch {
                 plan.append(.parse(jobs.count))
                 jobs.append(Job(file: file, text: "", firstDocument: 0, hash: 0, readError: error.localizedDescription))

@@ -59,13 +59,13 @@ public enum ManifestLoader {
     }
 
     private static func decodeFile(at path: String) -> ManifestDecoder {
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes = try ManifestFileReader.readBounded(path)
         } catch {
             return unreadable(path, reason: error.localizedDescription)
         }
-        return ManifestDecoder.decode(text: String(decoding: data, as: UTF8.self), file: path)
+        return ManifestDecoder.decode(text: String(decoding: bytes, as: UTF8.self), file: path)
     }
 
     /// What a file that cannot be read decodes to: its one error.

@@ -21,6 +21,9 @@ public struct ZoneFileError: Error, Sendable, CustomStringConvertible {
 /// Reads RFC 1035 zone files with NLnet Labs ldns: ldns parses the text and renders each RR to
 /// wire form, which our own decoder turns into records (one parser per format, none hand-written).
 public enum ZoneFileLoader {
+    /// The largest zone file read (ours are small; a cluster's records come from objects).
+    public static let maxFileBytes = 256 << 20
+
     /// Every `*.zone` file in `directory` (not recursive), sorted by name.
     public static func load(directory: String) throws(ZoneFileError) -> [ZoneModel] {
         guard let dir = opendir(directory) else {
@@ -37,6 +40,16 @@ public enum ZoneFileLoader {
 
     /// One zone file. The origin is `$ORIGIN`, else the file name without `.zone`.
     public static func load(file: String) throws(ZoneFileError) -> ZoneModel {
+        // Only a regular file of bounded size: opening a FIFO named `x.zone` would block the
+        // reload thread forever, and a huge file would be parsed whole (issue #11 item 16).
+        var info = stat()
+        guard stat(file, &info) == 0 else {
+            throw ZoneFileError(file: file, message: "cannot read: \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw ZoneFileError(file: file, message: "not a regular file") }
+        guard info.st_size <= maxFileBytes else {
+            throw ZoneFileError(file: file, message: "\(info.st_size) bytes, more than the \(maxFileBytes) a zone file may have")
+        }
         guard let handle = fopen(file, "r") else {
             throw ZoneFileError(file: file, message: "cannot open: \(String(cString: strerror(errno)))")
         }

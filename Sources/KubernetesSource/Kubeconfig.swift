@@ -10,7 +10,7 @@ extension KubernetesConnection {
         let fail = { (message: String) in KubernetesConfigurationError.kubeconfig(path, message) }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .unreadable(path, "kubeconfig") }
         let root: Yams.Node?
-        do { root = try Yams.compose(yaml: text, .basic) } catch { throw fail("not YAML: \(error)") }
+        do { root = try Yams.compose(yaml: text, .basic) } catch { throw fail("not YAML: \(Self.describeWithoutText(error))") }
         guard let config = root?.mapping else { throw fail("expected a mapping at the top") }
         let file = KubeconfigFile(config: config, directory: (path as NSString).deletingLastPathComponent)
 
@@ -77,5 +77,21 @@ private struct KubeconfigFile {
             throw .unreadable(resolve(file), path)
         }
         return Array(contents)
+    }
+}
+
+extension KubernetesConnection {
+    /// A YAML error as problem and position only. Yams's own description quotes the offending
+    /// line, and in a kubeconfig that line may hold a token (issue #11 item 13).
+    static func describeWithoutText(_ error: any Error) -> String {
+        guard let error = error as? YamlError else { return "unreadable" }
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return "\(problem) at line \(mark.line), column \(mark.column)"
+        case .reader(let problem, let offset, _, _):
+            return problem + (offset.map { " at byte \($0)" } ?? "")
+        default:
+            return "unreadable"
+        }
     }
 }

@@ -49,6 +49,24 @@ final class KubernetesConnectionTests: XCTestCase {
         }
     }
 
+    /// A kubeconfig that is not YAML is reported by position, never by quoting its text: the
+    /// broken line may hold the token (issue #11 item 13).
+    func testBrokenKubeconfigDoesNotQuoteItsToken() throws {
+        let path = try write("broken", """
+            apiVersion: v1
+            users:
+            - name: u
+              user:
+                token: s3cr3t-t0ken: [unclosed
+            """)
+        XCTAssertThrowsError(try KubernetesConnection.kubeconfig(path: path)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("not YAML"), text)
+            XCTAssertTrue(text.contains("line"), text)
+            XCTAssertFalse(text.contains("s3cr3t"), text)
+        }
+    }
+
     func testKubeconfigWithTokenAndInlineCA() throws {
         let path = try write("config", """
             apiVersion: v1
