@@ -46,6 +46,11 @@ extension ClusterRecordsBuilder {
             recordSkip("service \(service.namespace)/\(service.name): externalName \"\(target)\" is not a host name")
             return
         }
+        // A CNAME to itself is a loop every resolver would chase (issue #11 item 10).
+        guard targetName.lowercased() != base.lowercased() else {
+            recordSkip("service \(service.namespace)/\(service.name): externalName \"\(target)\" is the Service's own name")
+            return
+        }
         addCNAME(at: base, to: targetName)
         for port in service.ports {
             guard let owner = srvName(port.name, port.proto, base) else { continue }
@@ -86,5 +91,20 @@ extension ClusterRecordsBuilder {
 
     static func isValidLabel(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= 63 && !text.contains(".")
+    }
+
+    /// An RFC 1123 label as the API server checks namespace names (`IsDNS1123Label`): 1–63
+    /// lower-case letters, digits and '-', starting and ending with a letter or digit.
+    static func isDNS1123Label(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last else { return false }
+        let alphanumeric = { (byte: UInt8) in (97...122).contains(byte) || (48...57).contains(byte) }
+        return alphanumeric(first) && alphanumeric(last) && bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    /// An RFC 1035 label as the API server checks Service names (`IsDNS1035Label`): a 1123
+    /// label that starts with a letter.
+    static func isDNS1035Label(_ text: String) -> Bool {
+        isDNS1123Label(text) && (97...122).contains(text.utf8.first ?? 0)
     }
 }

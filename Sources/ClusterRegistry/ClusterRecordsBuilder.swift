@@ -154,6 +154,10 @@ public struct ClusterRecordsBuilder: Sendable {
     /// synthesized below the latter (`--pods insecure`) or held for each pod (`verified`).
     private mutating func addNamespace(_ namespace: String, pods: [Pod]) {
         currentUnit = .namespace(namespace)
+        guard Self.isDNS1123Label(namespace) else {
+            recordSkip("namespace \(namespace): name is not a valid RFC 1123 label")
+            return
+        }
         let apex = configuration.domain
         guard let services = name("svc", under: apex), let podZone = name("pod", under: apex) else { return }
         if let node = name(namespace, under: services) { cluster.addName(node) }
@@ -202,8 +206,11 @@ public struct ClusterRecordsBuilder: Sendable {
 
     mutating func addService(_ service: Service, endpoints: [ResolvedEndpoint]) {
         currentUnit = .service(ServiceUnit(namespace: service.namespace.dnsLowercased, name: service.name.dnsLowercased))
-        guard let base = serviceName(service) else {
-            recordSkip("service \(service.namespace)/\(service.name): name is not a valid DNS name")
+        // Names the API server would refuse (`a.b`, spaces, upper case) are not served: they
+        // would make names no client can ask for, or split into other names (issue #11 item 10).
+        guard Self.isDNS1035Label(service.name), Self.isDNS1123Label(service.namespace), let base = serviceName(service) else {
+            recordSkip("service \(service.namespace)/\(service.name): name is not a valid DNS label "
+                + "(a Service name is an RFC 1035 label, a namespace an RFC 1123 label)")
             return
         }
         switch service.kind {
