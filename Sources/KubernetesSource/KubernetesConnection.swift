@@ -31,6 +31,18 @@ public struct KubernetesConnection: Sendable, Equatable {
         self.insecureSkipTLSVerify = insecureSkipTLSVerify
     }
 
+    /// Why this connection exposes its credentials, if it does (issue #11 item 15): a token
+    /// sent over plain HTTP, or over TLS that does not check whom it talks to. Nil when safe.
+    public var credentialExposure: String? {
+        let credentials = bearerToken != nil || tokenFile != nil
+        guard credentials else { return nil }
+        if server.lowercased().hasPrefix("http://") { return "the API server \(server) is plain HTTP: the token travels in clear" }
+        if insecureSkipTLSVerify {
+            return "insecure-skip-tls-verify is set: the token goes to whoever answers at \(server)"
+        }
+        return nil
+    }
+
     /// The `Authorization` header value for the next request, if any.
     public func authorization() throws(KubernetesConfigurationError) -> String? {
         if let tokenFile {

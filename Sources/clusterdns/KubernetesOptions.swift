@@ -39,6 +39,9 @@ struct KubernetesOptions: ParsableArguments {
         if registry.manifests != nil { throw ValidationError("--manifests and --kubernetes exclude each other") }
         let configuration = try registry.configuration(nameserverAddresses: nameserverAddresses)
         let connection = try connection()
+        if let exposure = connection.credentialExposure {
+            Logger(label: "clusterdns").warning("warning: \(exposure)")
+        }
         let resources = KubernetesResource.needed(podsVerified: configuration.pods == .verified, autopath: autopath)
         let watcher = try KubernetesWatcher(
             connection: connection, resources: resources, group: group, logger: Logger(label: "clusterdns.kubernetes"))

@@ -49,6 +49,18 @@ final class KubernetesConnectionTests: XCTestCase {
         }
     }
 
+    /// A token over plain HTTP or unverified TLS is flagged (serve warns at start).
+    func testCredentialExposureIsNamed() {
+        XCTAssertNil(KubernetesConnection(server: "https://10.0.0.1:443", bearerToken: "t").credentialExposure)
+        XCTAssertNil(KubernetesConnection(server: "http://127.0.0.1:8080").credentialExposure, "no token, nothing exposed")
+        XCTAssertEqual(
+            KubernetesConnection(server: "http://127.0.0.1:8080", tokenFile: "/t").credentialExposure,
+            "the API server http://127.0.0.1:8080 is plain HTTP: the token travels in clear")
+        XCTAssertEqual(
+            KubernetesConnection(server: "https://k8s:6443", bearerToken: "t", insecureSkipTLSVerify: true).credentialExposure,
+            "insecure-skip-tls-verify is set: the token goes to whoever answers at https://k8s:6443")
+    }
+
     /// A kubeconfig that is not YAML is reported by position, never by quoting its text: the
     /// broken line may hold the token (issue #11 item 13).
     func testBrokenKubeconfigDoesNotQuoteItsToken() throws {
