@@ -35,6 +35,9 @@ public struct WireReader {
         return Array(bytes[offset..<offset + count])
     }
 
+    /// The most compression pointers followed in one name.
+    public static let maxPointerJumps = 128
+
     /// Reads a possibly compressed name (RFC 1035 §4.1.4). Pointers must point strictly
     /// backwards, which makes loops impossible; the expanded name must fit 255 bytes.
     public mutating func readName() throws(DNSWireError) -> DomainName {
@@ -42,6 +45,9 @@ public struct WireReader {
         var position = offset
         var resumeAt: Int? = nil
         var lowestJumpOrigin = position
+        // A name has at most 127 labels, so more pointers than that only chain to each
+        // other: a 64 KB message could make one name cost 32,000 hops (issue #11 item 9).
+        var jumps = 0
         while true {
             guard position < bytes.count else { throw .truncated(at: position) }
             let length = bytes[position]
@@ -61,7 +67,8 @@ public struct WireReader {
             case 0xC0:
                 guard position + 1 < bytes.count else { throw .truncated(at: position) }
                 let target = Int(length & 0x3F) << 8 | Int(bytes[position + 1])
-                guard target < lowestJumpOrigin else { throw .pointerLoop(at: position) }
+                guard target < lowestJumpOrigin, jumps < Self.maxPointerJumps else { throw .pointerLoop(at: position) }
+                jumps += 1
                 if resumeAt == nil { resumeAt = position + 2 }
                 lowestJumpOrigin = target
                 position = target

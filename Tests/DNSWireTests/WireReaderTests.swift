@@ -66,6 +66,27 @@ final class WireReaderTests: XCTestCase {
         XCTAssertEqual(try reader.readName().description, "far.")
     }
 
+    /// A chain of backward pointers is legal but pointless past a name's 127 labels: 128 hops
+    /// are followed, more are refused (issue #11 item 9: 8,000 hops cost 78 ms per query).
+    func testLongPointerChainsAreRefused() throws {
+        func chain(_ hops: Int) -> (bytes: [UInt8], start: Int) {
+            var bytes = pad + wire("end")
+            var previous = 12
+            for _ in 0..<hops {
+                let here = bytes.count
+                bytes += [0xC0 | UInt8(previous >> 8), UInt8(truncatingIfNeeded: previous)]
+                previous = here
+            }
+            return (bytes, previous)
+        }
+        let allowed = chain(WireReader.maxPointerJumps)
+        var reader = WireReader(bytes: allowed.bytes, offset: allowed.start)
+        XCTAssertEqual(try reader.readName().description, "end.")
+        let tooLong = chain(WireReader.maxPointerJumps + 1)
+        var refused = WireReader(bytes: tooLong.bytes, offset: tooLong.start)
+        XCTAssertThrowsError(try refused.readName())
+    }
+
     func testSelfPointerIsALoop() {
         var reader = WireReader(bytes: pad + [0xC0, 12], offset: 12)
         assertThrows(.pointerLoop(at: 12)) { try reader.readName() }
