@@ -2,12 +2,22 @@ import DNSResponder
 import NIOCore
 
 /// Answers length-framed queries on one TCP connection; several per connection (RFC 7766 §6.2.1).
+///
+/// Back-pressure (issue #11 item 2): while the connection's unsent replies are above NIO's
+/// high-water mark (the client is not reading) or `maxPending` forwarded queries are waiting,
+/// the handler stops reading the socket. A client that sends and never reads then fills its own
+/// socket buffers, not our memory.
 final class TCPQueryHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    /// Forwarded queries one connection may have waiting before it is read no further.
+    static let maxPending = 64
+
     private let processor: QueryProcessor
     private let scratch: ResponseScratch
+    /// Forwarded queries of this connection not yet answered; read and written on its event loop.
+    private var pending = 0
 
     init(processor: QueryProcessor, scratch: ResponseScratch) {
         self.processor = processor
@@ -38,8 +48,16 @@ final class TCPQueryHandler: ChannelInboundHandler {
         case .later(let work):
             let channel = context.channel
             let processor = self.processor
+            pending += 1
+            updateReading(channel)
+            let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
             Task {
-                guard let reply = await work() else { return }
+                let reply = await work()
+                channel.eventLoop.execute {
+                    handler.value.pending -= 1
+                    handler.value.updateReading(channel)
+                }
+                guard let reply else { return }
                 var buffer = ByteBuffer()
                 buffer.writeInteger(UInt16(reply.count))
                 buffer.writeBytes(reply)
@@ -48,6 +66,17 @@ final class TCPQueryHandler: ChannelInboundHandler {
                 if let started, processor.queryLog != nil { processor.log(request, reply, client, "tcp", started) }
             }
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        updateReading(context.channel)
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Reads on only while replies drain and few forwarded queries wait.
+    private func updateReading(_ channel: any Channel) {
+        let read = channel.isWritable && pending < Self.maxPending
+        channel.setOption(ChannelOptions.autoRead, value: read).whenFailure { _ in }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
