@@ -14,12 +14,22 @@ public final class ResponseCache: Sendable {
         public var maxNegativeTTL: UInt32
         /// How long past expiry an entry may still be served when every upstream fails.
         public var staleWindow: UInt32
+        /// Bytes of replies held at most: entries alone bound nothing when each may be 64 KB
+        /// (10,000 × 60 KB was 600 MB; issue #11 item 7).
+        public var maxBytes: Int
+        /// Larger replies are relayed but not cached.
+        public var maxEntryBytes: Int
 
-        public init(capacity: Int = 10_000, maxTTL: UInt32 = 3600, maxNegativeTTL: UInt32 = 30, staleWindow: UInt32 = 3600) {
+        public init(
+            capacity: Int = 10_000, maxTTL: UInt32 = 3600, maxNegativeTTL: UInt32 = 30, staleWindow: UInt32 = 3600,
+            maxBytes: Int = 32 << 20, maxEntryBytes: Int = 16 << 10
+        ) {
             self.capacity = capacity
             self.maxTTL = maxTTL
             self.maxNegativeTTL = maxNegativeTTL
             self.staleWindow = staleWindow
+            self.maxBytes = maxBytes
+            self.maxEntryBytes = maxEntryBytes
         }
     }
 
@@ -105,6 +115,8 @@ public final class ResponseCache: Sendable {
         /// CLOCK ring of keys in insertion order; `hand` is the next eviction candidate.
         var ring: [Key] = []
         var hand = 0
+        /// Bytes of the replies held.
+        var bytes = 0
         var hits = 0
         var misses = 0
     }
@@ -120,6 +132,8 @@ public final class ResponseCache: Sendable {
     public init(settings: Settings) { self.settings = settings }
 
     public var count: Int { state.withLockedValue { $0.entries.count } }
+    /// Bytes of the replies held.
+    public var byteCount: Int { state.withLockedValue { $0.bytes } }
     public var statistics: (hits: Int, misses: Int) { state.withLockedValue { ($0.hits, $0.misses) } }
     /// Entries by CoreDNS cache type: `denial` (NXDOMAIN, NODATA) and `success`; for metrics.
     public var entryCounts: (success: Int, denial: Int) {
@@ -207,33 +221,46 @@ public final class ResponseCache: Sendable {
     /// Stores a forwarded reply if it is cacheable (not truncated, not an error).
     public func store(_ key: Key, reply: [UInt8], now: NIODeadline = .now()) {
         let key = key.owned
-        guard settings.capacity > 0, reply.count >= DNSHeader.byteCount,
+        guard settings.capacity > 0, reply.count >= DNSHeader.byteCount, reply.count <= min(settings.maxEntryBytes, settings.maxBytes),
               let ttls = ReplyTTLs(reply: reply, limits: .init(maxTTL: settings.maxTTL, maxNegativeTTL: settings.maxNegativeTTL)),
               let lifetime = ttls.lifetime, lifetime > 0
         else { return }
         state.withLockedValue { state in
-            if state.entries[key] == nil {
+            if let old = state.entries[key] {
+                state.bytes -= old.reply.count
+            } else {
                 if state.entries.count >= settings.capacity { Self.evictOne(&state) }
                 state.ring.append(key)
             }
+            while state.bytes + reply.count > settings.maxBytes, !state.ring.isEmpty, Self.evictOne(&state, sparing: key) {}
+            state.bytes += reply.count
             state.entries[key] = Entry(reply: reply, ttls: ttls, lifetime: lifetime, storedAt: now)
         }
     }
 
-    /// CLOCK: skip (and clear) recently used entries once, evict the first unused one.
-    private static func evictOne(_ state: inout State) {
-        while !state.ring.isEmpty {
+    /// CLOCK: skip (and clear) recently used entries once, evict the first unused one (never
+    /// `sparing`, the key being stored). False when nothing could be evicted.
+    @discardableResult
+    private static func evictOne(_ state: inout State, sparing: Key? = nil) -> Bool {
+        var visited = 0
+        while !state.ring.isEmpty, visited < 2 * state.ring.count + 1 {
+            visited += 1
             if state.hand >= state.ring.count { state.hand = 0 }
             let key = state.ring[state.hand]
+            if key == sparing {
+                state.hand += 1
+                continue
+            }
             if state.entries[key]?.referenced == true {
                 state.entries[key]?.referenced = false
                 state.hand += 1
                 continue
             }
-            state.entries[key] = nil
+            if let evicted = state.entries.removeValue(forKey: key) { state.bytes -= evicted.reply.count }
             state.ring.remove(at: state.hand)
-            return
+            return true
         }
+        return false
     }
 
     private static func render(

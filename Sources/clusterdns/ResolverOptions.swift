@@ -31,6 +31,9 @@ struct ResolverOptions: ParsableArguments {
     @Option(help: "Cached forwarded answers at most (0 disables the cache).")
     var cacheSize = 10_000
 
+    @Option(help: "Bytes of cached answers at most, in MiB; answers over 16 KiB are not cached.")
+    var cacheMaxMiB = 32
+
     @Option(help: "Longest time a forwarded answer is cached, in seconds.")
     var cacheMaxTTL: UInt32 = 3600
 
@@ -62,7 +65,9 @@ struct ResolverOptions: ParsableArguments {
         upstreams.removeAll { LoopDetector.isOwnAddress($0, listenHost: listen.host, listenPort: listen.port) }
         let stubs = try stub.map(Self.stub)
         let cache = cacheSize > 0
-            ? ResponseCache.Settings(capacity: cacheSize, maxTTL: cacheMaxTTL, maxNegativeTTL: cacheNegativeTTL, staleWindow: serveStale)
+            ? ResponseCache.Settings(
+                capacity: cacheSize, maxTTL: cacheMaxTTL, maxNegativeTTL: cacheNegativeTTL, staleWindow: serveStale,
+                maxBytes: max(0, cacheMaxMiB) << 20)
             : nil
         return ResolverSettings(
             upstreams: upstreams, policy: policy, timeout: .milliseconds(Int64(upstreamTimeout * 1000)),

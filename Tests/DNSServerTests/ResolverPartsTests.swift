@@ -193,3 +193,33 @@ extension ResolverPartsTests {
         XCTAssertEqual(capped.answers.map(\.ttl), [0, 3600, 60])
     }
 }
+
+extension ResolverPartsTests {
+    /// The cache is bounded in bytes as well as entries, and large replies are not cached
+    /// (issue #11 item 7: 10,000 entries of 60 KB were 600 MB).
+    func testCacheIsBoundedInBytes() throws {
+        let cache = ResponseCache(settings: .init(capacity: 1000, maxBytes: 8_000, maxEntryBytes: 2_000))
+        func reply(_ name: String, addresses: Int) throws -> (ResponseCache.Key, [UInt8]) {
+            var message = DNSMessage(questions: [DNSQuestion(name: try DomainName(name), type: .a)])
+            message.header[.response] = true
+            message.answers = (0..<addresses).map { index in
+                ResourceRecord(name: try! DomainName(name), ttl: 60, data: .a(.v4(0x0A00_0000 | UInt32(index))))
+            }
+            let key = ResponseCache.Key(
+                name: try DomainName(name).lowercasedWire, type: .a, recordClass: .in, edns: false, dnssecOK: false,
+                checkingDisabled: false)
+            return (key, message.encoded())
+        }
+        for index in 0..<50 {
+            let (key, bytes) = try reply("n\(index).example", addresses: 60)  // about 1 KB each
+            cache.store(key, reply: bytes)
+            XCTAssertLessThanOrEqual(cache.byteCount, 8_000)
+        }
+        XCTAssertGreaterThanOrEqual(cache.count, 5, "the budget is used")
+        let (bigKey, big) = try reply("big.example", addresses: 200)  // about 3 KB: over the entry limit
+        cache.store(bigKey, reply: big)
+        if case .hit = big.withUnsafeBytes({ cache.lookup(bigKey, request: $0, questionEnd: 12 + 13 + 4) }) {
+            XCTFail("an answer over the entry limit was cached")
+        }
+    }
+}
