@@ -81,6 +81,7 @@ public final class DNSServer: Sendable {
                     // Idle connections are closed (RFC 7766 §6.2.3) so clients cannot pin memory.
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: configuration.tcpIdleTimeout))
                     try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
+                    try channel.pipeline.syncOperations.addHandler(MessageDeadline(limit: configuration.tcpMessageTimeout))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
                         TCPQueryHandler(processor: processor, scratch: ResponseScratch()))

@@ -9,6 +9,8 @@ public struct ServerConfiguration: Sendable {
     public var resolver: ResolverSettings
     /// A TCP connection that sends nothing for this long is closed (RFC 7766 §6.2.3).
     public var tcpIdleTimeout: TimeAmount
+    /// A query must arrive whole this soon after its first byte (`MessageDeadline`).
+    public var tcpMessageTimeout: TimeAmount = .seconds(5)
     public var responder: ResponderOptions
     /// Complete pods' search paths server-side (`Autopath`).
     public var autopath: Bool

@@ -29,11 +29,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Rotate address answers per query, so clients taking the first address spread over endpoints.")
     var shuffle = true
 
+    @Option(help: "Seconds a TCP query may take to arrive whole after its first byte; slower connections are closed.")
+    var tcpMessageTimeout: Double = 5
+
     @OptionGroup var log: LogOptions
 
     func run() async throws {
         log.bootstrap()
         let logger = Logger(label: "clusterdns")
+        FileDescriptorLimit.raiseToHardLimit()
+        guard tcpMessageTimeout > 0, tcpMessageTimeout <= 3600 else {
+            throw ValidationError("--tcp-message-timeout must be more than 0 and at most 3600 seconds")
+        }
         let endpoint = try HostPort(listen, defaultPort: 53)
         let resolverSettings = try resolver.settings(listen: endpoint, warn: { logger.warning("warning: \($0)") })
         let nameserver = IPAddress(endpoint.host).map { [$0] }?.filter { !$0.isUnspecified } ?? []
@@ -51,11 +58,13 @@ struct ServeCommand: AsyncParsableCommand {
             if snapshot.clusterSynced { readiness.markReady() }
         }
         watcher?.start()
+        var serverConfiguration = ServerConfiguration(
+            listenHost: endpoint.host, listenPort: endpoint.port, resolver: resolverSettings,
+            responder: ResponderOptions(recursionAvailable: resolverSettings.hasUpstreams, shuffle: shuffle),
+            autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics)
+        serverConfiguration.tcpMessageTimeout = .milliseconds(Int64(tcpMessageTimeout * 1000))
         let server = try await DNSServer.start(
-            configuration: ServerConfiguration(
-                listenHost: endpoint.host, listenPort: endpoint.port, resolver: resolverSettings,
-                responder: ResponderOptions(recursionAvailable: resolverSettings.hasUpstreams, shuffle: shuffle),
-                autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics),
+            configuration: serverConfiguration,
             store: store, group: group, report: { logger.warning("warning: \($0)") })
         let probes = try await health.start(readiness: readiness, group: group)
         let cache = server.resolver.cache
