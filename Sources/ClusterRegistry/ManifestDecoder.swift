@@ -23,6 +23,15 @@ struct ManifestDecoder {
     private(set) var objects: [KubernetesObject] = []
     private(set) var skippedKinds: [String: Int] = [:]
     var errors: [ManifestError] = []
+    /// Objects the text may still yield: no more than its bytes could spell out. YAML aliases
+    /// let 725 bytes expand to a million Services (issue #11 item 4, an alias bomb); written
+    /// out, every object takes well over `bytesPerObject` bytes.
+    private var objectBudget = Int.max  // API objects arrive one by one: no text to measure
+    private var objectBudgetReported = false
+    static let bytesPerObject = 16
+    /// Lists inside lists are followed this deep at most (aliases can nest them).
+    static let maxListDepth = 4
+    private var listDepth = 0
 
     /// Kinds decoded (with their core or discovery apiVersion); other kinds are counted in
     /// `skippedKinds`, and so are these kinds from another API group, as "Service (group/v1)".
@@ -37,6 +46,7 @@ struct ManifestDecoder {
         var decoder = ManifestDecoder(file: file)
         decoder.document = firstDocument
         decoder.lineOffset = firstLine - 1
+        decoder.objectBudget = 64 + text.utf8.count / bytesPerObject
         decoder.decodeStream(text)
         return decoder
     }
@@ -85,6 +95,14 @@ struct ManifestDecoder {
     mutating func decodeObject<Object: ManifestMapping>(
         _ object: Object, defaults: (apiVersion: String, kind: String)?
     ) {
+        guard objectBudget > 0 else {
+            if !objectBudgetReported {
+                objectBudgetReported = true
+                report("", line: object.line, "more objects than the text can hold written out (YAML aliases?): the rest is not read")
+            }
+            return
+        }
+        objectBudget -= 1
         let apiVersion = text(object.field("apiVersion"), at: "apiVersion") ?? defaults?.apiVersion
         let kind = text(object.field("kind"), at: "kind") ?? defaults?.kind
         guard let apiVersion, let kind else {
@@ -125,6 +143,12 @@ struct ManifestDecoder {
     /// `kind: List` (what `kubectl get -o yaml` prints) or a typed list such as `ServiceList`,
     /// whose items may omit their apiVersion and kind.
     private mutating func decodeList<List: ManifestMapping>(_ list: List, apiVersion: String, kind: String) {
+        guard listDepth < Self.maxListDepth else {
+            report("items", line: list.line, "lists nested more than \(Self.maxListDepth) deep are not read")
+            return
+        }
+        listDepth += 1
+        defer { listDepth -= 1 }
         guard let items = sequence(list.field("items"), at: "items") else { return }
         let itemDefaults = kind == "List" ? nil : (apiVersion: apiVersion, kind: String(kind.dropLast(4)))
         let (savedPrefix, savedLine) = (fieldPrefix, objectLine)
