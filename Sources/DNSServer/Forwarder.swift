@@ -118,24 +118,25 @@ public struct Forwarder: Sendable {
     }
 
     private func exchange(_ query: [UInt8], with upstream: SocketAddress, udpLimit: Int?) async throws -> [UInt8] {
-        guard let udpLimit, !forceTCP else {
-            var outgoing = query
-            let id = UInt16.random(in: .min ... .max)
-            outgoing[0] = UInt8(id >> 8)
-            outgoing[1] = UInt8(truncatingIfNeeded: id)
-            return try await UpstreamExchange.tcp(outgoing, upstream, timeout, group)
-        }
+        guard let udpLimit, !forceTCP else { return try await UpstreamExchange.tcp(Self.withRandomID(query), upstream, timeout, group) }
         let reply = try await sockets.exchange(query, with: upstream, timeout: timeout)
         guard reply.count > 2, reply[2] & 0x02 != 0 || reply.count > udpLimit else { return reply }
         // Truncated, or larger than the client takes over UDP: the full answer over TCP if
         // the client can take it, else a truncated reply sends the client to TCP itself.
+        let full = try? await UpstreamExchange.tcp(Self.withRandomID(query), upstream, timeout, group)
+        if let full, full.count <= udpLimit { return full }
+        return reply.count <= udpLimit ? reply : UpstreamExchange.truncated(reply, query: query, payload: udpLimit)
+    }
+}
+
+extension Forwarder {
+    /// `query` with a fresh random ID (RFC 5452 §9.2); the caller restores the client's.
+    static func withRandomID(_ query: [UInt8]) -> [UInt8] {
         var outgoing = query
         let id = UInt16.random(in: .min ... .max)
         outgoing[0] = UInt8(id >> 8)
         outgoing[1] = UInt8(truncatingIfNeeded: id)
-        let full = try? await UpstreamExchange.tcp(outgoing, upstream, timeout, group)
-        if let full, full.count <= udpLimit { return full }
-        return reply.count <= udpLimit ? reply : UpstreamExchange.truncated(reply, query: query, payload: udpLimit)
+        return outgoing
     }
 }
 
@@ -169,7 +170,6 @@ final class Coalescer: Sendable {
         _ = waiting.withLockedValue { $0.removeValue(forKey: key) }
     }
 
-    var count: Int { waiting.withLockedValue { $0.count } }
 }
 
 /// One request/response exchange with an upstream server.

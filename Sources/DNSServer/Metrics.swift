@@ -165,13 +165,17 @@ public final class ServerMetrics: Sendable {
     }
 
     func cacheHit(_ reply: UnsafeRawBufferPointer) {
-        let denial = reply.count >= 8 && (reply[3] & 0x0F == 3 || (reply[6] == 0 && reply[7] == 0))
-        (denial ? cacheHits.denial : cacheHits.success).increment()
+        (Self.isDenial(reply) ? cacheHits.denial : cacheHits.success).increment()
     }
 
     func cacheMiss() { cacheMisses.increment() }
 
     static func isDenial(_ reply: [UInt8]) -> Bool {
+        reply.withUnsafeBytes { isDenial($0) }
+    }
+
+    /// NXDOMAIN, or no answer records (NODATA).
+    static func isDenial(_ reply: UnsafeRawBufferPointer) -> Bool {
         reply.count >= 8 && (reply[3] & 0x0F == 3 || (reply[6] == 0 && reply[7] == 0))
     }
 

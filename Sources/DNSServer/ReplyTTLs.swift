@@ -47,12 +47,17 @@ struct ReplyTTLs {
         for field in layout {
             let ttl = min(sane(field.ttl), maxTTL)
             guard ttl != field.ttl else { continue }
-            reply[field.offset] = UInt8(ttl >> 24)
-            reply[field.offset + 1] = UInt8(truncatingIfNeeded: ttl >> 16)
-            reply[field.offset + 2] = UInt8(truncatingIfNeeded: ttl >> 8)
-            reply[field.offset + 3] = UInt8(truncatingIfNeeded: ttl)
+            reply.withUnsafeMutableBytes { write(ttl, at: field.offset, in: $0) }
         }
         return reply
+    }
+
+    /// Writes a TTL field (big-endian, RFC 1035 §3.2.1).
+    static func write(_ ttl: UInt32, at offset: Int, in reply: UnsafeMutableRawBufferPointer) {
+        reply[offset] = UInt8(ttl >> 24)
+        reply[offset + 1] = UInt8(truncatingIfNeeded: ttl >> 16)
+        reply[offset + 2] = UInt8(truncatingIfNeeded: ttl >> 8)
+        reply[offset + 3] = UInt8(truncatingIfNeeded: ttl)
     }
 
     struct Field {

@@ -279,11 +279,7 @@ public final class ResponseCache: Sendable {
         for index in 0..<2 { reply[index] = request[index] }
         for index in DNSHeader.byteCount..<questionEnd { reply[index] = request[index] }
         for (offset, original) in zip(entry.ttls.offsets, entry.ttls.originals) {
-            let value = ttl(original)
-            reply[offset] = UInt8(value >> 24)
-            reply[offset + 1] = UInt8(truncatingIfNeeded: value >> 16)
-            reply[offset + 2] = UInt8(truncatingIfNeeded: value >> 8)
-            reply[offset + 3] = UInt8(truncatingIfNeeded: value)
+            ReplyTTLs.write(ttl(original), at: offset, in: reply)
         }
     }
 
