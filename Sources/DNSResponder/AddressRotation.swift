@@ -9,10 +9,7 @@ extension ReplyContext {
     /// type, class and TTL, then 4 or 16 bytes of data, so rotating it is moving those bytes in
     /// place, without allocating or re-encoding. Anything else is left as it is.
     func rotateAddresses(_ writer: inout ReplyWriter, answerOffset: Int, _ prepared: PreparedAnswer, from segment: CompiledSegment) {
-        let boundaries = prepared.rrsetBoundaries
-        guard let last = boundaries.last else { return }
-        let previous = boundaries.count > 1 ? segment.boundaries[last - 1] : nil
-        let end = segment.boundaries[last]
+        let (previous, end) = segment.lastRRset(of: prepared)
         let count = Int(end.recordEnd) - Int(previous?.recordEnd ?? 0)
         guard count > 1 else { return }
         let dataLength = query.type == .a ? 4 : 16

@@ -114,7 +114,7 @@ struct ReplyContext {
         var sections = SectionSizes(prepared)
         if fixed + sections.total > limit { sections.dropAdditional() }
         if fixed + sections.total > limit {
-            sections.truncateAnswer(toFit: limit - fixed, boundaries: prepared.rrsetBoundaries.map { segment.boundaries[$0] })
+            sections.truncateAnswer(toFit: limit - fixed, boundaries: segment.rrsetBoundaries(of: prepared))
         }
         startReply(&writer, .noError, counts: (sections.answerCount, sections.authorityCount, sections.additionalCount))
         if sections.truncated { writer.setTruncated() }

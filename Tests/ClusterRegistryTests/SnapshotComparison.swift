@@ -28,13 +28,13 @@ enum SnapshotComparison {
             for index in 0..<segment.count {
                 let entry = segment.entries[index]
                 let answers = entry.answers.map { answerIndex in
-                    let answer = segment.answers[answerIndex]
+                    let answer = segment.preparedAnswer(at: answerIndex)
                     let end = answer.start + answer.answerLength + answer.authorityLength + answer.additionalLength
                     return AnswerBytes(
                         type: answer.type.rawValue, bytes: Array(segment.answerBytes[answer.start..<end]),
                         counts: [answer.answerCount, answer.authorityCount, answer.additionalCount],
                         lengths: [answer.answerLength, answer.authorityLength, answer.additionalLength],
-                        boundaries: answer.rrsetBoundaries.map { segment.boundaries[$0] },
+                        boundaries: segment.rrsetBoundaries(of: answer),
                         externalTarget: answer.externalTarget.map { segment.externalTargets[$0] })
                 }
                 let key = Array(segment.names.key(index))

@@ -6,18 +6,20 @@ import DNSWire
 public final class CompiledSegment: Sendable {
     public let names: NameTable
     public let entries: [NameEntry]
-    public let answers: [PreparedAnswer]
+    let answers: [StoredAnswer]
+    let extras: [AnswerExtras]
     public let boundaries: [RRsetBoundary]
     public let answerBytes: [UInt8]
     public let externalTargets: [DomainName]
 
     init(
-        names: NameTable, entries: [NameEntry], answers: [PreparedAnswer], boundaries: [RRsetBoundary],
+        names: NameTable, entries: [NameEntry], answers: [StoredAnswer], extras: [AnswerExtras], boundaries: [RRsetBoundary],
         answerBytes: [UInt8], externalTargets: [DomainName]
     ) {
         self.names = names
         self.entries = entries
         self.answers = answers
+        self.extras = extras
         self.boundaries = boundaries
         self.answerBytes = answerBytes
         self.externalTargets = externalTargets
@@ -37,8 +39,25 @@ public final class CompiledSegment: Sendable {
     /// The prepared answer of `entry` for `type`, if it has one.
     @inline(__always)
     public func answer(in entry: NameEntry, type: RecordType) -> PreparedAnswer? {
-        for index in entry.answers where answers[index].type == type { return answers[index] }
+        for index in entry.answers where answers[index].type == type { return prepared(at: index) }
         return nil
+    }
+
+    /// The RRset boundaries of `answer`'s answer section, for truncating it (a rare path).
+    public func rrsetBoundaries(of answer: PreparedAnswer) -> [RRsetBoundary] {
+        answer.rrsetBoundaries.isEmpty
+            ? [RRsetBoundary(byteEnd: answer.answerLength, recordEnd: answer.answerCount)]
+            : Array(boundaries[answer.rrsetBoundaries])
+    }
+
+    /// The last RRset of `answer`'s answer section (where a CNAME chain ends) and the end of
+    /// the one before it, if any: what rotating addresses needs, without allocating.
+    @inline(__always)
+    public func lastRRset(of answer: PreparedAnswer) -> (previous: RRsetBoundary?, last: RRsetBoundary) {
+        guard let last = answer.rrsetBoundaries.last else {
+            return (nil, RRsetBoundary(byteEnd: answer.answerLength, recordEnd: answer.answerCount))
+        }
+        return (answer.rrsetBoundaries.count > 1 ? boundaries[last - 1] : nil, boundaries[last])
     }
 
     /// The index of `name` (lower-cased wire form), for builders.
@@ -52,7 +71,8 @@ public final class CompiledSegment: Sendable {
 struct SegmentBuilder {
     private var keys: [[UInt8]] = []
     private var entries: [NameEntry] = []
-    private var answers: [PreparedAnswer] = []
+    private var answers: [StoredAnswer] = []
+    private var extras: [AnswerExtras] = []
     private var boundaries: [RRsetBoundary] = []
     private var answerBytes: [UInt8] = []
     private var externalTargets: [DomainName] = []
@@ -69,13 +89,14 @@ struct SegmentBuilder {
 
     /// What a set of entries takes in a segment, counted before it is filled.
     struct Size {
-        var names = 0, answers = 0, boundaries = 0, bytes = 0
+        var names = 0, answers = 0, extras = 0, boundaries = 0, bytes = 0
 
         mutating func add(entry index: Int, of source: some AnswerStorage) {
             names += 1
             for answerIndex in source.entries[index].answers {
-                let answer = source.answers[answerIndex]
+                let answer = source.prepared(at: answerIndex)
                 answers += 1
+                if source.answers[answerIndex].extras != StoredAnswer.noExtras { extras += 1 }
                 boundaries += answer.rrsetBoundaries.count
                 bytes += answer.answerLength + answer.authorityLength + answer.additionalLength
             }
@@ -86,6 +107,7 @@ struct SegmentBuilder {
         keys.reserveCapacity(size.names)
         entries.reserveCapacity(size.names)
         answers.reserveCapacity(size.answers)
+        extras.reserveCapacity(size.extras)
         boundaries.reserveCapacity(size.boundaries)
         answerBytes.reserveCapacity(size.bytes)
     }
@@ -95,16 +117,21 @@ struct SegmentBuilder {
         var entry = source.entries[index]
         let first = answers.count
         for answerIndex in entry.answers {
-            var answer = source.answers[answerIndex]
+            var stored = source.answers[answerIndex]
+            let answer = source.prepared(at: answerIndex)
             let length = answer.answerLength + answer.authorityLength + answer.additionalLength
-            let byteStart = answerBytes.count
+            stored.start = UInt32(answerBytes.count)
             answerBytes.append(contentsOf: source.answerBytes[answer.start..<answer.start + length])
-            answer.start = byteStart
-            let boundaryStart = boundaries.count
-            boundaries.append(contentsOf: source.boundaries[answer.rrsetBoundaries])
-            answer.rrsetBoundaries = boundaryStart..<boundaries.count
-            answer.externalTarget = answer.externalTarget.map { intern(source.externalTargets[$0]) }
-            answers.append(answer)
+            if stored.extras != StoredAnswer.noExtras {
+                var extra = source.extras[Int(stored.extras)]
+                let boundaryStart = boundaries.count
+                boundaries.append(contentsOf: source.boundaries[answer.rrsetBoundaries])
+                extra.boundaries = CompactRange(boundaryStart..<boundaries.count)
+                extra.externalTarget = answer.externalTarget.map { Int32(intern(source.externalTargets[$0])) } ?? -1
+                stored.extras = UInt32(extras.count)
+                extras.append(extra)
+            }
+            answers.append(stored)
         }
         entry.answers = first..<answers.count
         keys.append(key)
@@ -123,7 +150,7 @@ struct SegmentBuilder {
     func finish() -> CompiledSegment {
         CompiledSegment(
             names: NameTable(keys: keys), entries: Self.exact(entries), answers: Self.exact(answers),
-            boundaries: Self.exact(boundaries), answerBytes: Self.exact(answerBytes), externalTargets: externalTargets)
+            extras: Self.exact(extras), boundaries: Self.exact(boundaries), answerBytes: Self.exact(answerBytes), externalTargets: externalTargets)
     }
 
     private static func exact<Element>(_ array: [Element]) -> [Element] {
@@ -135,10 +162,36 @@ struct SegmentBuilder {
 /// Where prepared answers are read from when entries are copied: a segment or a compiler.
 protocol AnswerStorage {
     var entries: [NameEntry] { get }
-    var answers: [PreparedAnswer] { get }
+    var answers: [StoredAnswer] { get }
+    var extras: [AnswerExtras] { get }
     var boundaries: [RRsetBoundary] { get }
     var answerBytes: [UInt8] { get }
     var externalTargets: [DomainName] { get }
 }
 
 extension CompiledSegment: AnswerStorage {}
+
+extension AnswerStorage {
+    /// Answer `index` in the form the responder reads.
+    @inline(__always)
+    func prepared(at index: Int) -> PreparedAnswer {
+        let stored = answers[index]
+        var answer = PreparedAnswer(
+            type: stored.type, answerCount: stored.answerCount, authorityCount: 0, additionalCount: stored.additionalCount,
+            start: Int(stored.start), answerLength: Int(stored.answerLength), authorityLength: 0,
+            additionalLength: Int(stored.additionalLength), rrsetBoundaries: 0..<0, externalTarget: nil)
+        if stored.extras != StoredAnswer.noExtras {
+            let extra = extras[Int(stored.extras)]
+            answer.authorityLength = Int(extra.authorityLength)
+            answer.authorityCount = extra.authorityCount
+            answer.rrsetBoundaries = extra.boundaries.range
+            answer.externalTarget = extra.externalTarget < 0 ? nil : Int(extra.externalTarget)
+        }
+        return answer
+    }
+}
+
+extension CompiledSegment {
+    /// Answer `index` of the segment (tests compare snapshots answer by answer).
+    public func preparedAnswer(at index: Int) -> PreparedAnswer { prepared(at: index) }
+}

@@ -9,62 +9,54 @@ import DNSWire
 
 /// One ready-made answer: the answer and additional sections in wire form, compressed against
 /// the question at offset 12, so replying is a copy (DESIGN.md §3 step 4). Its bytes live in
-/// its segment's arena. Stored in 32-bit fields: a snapshot holds over a million of these at
-/// 100k Services, and every byte of this struct is a megabyte there.
+/// its segment's arena. This is the form the responder reads, made on lookup from a
+/// `StoredAnswer` (and its `AnswerExtras`, when it has some): never stored itself.
 public struct PreparedAnswer: Sendable {
     public var type: RecordType
     public var answerCount: UInt16
     public var authorityCount: UInt16
     public var additionalCount: UInt16
-    private var storedStart: UInt32
-    private var storedAnswerLength: UInt32
-    private var storedAuthorityLength: UInt32
-    private var storedAdditionalLength: UInt32
-    private var boundaries: CompactRange
-    /// -1 for none.
-    private var storedExternalTarget: Int32
-
-    init(
-        type: RecordType, start: Int, answerLength: Int, authorityLength: Int, additionalLength: Int,
-        answerCount: UInt16, authorityCount: UInt16, additionalCount: UInt16, rrsetBoundaries: Range<Int>,
-        externalTarget: Int?
-    ) {
-        self.type = type
-        self.answerCount = answerCount
-        self.authorityCount = authorityCount
-        self.additionalCount = additionalCount
-        storedStart = UInt32(start)
-        storedAnswerLength = UInt32(answerLength)
-        storedAuthorityLength = UInt32(authorityLength)
-        storedAdditionalLength = UInt32(additionalLength)
-        boundaries = CompactRange(rrsetBoundaries)
-        storedExternalTarget = externalTarget.map(Int32.init) ?? -1
-    }
-
     /// Offset of this answer's bytes in its segment's `answerBytes`.
-    public var start: Int {
-        get { Int(storedStart) }
-        set { storedStart = UInt32(newValue) }
-    }
-
-    public var answerLength: Int { Int(storedAnswerLength) }
+    public var start: Int
+    public var answerLength: Int
     /// A SOA when an in-zone CNAME chain ends without the asked type (RFC 2308 §2.2); it
     /// follows the answer section in the arena.
-    public var authorityLength: Int { Int(storedAuthorityLength) }
-    public var additionalLength: Int { Int(storedAdditionalLength) }
-
-    /// RRset boundaries in the answer section, for truncating whole RRsets (RFC 2181 §9).
-    public var rrsetBoundaries: Range<Int> {
-        get { boundaries.range }
-        set { boundaries = CompactRange(newValue) }
-    }
-
+    public var authorityLength: Int
+    public var additionalLength: Int
+    /// RRset boundaries in the answer section (indexes into the segment's `boundaries`), for
+    /// truncating whole RRsets (RFC 2181 §9). Empty when the answer section is one RRset, the
+    /// common case: `CompiledSegment.rrsetBoundaries(of:)` gives that one.
+    public var rrsetBoundaries: Range<Int>
     /// Out-of-zone CNAME target whose records the server must fetch and append; index into
     /// the segment's `externalTargets`.
-    public var externalTarget: Int? {
-        get { storedExternalTarget < 0 ? nil : Int(storedExternalTarget) }
-        set { storedExternalTarget = newValue.map(Int32.init) ?? -1 }
-    }
+    public var externalTarget: Int?
+}
+
+/// A prepared answer as a segment stores it: 20 bytes. A snapshot holds over a million of
+/// these at 100k Services, so every byte here is a megabyte there, and what only CNAME answers
+/// have (an authority SOA, several RRsets, an external target) lives in `AnswerExtras`.
+struct StoredAnswer: Sendable {
+    var type: RecordType
+    var answerCount: UInt16
+    var additionalCount: UInt16
+    /// Sections are at most `SnapshotCompiler.sectionByteLimit` bytes, below 2¹⁶.
+    var answerLength: UInt16
+    var additionalLength: UInt16
+    var start: UInt32
+    /// Index into the segment's `extras`, or `noExtras`.
+    var extras: UInt32
+
+    static let noExtras = UInt32.max
+}
+
+/// The parts of a prepared answer that only a CNAME chain has.
+struct AnswerExtras: Sendable {
+    var authorityLength: UInt16
+    var authorityCount: UInt16
+    /// Empty when the answer section is one RRset.
+    var boundaries: CompactRange
+    /// -1 for none.
+    var externalTarget: Int32
 }
 
 public struct RRsetBoundary: Sendable, Hashable {

@@ -40,7 +40,8 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
     let layout: ZoneLayout
     private(set) var keys: [[UInt8]] = []
     private(set) var entries: [NameEntry] = []
-    private(set) var answers: [PreparedAnswer] = []
+    private(set) var answers: [StoredAnswer] = []
+    private(set) var extras: [AnswerExtras] = []
     private(set) var boundaries: [RRsetBoundary] = []
     private(set) var answerBytes: [UInt8] = []
     private(set) var externalTargets: [DomainName] = []
@@ -69,7 +70,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         keys.reserveCapacity(names)
         entries.reserveCapacity(names)
         answers.reserveCapacity(names + names / 4)
-        boundaries.reserveCapacity(names + names / 4)
+        extras.reserveCapacity(names / 64)
         answerBytes.reserveCapacity(names * 64)
     }
 
@@ -96,7 +97,13 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
                     prepare(name, type: type, chain: [[target]] + chain, authority: [soa], additional: [], external: nil)
                 }
             }
-            answers[first].externalTarget = answers[first + 1].externalTarget
+            if let external = prepared(at: first + 1).externalTarget {
+                // The CNAME answer itself leads out of our zones too: the server appends the
+                // target's records to it as to the A and AAAA answers.
+                answers[first].extras = UInt32(extras.count)
+                extras.append(AnswerExtras(
+                    authorityLength: 0, authorityCount: 0, boundaries: CompactRange(0..<0), externalTarget: Int32(external)))
+            }
         } else {
             for (type, rrset) in byType.sorted(by: { $0.type.rawValue < $1.type.rawValue }) {
                 prepare(name, type: type, chain: [rrset], additional: additionalRecords(for: rrset, lookup: &lookup), external: nil)
@@ -221,18 +228,29 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         let questionEnd = DNSHeader.byteCount + owner.wire.count + 4
         let firstBoundary = boundaries.count
         var recordCount = 0
-        for (rrset, byteEnd) in zip(chain, rrsetByteEnds) {
-            recordCount += rrset.count
-            boundaries.append(RRsetBoundary(byteEnd: byteEnd, recordEnd: UInt16(clamping: recordCount)))
+        if chain.count > 1 {
+            for (rrset, byteEnd) in zip(chain, rrsetByteEnds) {
+                recordCount += rrset.count
+                boundaries.append(RRsetBoundary(byteEnd: byteEnd, recordEnd: UInt16(clamping: recordCount)))
+            }
+        } else {
+            recordCount = chain.first?.count ?? 0
         }
         let start = answerBytes.count
         answerBytes.append(contentsOf: writer.bytes[questionEnd...])
         let additionalCount = sectionEnds.additional > sectionEnds.authority ? additional.count : 0
-        answers.append(PreparedAnswer(
-            type: type, start: start, answerLength: sectionEnds.answer, authorityLength: sectionEnds.authority - sectionEnds.answer,
-            additionalLength: sectionEnds.additional - sectionEnds.authority, answerCount: UInt16(clamping: recordCount),
-            authorityCount: UInt16(clamping: authority.count), additionalCount: UInt16(clamping: additionalCount),
-            rrsetBoundaries: firstBoundary..<boundaries.count, externalTarget: external))
+        // Every section fits `sectionByteLimit` (< 2¹⁶) by now: the UInt16 conversions cannot trap.
+        var stored = StoredAnswer(
+            type: type, answerCount: UInt16(clamping: recordCount), additionalCount: UInt16(clamping: additionalCount),
+            answerLength: UInt16(sectionEnds.answer), additionalLength: UInt16(sectionEnds.additional - sectionEnds.authority),
+            start: UInt32(start), extras: StoredAnswer.noExtras)
+        if chain.count > 1 || !authority.isEmpty || external != nil {
+            stored.extras = UInt32(extras.count)
+            extras.append(AnswerExtras(
+                authorityLength: UInt16(sectionEnds.authority - sectionEnds.answer), authorityCount: UInt16(clamping: authority.count),
+                boundaries: CompactRange(firstBoundary..<boundaries.count), externalTarget: external.map(Int32.init) ?? -1))
+        }
+        answers.append(stored)
     }
 
     /// Byte ends of the RRsets `write` last wrote, relative to the end of the question.
