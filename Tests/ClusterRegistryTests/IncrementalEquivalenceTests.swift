@@ -58,11 +58,13 @@ final class IncrementalEquivalenceTests: XCTestCase {
                 let reference = SegmentedRegistry(
                     configuration: configuration, staticZones: staticZones, changes: changes, serial: 9, clusterSynced: true,
                     parallel: false, method: .wholeModel)
-                for parallel in [false, true] {
+                // Chunks of 7 names: handing compiled names to the shards many times per thread
+                // must give what one hand-over at the end gives.
+                for (parallel, chunkNames) in [(false, 16_384), (true, 16_384), (false, 7), (true, 7)] {
                     let built = SegmentedRegistry(
                         configuration: configuration, staticZones: staticZones, changes: changes, serial: 9, clusterSynced: true,
-                        parallel: parallel)
-                    let context = "configuration \(index), seed \(seed), parallel \(parallel)"
+                        parallel: parallel, chunkNames: chunkNames)
+                    let context = "configuration \(index), seed \(seed), parallel \(parallel), chunk \(chunkNames)"
                     XCTAssertEqual(SnapshotComparison.differences(built.snapshot(), reference.snapshot()), [], context)
                     XCTAssertEqual(built.snapshot().statistics, reference.snapshot().statistics, context)
                     XCTAssertEqual(built.dependencies.serialDependents, reference.dependencies.serialDependents, context)

@@ -68,7 +68,7 @@ report("start")
 var input: [ObjectChange] = []
 report("objects made", seconds { input = changes() })
 var registry: SegmentedRegistry?
-let configuration = RegistryConfiguration()
+let configuration = RegistryConfiguration(reverse: ProcessInfo.processInfo.environment["REVERSE"] != "0")
 let build = seconds {
     registry = SegmentedRegistry(configuration: configuration, changes: input, serial: 1)
 }

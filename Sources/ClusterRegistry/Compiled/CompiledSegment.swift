@@ -68,20 +68,20 @@ public final class CompiledSegment: Sendable {
 
 /// Collects entries — copied from other segments or from a compiler's output — into a new
 /// segment, rebasing each answer's offsets into the new arena.
-struct SegmentBuilder {
-    private var keys: [[UInt8]] = []
-    private var entries: [NameEntry] = []
-    private var answers: [StoredAnswer] = []
-    private var extras: [AnswerExtras] = []
-    private var boundaries: [RRsetBoundary] = []
-    private var answerBytes: [UInt8] = []
-    private var externalTargets: [DomainName] = []
+struct SegmentBuilder: AnswerStorage {
+    private(set) var keys = KeyArena()
+    private(set) var entries: [NameEntry] = []
+    private(set) var answers: [StoredAnswer] = []
+    private(set) var extras: [AnswerExtras] = []
+    private(set) var boundaries: [RRsetBoundary] = []
+    private(set) var answerBytes: [UInt8] = []
+    private(set) var externalTargets: [DomainName] = []
     private var externalIndex: [DomainName: Int] = [:]
 
     var isEmpty: Bool { entries.isEmpty }
 
     mutating func reserve(names: Int, bytes: Int) {
-        keys.reserveCapacity(names)
+        keys.reserve(keys: names, bytes: names * 48)
         entries.reserveCapacity(names)
         answers.reserveCapacity(names * 2)
         answerBytes.reserveCapacity(bytes)
@@ -89,10 +89,11 @@ struct SegmentBuilder {
 
     /// What a set of entries takes in a segment, counted before it is filled.
     struct Size {
-        var names = 0, answers = 0, extras = 0, boundaries = 0, bytes = 0
+        var names = 0, keyBytes = 0, answers = 0, extras = 0, boundaries = 0, bytes = 0
 
         mutating func add(entry index: Int, of source: some AnswerStorage) {
             names += 1
+            keyBytes += source.key(index).count
             for answerIndex in source.entries[index].answers {
                 let answer = source.prepared(at: answerIndex)
                 answers += 1
@@ -104,7 +105,7 @@ struct SegmentBuilder {
     }
 
     mutating func reserve(_ size: Size) {
-        keys.reserveCapacity(size.names)
+        keys.reserve(keys: size.names, bytes: size.keyBytes)
         entries.reserveCapacity(size.names)
         answers.reserveCapacity(size.answers)
         extras.reserveCapacity(size.extras)
@@ -112,8 +113,13 @@ struct SegmentBuilder {
         answerBytes.reserveCapacity(size.bytes)
     }
 
+    /// Copies entry `index` of `source` under its own key.
+    mutating func append(entry index: Int, of source: some AnswerStorage) {
+        append(source.key(index), entry: index, of: source)
+    }
+
     /// Copies entry `index` of `source` under `key`.
-    mutating func append(_ key: [UInt8], entry index: Int, of source: some AnswerStorage) {
+    mutating func append(_ key: some Collection<UInt8>, entry index: Int, of source: some AnswerStorage) {
         var entry = source.entries[index]
         let first = answers.count
         for answerIndex in entry.answers {
@@ -145,11 +151,27 @@ struct SegmentBuilder {
         return externalTargets.count - 1
     }
 
+    /// One builder holding every entry of `pieces` (distinct names), sized exactly up front:
+    /// the pieces of one shard that the threads of a full build filled.
+    static func merged(_ pieces: [SegmentBuilder]) -> SegmentBuilder {
+        if pieces.count == 1 { return pieces[0] }
+        var size = Size()
+        for piece in pieces {
+            for index in piece.entries.indices { size.add(entry: index, of: piece) }
+        }
+        var merged = SegmentBuilder()
+        merged.reserve(size)
+        for piece in pieces {
+            for index in piece.entries.indices { merged.append(entry: index, of: piece) }
+        }
+        return merged
+    }
+
     /// The segment, every array at its exact size: arrays grown by appending keep up to half
     /// their capacity unused, and a snapshot is thousands of these.
     func finish() -> CompiledSegment {
         CompiledSegment(
-            names: NameTable(keys: keys), entries: Self.exact(entries), answers: Self.exact(answers),
+            names: NameTable(keys.trimmed()), entries: Self.exact(entries), answers: Self.exact(answers),
             extras: Self.exact(extras), boundaries: Self.exact(boundaries), answerBytes: Self.exact(answerBytes), externalTargets: externalTargets)
     }
 
@@ -161,6 +183,8 @@ struct SegmentBuilder {
 
 /// Where prepared answers are read from when entries are copied: a segment or a compiler.
 protocol AnswerStorage {
+    /// The lower-cased wire name of entry `index`.
+    func key(_ index: Int) -> ArraySlice<UInt8>
     var entries: [NameEntry] { get }
     var answers: [StoredAnswer] { get }
     var extras: [AnswerExtras] { get }
@@ -169,7 +193,13 @@ protocol AnswerStorage {
     var externalTargets: [DomainName] { get }
 }
 
-extension CompiledSegment: AnswerStorage {}
+extension CompiledSegment: AnswerStorage {
+    func key(_ index: Int) -> ArraySlice<UInt8> { names.key(index) }
+}
+
+extension SegmentBuilder {
+    func key(_ index: Int) -> ArraySlice<UInt8> { keys.key(index) }
+}
 
 extension AnswerStorage {
     /// Answer `index` in the form the responder reads.

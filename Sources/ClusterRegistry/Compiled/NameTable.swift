@@ -14,27 +14,30 @@ public struct NameTable: Sendable {
 
     /// `keys[i]` becomes entry `i`; keys must be distinct lower-cased wire names.
     public init(keys: [[UInt8]]) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(keys.reduce(0) { $0 + $1.count })
-        var starts: [UInt32] = [0]
-        starts.reserveCapacity(keys.count + 1)
-        for key in keys {
-            bytes.append(contentsOf: key)
-            starts.append(UInt32(bytes.count))
-        }
+        var arena = KeyArena()
+        arena.reserve(keys: keys.count, bytes: keys.reduce(0) { $0 + $1.count })
+        for key in keys { arena.append(key) }
+        self.init(arena)
+    }
+
+    /// Key `i` of `arena` becomes entry `i`; its arrays are kept, not copied.
+    init(_ arena: KeyArena) {
         // Load factor ≤ 0.5 keeps probe sequences short on misses, the common case (ndots:5).
         // An empty table has one empty slot: most shards of a small cluster are empty.
-        var capacity = keys.isEmpty ? 1 : 4
-        while capacity < keys.count * 2 { capacity <<= 1 }
+        var capacity = arena.count == 0 ? 1 : 4
+        while capacity < arena.count * 2 { capacity <<= 1 }
         var slots = [UInt64](repeating: 0, count: capacity)
-        for (entry, key) in keys.enumerated() {
-            let hash = key.withUnsafeBytes { Self.hash($0) }
-            var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
-            while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
-            slots[slot] = Self.fingerprint(hash) | UInt64(entry + 1)
+        arena.bytes.withUnsafeBytes { bytes in
+            for entry in 0..<arena.count {
+                let start = Int(arena.starts[entry]), end = Int(arena.starts[entry + 1])
+                let hash = Self.hash(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+                while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+                slots[slot] = Self.fingerprint(hash) | UInt64(entry + 1)
+            }
         }
-        self.keyBytes = bytes
-        self.keyStarts = starts
+        self.keyBytes = arena.bytes
+        self.keyStarts = arena.starts
         self.slots = slots
         self.mask = capacity - 1
     }
@@ -80,6 +83,11 @@ public struct NameTable: Sendable {
         Array(key(entry))
     }
 
+    /// The hash of key `entry`, as `lookup` computes it for a query name.
+    func hash(ofKey entry: Int) -> UInt64 {
+        keyBytes.withUnsafeBytes { Self.hash(UnsafeRawBufferPointer(rebasing: $0[Int(keyStarts[entry])..<Int(keyStarts[entry + 1])])) }
+    }
+
     /// FNV-1a over the bytes, folded: names are short, so a simple byte loop is enough.
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
@@ -93,6 +101,50 @@ public struct NameTable: Sendable {
     /// The hash's high half, where the slot number (low bits) does not come from.
     @inline(__always)
     static func fingerprint(_ hash: UInt64) -> UInt64 { hash & 0xFFFF_FFFF_0000_0000 }
+}
+
+/// Names in one byte array, key `i` at `bytes[starts[i]..<starts[i + 1]]`: a builder collects
+/// hundreds of thousands of names, and an array each would cost a heap block each (at 100k
+/// Services, 70 MiB for the duration of a full build).
+struct KeyArena: Sendable {
+    private(set) var bytes: [UInt8] = []
+    private(set) var starts: [UInt32] = [0]
+
+    var count: Int { starts.count - 1 }
+
+    mutating func reserve(keys: Int, bytes byteCount: Int) {
+        bytes.reserveCapacity(byteCount)
+        starts.reserveCapacity(keys + 1)
+    }
+
+    mutating func append(_ key: some Collection<UInt8>) {
+        bytes.append(contentsOf: key)
+        // Keys of one segment or compiler: far below 4 GiB (UInt32 cannot overflow here).
+        starts.append(UInt32(bytes.count))
+    }
+
+    func key(_ index: Int) -> ArraySlice<UInt8> {
+        bytes[Int(starts[index])..<Int(starts[index + 1])]
+    }
+
+    func hash(_ index: Int) -> UInt64 {
+        bytes.withUnsafeBytes { NameTable.hash(UnsafeRawBufferPointer(rebasing: $0[Int(starts[index])..<Int(starts[index + 1])])) }
+    }
+
+    /// Forgets every key, keeping the storage for the next ones.
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        starts.append(0)
+    }
+
+    /// The arena with both arrays at their exact size, for a table that lives on.
+    func trimmed() -> KeyArena {
+        var copy = KeyArena()
+        copy.bytes = bytes.capacity - bytes.count <= max(8, bytes.count / 16) ? bytes : bytes.withUnsafeBufferPointer { Array($0) }
+        copy.starts = starts.capacity - starts.count <= max(8, starts.count / 16) ? starts : starts.withUnsafeBufferPointer { Array($0) }
+        return copy
+    }
 }
 
 #if canImport(Glibc)

@@ -38,7 +38,7 @@ protocol RecordLookup {
 /// a `CompiledSegment` is made of (DESIGN.md §3 step 4).
 struct SnapshotCompiler: Sendable, AnswerStorage {
     let layout: ZoneLayout
-    private(set) var keys: [[UInt8]] = []
+    private(set) var keys = KeyArena()
     private(set) var entries: [NameEntry] = []
     private(set) var answers: [StoredAnswer] = []
     private(set) var extras: [AnswerExtras] = []
@@ -67,7 +67,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
     /// Room for about `names` names (a full build knows how many): arrays grown by doubling
     /// fault in fresh pages again and again.
     mutating func reserve(names: Int) {
-        keys.reserveCapacity(names)
+        keys.reserve(keys: names, bytes: names * 40)
         entries.reserveCapacity(names)
         answers.reserveCapacity(names + names / 4)
         extras.reserveCapacity(names / 64)
@@ -109,7 +109,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
                 prepare(name, type: type, chain: [rrset], additional: additionalRecords(for: rrset, lookup: &lookup), external: nil)
             }
         }
-        keys.append(name.lowercased().wire)  // shares the node name's storage (already lower case)
+        keys.append(name.lowercased().wire)  // no copy when already lower case, the usual case
         entries.append(NameEntry(zone: zone, answers: first..<answers.count, synthesizesPods: synthesizesPods))
     }
 
@@ -274,6 +274,21 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         let authorityEnd = writer.count - questionEnd
         for record in additional { writer.writeRecord(record) }
         return (answer, authorityEnd, writer.count - questionEnd)
+    }
+
+    func key(_ index: Int) -> ArraySlice<UInt8> { keys.key(index) }
+
+    /// Forgets every compiled name, keeping the storage: a full build compiles in chunks,
+    /// handing each to the shards before the next.
+    mutating func removeAll() {
+        keys.removeAll()
+        entries.removeAll(keepingCapacity: true)
+        answers.removeAll(keepingCapacity: true)
+        extras.removeAll(keepingCapacity: true)
+        boundaries.removeAll(keepingCapacity: true)
+        answerBytes.removeAll(keepingCapacity: true)
+        externalTargets.removeAll(keepingCapacity: true)
+        externalIndex.removeAll(keepingCapacity: true)
     }
 
     /// The answers cut since the last call, forgotten once taken.

@@ -125,21 +125,22 @@ extension SegmentedRegistry {
     /// shard, and every untouched entry's bytes, stay as they were.
     private mutating func patchShards(with compiler: SnapshotCompiler, removing removed: Set<[UInt8]>) {
         var touched: [Int: (replaced: [Int], removed: [[UInt8]])] = [:]
-        for (index, key) in compiler.keys.enumerated() {
-            touched[shardIndex(of: key), default: ([], [])].replaced.append(index)
+        for index in compiler.entries.indices {
+            touched[RegistrySnapshot.shardIndex(hash: compiler.keys.hash(index), shardShift: Self.shardShift), default: ([], [])]
+                .replaced.append(index)
         }
         for key in removed { touched[shardIndex(of: key), default: ([], [])].removed.append(key) }
         for (shard, change) in touched {
             let old = shards[shard]
             var dropped = Set(change.removed)
-            for index in change.replaced { dropped.insert(compiler.keys[index]) }
+            for index in change.replaced { dropped.insert(Array(compiler.key(index))) }
             var builder = SegmentBuilder()
             builder.reserve(names: old.count + change.replaced.count, bytes: old.answerBytes.count)
             for index in 0..<old.count {
                 let key = old.names.keyArray(index)
                 if !dropped.contains(key) { builder.append(key, entry: index, of: old) }
             }
-            for index in change.replaced { builder.append(compiler.keys[index], entry: index, of: compiler) }
+            for index in change.replaced { builder.append(entry: index, of: compiler) }
             shards[shard] = builder.isEmpty ? .empty : builder.finish()
         }
     }

@@ -10,40 +10,40 @@ enum FullBuildMethod: Sendable {
 }
 
 extension SegmentedRegistry {
-    /// Compiles every unit into one compiler per thread, then the PTR names (an address's
-    /// RRset gathers the Services of every unit pointing at it), then the zone files, whose
-    /// answers may read any unit. Returns the compilers of cluster and reverse names.
-    mutating func compileUnits() -> [SnapshotCompiler] {
+    /// Compiles every unit (its cluster names and the PTR names it makes) into the shards'
+    /// pieces, one contiguous run of units per thread; then the PTR names several units point
+    /// into, and the zone files, whose answers may read any unit. Returns the pieces and the
+    /// recompiled PTR names that replace theirs.
+    mutating func compileUnits() -> (pieces: [ShardPieces], replacements: SnapshotCompiler) {
         let shells = ClusterRecordsBuilder.empty(configuration: configuration, serial: serial).zones
         layout = ZoneLayout(shells + staticZones)
         let units = [RegistryUnit.apex] + objects.namespaceNames.map(RegistryUnit.namespace)
             + objects.serviceUnits.map(RegistryUnit.service)
         let parts = parallelBuild ?? (units.count >= Self.parallelUnitThreshold) ? 2 : 1
         let work = UnitBuildWork(
-            objects: objects, staticZones: staticZones, clusterZones: shells.count, serial: serial, layout: layout, units: units)
-        let compiled = concurrentMap(count: parts) { part in
+            objects: objects, staticZones: staticZones, clusterZones: shells.count, serial: serial, layout: layout, units: units,
+            chunkNames: fullBuildChunkNames)
+        var compiled = concurrentMap(count: parts) { part in
             work.compile(units: (units.count * part / parts)..<(units.count * (part + 1) / parts))
         }
         dependencies = UnitDependencies()
         warnings = [:]
         var records = 0
-        var pointers = PointerRecords(zones: shells.count - 1)
         for part in compiled {
             dependencies.merge(part.dependencies)
             warnings.merge(part.warnings) { $0 + $1 }
             records += part.records
-            pointers.append(part.pointers)
         }
-        let pointerNames = pointers.owners, allPointers = pointers
-        let pointerCompilers = concurrentMap(count: parts) { part in
-            allPointers.compile(
-                pointerNames[(pointerNames.count * part / parts)..<(pointerNames.count * (part + 1) / parts)], layout: work.layout)
+        let replacements = work.compileSharedPointers(PointerOwners.shared(compiled.map(\.pointerOwners)))
+        var pieces: [ShardPieces] = []
+        for index in compiled.indices {
+            pieces.append(compiled[index].pieces)
+            compiled[index].pieces = ShardPieces()  // the pieces are only referenced once
         }
-        records += pointers.count
         compileStaticZones(UnitLookup(
             objects: objects, staticZones: staticZones, clusterZones: shells.count, serial: serial, built: [:]))
         counts = RegistryCounts(objects: objects, records: records + staticZones.reduce(0) { $0 + $1.recordCount })
-        return compiled.map(\.compiler) + pointerCompilers
+        return (pieces, replacements)
     }
 
     /// From this many units a full build is split over two threads.
@@ -65,7 +65,7 @@ extension SegmentedRegistry {
     /// The reference build: every record of the cluster in one model, then every name compiled
     /// from it. Simple and slow (the model is the largest temporary of all), it is what the
     /// equivalence tests hold the unit-by-unit build to.
-    mutating func compileWholeModel() -> [SnapshotCompiler] {
+    mutating func compileWholeModel() -> (pieces: [ShardPieces], replacements: SnapshotCompiler) {
         let built = ClusterRecordsBuilder.build(objects, serial: serial, parallel: parallelBuild)
         let models = built.zones + staticZones
         layout = ZoneLayout(models)
@@ -87,7 +87,12 @@ extension SegmentedRegistry {
         }
         dependencies.staticZoneConsults = staticLookup.consulted
         staticSegment = Self.segment(from: staticCompiler)
-        return compiled.map(\.compiler)
+        var pieces = ShardPieces()
+        for part in compiled {
+            var compiler = part.compiler
+            pieces.take(&compiler)
+        }
+        return ([pieces], SnapshotCompiler(layout: layout))
     }
 
     /// Compiles every node of the cluster and reverse zones, split over two threads when large.
@@ -134,77 +139,80 @@ private struct UnitBuildWork: Sendable {
     let serial: UInt32
     let layout: ZoneLayout
     let units: [RegistryUnit]
+    /// Names compiled before they are handed to the shards.
+    let chunkNames: Int
 
     struct Part: Sendable {
-        var compiler: SnapshotCompiler
+        var pieces = ShardPieces()
         var dependencies = UnitDependencies()
         var warnings: [RegistryUnit: [String]] = [:]
-        var pointers: PointerRecords
+        var pointerOwners = PointerOwners()
         var records = 0
     }
 
-    /// Compiles `range` of the units in order, each unit's names as `apply` compiles them.
+    /// Compiles `range` of the units in order, each unit's names as `apply` compiles them, and
+    /// the PTR names each unit makes as if it made them alone (the usual case; `PointerOwners`
+    /// notes the others).
     func compile(units range: Range<Int>) -> Part {
         let domain = objects.configuration.domain
-        var part = Part(compiler: SnapshotCompiler(layout: layout), pointers: PointerRecords(zones: clusterZones - 1))
-        // About nine names per Service (ports, endpoints, PTRs); reserving spares regrowth.
-        part.compiler.reserve(names: range.count * 6 + 16)
+        var part = Part()
+        var compiler = SnapshotCompiler(layout: layout)
+        compiler.reserve(names: min(chunkNames, range.count * 10) + 64)
         var lookup = TrackingLookup(
             base: UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZones, serial: serial, built: [:]),
             domain: domain)
-        for unit in units[range] {
+        var pointerLookup = ModelLookup(zones: [])  // PTR answers have no additional section to look up
+        for unitIndex in range {
+            let unit = units[unitIndex]
             let model = lookup.base.model(of: unit)
             lookup.reset(compiling: unit)
             for (name, records) in model.cluster.nodes where RegistryUnit.of(name, domain: domain) == unit {
-                part.compiler.compileNode(
+                compiler.compileNode(
                     name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
                 part.records += records.count
             }
             part.dependencies.record(lookup, for: unit)
-            let warnings = (model.skipped[unit] ?? []) + part.compiler.takeCappedAnswers()
+            let warnings = (model.skipped[unit] ?? []) + compiler.takeCappedAnswers()
             if !warnings.isEmpty { part.warnings[unit] = warnings }
             if objects.configuration.reverse {
-                for (offset, zone) in model.reverse.enumerated() { part.pointers.add(zone.nodes, zone: offset) }
+                for (offset, zone) in model.reverse.enumerated() {
+                    for (owner, records) in zone.nodes {
+                        compiler.compileNode(owner, records: records, zone: 1 + offset, synthesizesPods: false, lookup: &pointerLookup)
+                        part.pointerOwners.note(compiler.keys.hash(compiler.keys.count - 1), unit: Int32(unitIndex))
+                        part.records += records.count
+                    }
+                }
             }
             lookup.base.forgetBuilt()
+            if compiler.entries.count >= chunkNames { part.pieces.take(&compiler) }
         }
+        part.pieces.take(&compiler)
         return part
     }
-}
 
-/// The PTR records of a full build, gathered unit by unit: an address's RRset lists the
-/// records of every Service pointing at it, in the order of the units (as one model of the
-/// whole cluster would hold them). No record repeats: each unit's model drops its own repeats,
-/// and two units never point at the same name.
-private struct PointerRecords: Sendable {
-    /// Per reverse zone (`in-addr.arpa`, `ip6.arpa`): owner → records.
-    private var zones: [[DomainName: [ResourceRecord]]]
-
-    init(zones count: Int) { zones = Array(repeating: [:], count: max(count, 0)) }
-
-    mutating func add(_ nodes: [DomainName: [ResourceRecord]], zone: Int) {
-        for (owner, records) in nodes { zones[zone][owner, default: []].append(contentsOf: records) }
-    }
-
-    /// Adds the records of units that come after all of these.
-    mutating func append(_ later: PointerRecords) {
-        for (zone, nodes) in later.zones.enumerated() {
-            if zones[zone].isEmpty { zones[zone] = nodes } else { add(nodes, zone: zone) }
-        }
-    }
-
-    var owners: [(zone: Int, owner: DomainName)] {
-        zones.enumerated().flatMap { zone, nodes in nodes.keys.map { (zone, $0) } }
-    }
-
-    var count: Int { zones.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } }
-
-    func compile(_ owners: ArraySlice<(zone: Int, owner: DomainName)>, layout: ZoneLayout) -> SnapshotCompiler {
+    /// The PTR names that several units point into, each RRset listing every unit's records
+    /// in unit order, as one model of the whole cluster would hold them. Each unit's model
+    /// already drops its own repeats, and two units never make the same record (its target is
+    /// the unit's own name), so no deduplication is needed.
+    func compileSharedPointers(_ shared: [UInt64: [Int32]]) -> SnapshotCompiler {
         var compiler = SnapshotCompiler(layout: layout)
-        compiler.reserve(names: owners.count)
-        var lookup = ModelLookup(zones: [])  // PTR answers have no additional section to look up
+        guard !shared.isEmpty else { return compiler }
+        var lookup = UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZones, serial: serial, built: [:])
+        var owners: [(zone: Int, owner: DomainName)] = []
+        var contributions: [DomainName: [ResourceRecord]] = [:]
+        for unitIndex in Set(shared.values.joined()).sorted() {
+            let model = lookup.model(of: units[Int(unitIndex)])
+            for (offset, zone) in model.reverse.enumerated() {
+                for (owner, records) in zone.nodes where shared[owner.lowercased().wire.withUnsafeBytes { NameTable.hash($0) }] != nil {
+                    if contributions[owner] == nil { owners.append((1 + offset, owner)) }
+                    contributions[owner, default: []] += records
+                }
+            }
+            lookup.forgetBuilt()
+        }
+        var pointerLookup = ModelLookup(zones: [])
         for (zone, owner) in owners {
-            compiler.compileNode(owner, records: zones[zone][owner] ?? [], zone: 1 + zone, synthesizesPods: false, lookup: &lookup)
+            compiler.compileNode(owner, records: contributions[owner] ?? [], zone: zone, synthesizesPods: false, lookup: &pointerLookup)
         }
         return compiler
     }

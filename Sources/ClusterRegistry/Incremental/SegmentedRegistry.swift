@@ -35,6 +35,9 @@ public struct SegmentedRegistry: Sendable {
     var parallelBuild: Bool?
     /// How a full build makes its records: tests compare the two.
     var buildMethod = FullBuildMethod.unitByUnit
+    /// Names a full build's thread compiles before handing them to the shards: enough to
+    /// amortize the hand-over, few enough to be a small part of the snapshot. Tests make it tiny.
+    var fullBuildChunkNames = 16_384
 
     /// Builds everything from `changes` applied to an empty store.
     public init(
@@ -47,10 +50,11 @@ public struct SegmentedRegistry: Sendable {
 
     init(
         configuration: RegistryConfiguration, staticZones: [ZoneModel], changes: [ObjectChange], serial: UInt32,
-        clusterSynced: Bool, parallel: Bool?, method: FullBuildMethod = .unitByUnit
+        clusterSynced: Bool, parallel: Bool?, method: FullBuildMethod = .unitByUnit, chunkNames: Int = 16_384
     ) {
         parallelBuild = parallel
         buildMethod = method
+        fullBuildChunkNames = chunkNames
         objects = ClusterObjects(configuration: configuration)
         self.staticZones = staticZones
         self.serial = serial
@@ -106,51 +110,17 @@ public struct SegmentedRegistry: Sendable {
     /// Builds every segment from the objects, unit by unit (`compileUnits`), or, for the
     /// equivalence tests' reference, from one record model of the whole cluster.
     mutating func rebuildAll() {
-        let compilers = buildMethod == .wholeModel ? compileWholeModel() : compileUnits()
-        shards = distribute(compilers)
+        var (pieces, replacements) = buildMethod == .wholeModel ? compileWholeModel() : compileUnits()
+        shards = ShardPieces.segments(from: &pieces, replacements: replacements)
         var podChanges: [IPAddress: String?] = [:]
         for address in objects.podAddresses { podChanges[address] = objects.podNamespace(of: address) }
         pods = PodDirectory()
         pods.update(podChanges)
     }
 
-    /// Spreads compiled names over the shards, each thread filling its half of the shards. A
-    /// first pass sizes every shard, so each is filled once, in place: growing thousands of
-    /// arrays by doubling faulted in fresh pages for most of a large build's time.
-    private func distribute(_ compilers: [SnapshotCompiler]) -> [CompiledSegment] {
-        let shardShift = Self.shardShift
-        let shardOf = compilers.map { compiler in
-            compiler.keys.map { key in
-                UInt16(RegistrySnapshot.shardIndex(hash: key.withUnsafeBytes { NameTable.hash($0) }, shardShift: shardShift))
-            }
-        }
-        let parts = parallelBuild ?? (compilers.reduce(0) { $0 + $1.entries.count } >= Self.parallelThreshold) ? 2 : 1
-        let halves = concurrentMap(count: parts) { part -> [CompiledSegment] in
-            let range = (Self.shardCount * part / parts)..<(Self.shardCount * (part + 1) / parts)
-            var sizes = [SegmentBuilder.Size](repeating: SegmentBuilder.Size(), count: range.count)
-            for (compiler, shards) in zip(compilers, shardOf) {
-                for (index, shard) in shards.enumerated() where range.contains(Int(shard)) {
-                    sizes[Int(shard) - range.lowerBound].add(entry: index, of: compiler)
-                }
-            }
-            var builders = sizes.map { size in
-                var builder = SegmentBuilder()
-                builder.reserve(size)
-                return builder
-            }
-            for (compiler, shards) in zip(compilers, shardOf) {
-                for (index, shard) in shards.enumerated() where range.contains(Int(shard)) {
-                    builders[Int(shard) - range.lowerBound].append(compiler.keys[index], entry: index, of: compiler)
-                }
-            }
-            return builders.map { $0.isEmpty ? .empty : $0.finish() }
-        }
-        return halves.flatMap { $0 }
-    }
-
     static func segment(from compiler: SnapshotCompiler) -> CompiledSegment {
         var builder = SegmentBuilder()
-        for (index, key) in compiler.keys.enumerated() { builder.append(key, entry: index, of: compiler) }
+        for index in compiler.entries.indices { builder.append(entry: index, of: compiler) }
         return builder.isEmpty ? .empty : builder.finish()
     }
 
