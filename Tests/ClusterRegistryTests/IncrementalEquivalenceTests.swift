@@ -38,6 +38,26 @@ final class IncrementalEquivalenceTests: XCTestCase {
         XCTAssertGreaterThan(one.snapshot().statistics.names, 300, "a cluster worth comparing")
     }
 
+    /// A compiler handed to the shards starts its next chunk empty: Services in different
+    /// chunks that alias one out-of-zone name must each keep that name as their chase target.
+    func testChunkedFullBuildKeepsEachChunksExternalTargets() {
+        let changes = (0..<6).map { index in
+            ObjectChange(
+                key: ObjectKey(origin: "services/default/alias\(index)"),
+                object: .service(Service(name: "alias\(index)", namespace: "default", kind: .externalName(
+                    index % 2 == 0 ? "db.external.test" : "cache.external.test"))))
+        }
+        let reference = SegmentedRegistry(
+            configuration: RegistryConfiguration(), staticZones: [], changes: changes, serial: 3, clusterSynced: true,
+            parallel: false, method: .wholeModel)
+        for parallel in [false, true] {
+            let chunked = SegmentedRegistry(
+                configuration: RegistryConfiguration(), staticZones: [], changes: changes, serial: 3, clusterSynced: true,
+                parallel: parallel, chunkNames: 1)
+            XCTAssertEqual(SnapshotComparison.differences(chunked.snapshot(), reference.snapshot()), [], "parallel \(parallel)")
+        }
+    }
+
     /// A full build compiles unit by unit; the reference compiles one model of the whole
     /// cluster. Both must give the same snapshot, statistics and warnings, on one thread or two.
     func testUnitByUnitFullBuildEqualsWholeModel() {

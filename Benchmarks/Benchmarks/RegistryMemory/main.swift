@@ -7,7 +7,8 @@ import Glibc
 //   swift run -c release RegistryMemory [SERVICES=100000]
 // Objects shaped as `scripts/api-latency` serves them: 100 Services per namespace, every 10th
 // headless, two named ports, one EndpointSlice of 2-3 ready endpoints each (hostnames behind
-// headless Services). Live heap from glibc's mallinfo2, RSS from /proc.
+// headless Services). Live heap from glibc's mallinfo2, RSS from /proc. PEAK=1 samples the live
+// heap during the build (the sampling slows it), TRACE=1 prints the samples too.
 
 let count = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 100_000
 
@@ -64,15 +65,57 @@ func changes() -> [ObjectChange] {
     return changes
 }
 
+/// Live heap and RSS sampled every 20 ms while the build runs: the peak's cause is either live
+/// data (heap) or freed memory the allocator kept (RSS above heap).
+final class Sampler: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running = true
+    private(set) var samples: [(Double, Double, Double)] = []
+    private let start = DispatchTime.now().uptimeNanoseconds
+
+    func run() {
+        Thread.detachNewThread {
+            while true {
+                self.lock.lock()
+                let go = self.running
+                self.samples.append((Double(DispatchTime.now().uptimeNanoseconds - self.start) / 1e9, liveHeapMiB(), rssMiB()))
+                self.lock.unlock()
+                if !go { return }
+                usleep(20_000)
+            }
+        }
+    }
+
+    func stop() {
+        lock.lock()
+        running = false
+        lock.unlock()
+    }
+}
+
 report("start")
 var input: [ObjectChange] = []
 report("objects made", seconds { input = changes() })
 var registry: SegmentedRegistry?
 let configuration = RegistryConfiguration(reverse: ProcessInfo.processInfo.environment["REVERSE"] != "0")
+// Sampling takes the allocator's lock and walks its bins: only when asked (PEAK=1).
+let sampling = ProcessInfo.processInfo.environment["PEAK"] != nil
+let sampler = Sampler()
+if sampling { sampler.run() }
 let build = seconds {
     registry = SegmentedRegistry(configuration: configuration, changes: input, serial: 1)
 }
+sampler.stop()
+usleep(50_000)
 report("full build", build)
+if let peakHeap = sampler.samples.max(by: { $0.1 < $1.1 }) {
+print(String(format: "  during the build: live heap peaked at %.1f MiB (%.2f s in), RSS then %.1f MiB", peakHeap.1, peakHeap.0, peakHeap.2))
+}
+if ProcessInfo.processInfo.environment["TRACE"] != nil {
+    for sample in sampler.samples where Int(sample.0 * 50) % 10 == 0 {
+        print(String(format: "  %5.2f s  heap %6.1f  rss %6.1f", sample.0, sample.1, sample.2))
+    }
+}
 input = []
 _ = mallocTrim(0)
 report("input dropped, trimmed")

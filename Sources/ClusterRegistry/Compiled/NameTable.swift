@@ -118,6 +118,8 @@ struct KeyArena: Sendable {
     }
 
     mutating func append(_ key: some Collection<UInt8>) {
+        bytes.reserveGently(key.count)
+        starts.reserveGently(1)
         bytes.append(contentsOf: key)
         // Keys of one segment or compiler: far below 4 GiB (UInt32 cannot overflow here).
         starts.append(UInt32(bytes.count))

@@ -11,10 +11,9 @@ enum FullBuildMethod: Sendable {
 
 extension SegmentedRegistry {
     /// Compiles every unit (its cluster names and the PTR names it makes) into the shards'
-    /// pieces, one contiguous run of units per thread; then the PTR names several units point
-    /// into, and the zone files, whose answers may read any unit. Returns the pieces and the
-    /// recompiled PTR names that replace theirs.
-    mutating func compileUnits() -> (pieces: [ShardPieces], replacements: SnapshotCompiler) {
+    /// pieces, one contiguous run of units per thread, then the zone files, whose answers may
+    /// read any unit. Returns the pieces, in unit order.
+    mutating func compileUnits() -> [ShardPieces] {
         let shells = ClusterRecordsBuilder.empty(configuration: configuration, serial: serial).zones
         layout = ZoneLayout(shells + staticZones)
         let units = [RegistryUnit.apex] + objects.namespaceNames.map(RegistryUnit.namespace)
@@ -34,7 +33,6 @@ extension SegmentedRegistry {
             warnings.merge(part.warnings) { $0 + $1 }
             records += part.records
         }
-        let replacements = work.compileSharedPointers(PointerOwners.shared(compiled.map(\.pointerOwners)))
         var pieces: [ShardPieces] = []
         for index in compiled.indices {
             pieces.append(compiled[index].pieces)
@@ -43,7 +41,7 @@ extension SegmentedRegistry {
         compileStaticZones(UnitLookup(
             objects: objects, staticZones: staticZones, clusterZones: shells.count, serial: serial, built: [:]))
         counts = RegistryCounts(objects: objects, records: records + staticZones.reduce(0) { $0 + $1.recordCount })
-        return (pieces, replacements)
+        return pieces
     }
 
     /// From this many units a full build is split over two threads.
@@ -65,7 +63,7 @@ extension SegmentedRegistry {
     /// The reference build: every record of the cluster in one model, then every name compiled
     /// from it. Simple and slow (the model is the largest temporary of all), it is what the
     /// equivalence tests hold the unit-by-unit build to.
-    mutating func compileWholeModel() -> (pieces: [ShardPieces], replacements: SnapshotCompiler) {
+    mutating func compileWholeModel() -> [ShardPieces] {
         let built = ClusterRecordsBuilder.build(objects, serial: serial, parallel: parallelBuild)
         let models = built.zones + staticZones
         layout = ZoneLayout(models)
@@ -92,7 +90,7 @@ extension SegmentedRegistry {
             var compiler = part.compiler
             pieces.take(&compiler)
         }
-        return ([pieces], SnapshotCompiler(layout: layout))
+        return [pieces]
     }
 
     /// Compiles every node of the cluster and reverse zones, split over two threads when large.
@@ -146,13 +144,13 @@ private struct UnitBuildWork: Sendable {
         var pieces = ShardPieces()
         var dependencies = UnitDependencies()
         var warnings: [RegistryUnit: [String]] = [:]
-        var pointerOwners = PointerOwners()
         var records = 0
     }
 
     /// Compiles `range` of the units in order, each unit's names as `apply` compiles them, and
-    /// the PTR names each unit makes as if it made them alone (the usual case; `PointerOwners`
-    /// notes the others).
+    /// the PTR names each unit makes as if it made them alone: the usual case. A PTR name that
+    /// several units point into is compiled once per unit, and the shards merge them
+    /// (`SegmentBuilder.merged`).
     func compile(units range: Range<Int>) -> Part {
         let domain = objects.configuration.domain
         var part = Part()
@@ -178,7 +176,6 @@ private struct UnitBuildWork: Sendable {
                 for (offset, zone) in model.reverse.enumerated() {
                     for (owner, records) in zone.nodes {
                         compiler.compileNode(owner, records: records, zone: 1 + offset, synthesizesPods: false, lookup: &pointerLookup)
-                        part.pointerOwners.note(compiler.keys.hash(compiler.keys.count - 1), unit: Int32(unitIndex))
                         part.records += records.count
                     }
                 }
@@ -188,32 +185,5 @@ private struct UnitBuildWork: Sendable {
         }
         part.pieces.take(&compiler)
         return part
-    }
-
-    /// The PTR names that several units point into, each RRset listing every unit's records
-    /// in unit order, as one model of the whole cluster would hold them. Each unit's model
-    /// already drops its own repeats, and two units never make the same record (its target is
-    /// the unit's own name), so no deduplication is needed.
-    func compileSharedPointers(_ shared: [UInt64: [Int32]]) -> SnapshotCompiler {
-        var compiler = SnapshotCompiler(layout: layout)
-        guard !shared.isEmpty else { return compiler }
-        var lookup = UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZones, serial: serial, built: [:])
-        var owners: [(zone: Int, owner: DomainName)] = []
-        var contributions: [DomainName: [ResourceRecord]] = [:]
-        for unitIndex in Set(shared.values.joined()).sorted() {
-            let model = lookup.model(of: units[Int(unitIndex)])
-            for (offset, zone) in model.reverse.enumerated() {
-                for (owner, records) in zone.nodes where shared[owner.lowercased().wire.withUnsafeBytes { NameTable.hash($0) }] != nil {
-                    if contributions[owner] == nil { owners.append((1 + offset, owner)) }
-                    contributions[owner, default: []] += records
-                }
-            }
-            lookup.forgetBuilt()
-        }
-        var pointerLookup = ModelLookup(zones: [])
-        for (zone, owner) in owners {
-            compiler.compileNode(owner, records: contributions[owner] ?? [], zone: zone, synthesizesPods: false, lookup: &pointerLookup)
-        }
-        return compiler
     }
 }

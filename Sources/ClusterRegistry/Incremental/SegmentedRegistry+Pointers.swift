@@ -72,7 +72,7 @@ extension SegmentedRegistry {
     }
 }
 
-extension CompiledSegment {
+extension AnswerStorage {
     /// The answer section of `answer` as records: its bytes are compressed against a question
     /// for `owner` at offset 12, so they are decoded inside such a message.
     func decodeAnswerSection(_ answer: PreparedAnswer, owner: DomainName) -> [ResourceRecord] {

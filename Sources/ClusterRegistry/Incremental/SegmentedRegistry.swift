@@ -110,8 +110,8 @@ public struct SegmentedRegistry: Sendable {
     /// Builds every segment from the objects, unit by unit (`compileUnits`), or, for the
     /// equivalence tests' reference, from one record model of the whole cluster.
     mutating func rebuildAll() {
-        var (pieces, replacements) = buildMethod == .wholeModel ? compileWholeModel() : compileUnits()
-        shards = ShardPieces.segments(from: &pieces, replacements: replacements)
+        var pieces = buildMethod == .wholeModel ? compileWholeModel() : compileUnits()
+        shards = ShardPieces.segments(from: &pieces, layout: layout)
         var podChanges: [IPAddress: String?] = [:]
         for address in objects.podAddresses { podChanges[address] = objects.podNamespace(of: address) }
         pods = PodDirectory()

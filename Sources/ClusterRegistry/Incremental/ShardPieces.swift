@@ -1,3 +1,4 @@
+import DNSWire
 /// The shards' builders as one thread of a full build fills them, chunk by chunk: compiled
 /// names go to their shard's builder as soon as a chunk is done, so the build never holds
 /// more than one chunk of names outside the shards (issue #9: peak memory). Pieces of the same
@@ -26,65 +27,85 @@ struct ShardPieces: Sendable {
         return builders[shard]
     }
 
-    /// The segments of every shard from the pieces of every thread, each piece freed once
-    /// merged. Names in `replacements` replace the pieces' entries under the same key (PTR
-    /// names several units point into, compiled once all of them were known).
-    static func segments(from pieces: inout [ShardPieces], replacements: SnapshotCompiler) -> [CompiledSegment] {
-        var replacing: [Int: [Int]] = [:]  // shard → replacement entries
-        for index in replacements.entries.indices {
-            let shard = RegistrySnapshot.shardIndex(hash: replacements.keys.hash(index), shardShift: SegmentedRegistry.shardShift)
-            replacing[shard, default: []].append(index)
-        }
-        return (0..<SegmentedRegistry.shardCount).map { shard in
-            var parts = pieces.indices.map { pieces[$0].takeBuilder(shard) }.filter { !$0.isEmpty }
-            if let replaced = replacing[shard] {
-                let keys = Set(replaced.map { replacements.key($0) })
-                var kept = SegmentBuilder()
-                for part in parts {
-                    for index in part.entries.indices where !keys.contains(part.key(index)) { kept.append(entry: index, of: part) }
-                }
-                for index in replaced { kept.append(entry: index, of: replacements) }
-                parts = [kept]
-            }
-            let merged = SegmentBuilder.merged(parts)
+    /// The segments of every shard from the pieces of every thread (in unit order), each piece
+    /// freed once merged.
+    static func segments(from pieces: inout [ShardPieces], layout: ZoneLayout) -> [CompiledSegment] {
+        (0..<SegmentedRegistry.shardCount).map { shard in
+            let parts = pieces.indices.map { pieces[$0].takeBuilder(shard) }.filter { !$0.isEmpty }
+            let merged = SegmentBuilder.merged(parts, layout: layout)
             return merged.isEmpty ? .empty : merged.finish()
         }
     }
 }
 
-/// Which units a full build's PTR names came from, by the hash of the name: a PTR name is
-/// normally made by one unit and compiled at once; when several units point into it (one
-/// address behind Services of two namespaces), its RRset must list them all in unit order, so
-/// it is compiled again at the end from every contributing unit.
-struct PointerOwners: Sendable {
-    /// Name hash → the first unit (by index) that made a PTR name with it.
-    private var first: [UInt64: Int32] = [:]
-    /// Name hashes several units made → those units. A hash collision lands a name here too,
-    /// which costs a recompilation and changes nothing.
-    private(set) var shared: [UInt64: [Int32]] = [:]
-
-    mutating func note(_ hash: UInt64, unit: Int32) {
-        if let earlier = first[hash] {
-            if earlier != unit { shared[hash, default: [earlier]].append(unit) }
-        } else {
-            first[hash] = unit
-        }
-    }
-
-    /// The names several units made, across threads whose units come in this order.
-    static func shared(_ parts: [PointerOwners]) -> [UInt64: [Int32]] {
-        var result: [UInt64: [Int32]] = [:]
-        var seen: [UInt64: Int32] = [:]
-        for part in parts {
-            for (hash, units) in part.shared { result[hash, default: seen[hash].map { [$0] } ?? []] += units }
-            for (hash, unit) in part.first {
-                if let earlier = seen[hash] {
-                    if part.shared[hash] == nil { result[hash, default: [earlier]].append(unit) }
+extension SegmentBuilder {
+    /// One builder holding every name of `parts`, sized exactly up front. A name can come more
+    /// than once: a PTR name that units of both threads, or two units of one thread, point
+    /// into (one address behind Services of two namespaces). Each unit compiled it as if it
+    /// made it alone; its RRset is all of their records, in unit order, as one model of the
+    /// whole cluster would list them. Parts come in unit order and each lists its names in
+    /// unit order, so reading the repeats in order reads the units in order. Each unit's
+    /// records are distinct already (every target is the unit's own name): nothing to drop.
+    static func merged(_ parts: [SegmentBuilder], layout: ZoneLayout) -> SegmentBuilder {
+        var first: [NameKey: (part: Int, entry: Int)] = [:]
+        var repeated: [NameKey: [(part: Int, entry: Int)]] = [:]
+        for (partIndex, part) in parts.enumerated() {
+            for index in part.entries.indices {
+                let key = NameKey(part.keys, index)
+                if let earlier = first[key] {
+                    repeated[key, default: [earlier]].append((partIndex, index))
                 } else {
-                    seen[hash] = unit
+                    first[key] = (partIndex, index)
                 }
             }
         }
-        return result.mapValues { Array(Set($0)).sorted() }
+        if repeated.isEmpty, parts.count == 1 { return parts[0] }
+        var combined = SnapshotCompiler(layout: layout)
+        var lookup = ModelLookup(zones: [])  // PTR answers have no additional section to look up
+        for (key, occurrences) in repeated {
+            // Keys are names the compiler wrote, valid by construction.
+            guard let owner = try? DomainName(wire: Array(key.bytes)) else { continue }
+            var records: [ResourceRecord] = []
+            for (partIndex, index) in occurrences {
+                let part = parts[partIndex]
+                for answer in part.entries[index].answers {
+                    records += part.decodeAnswerSection(part.prepared(at: answer), owner: owner)
+                }
+            }
+            let zone = parts[occurrences[0].part].entries[occurrences[0].entry].zone
+            combined.compileNode(owner, records: records, zone: zone, synthesizesPods: false, lookup: &lookup)
+        }
+        var size = Size()
+        for part in parts {
+            for index in part.entries.indices where repeated.isEmpty || repeated[NameKey(part.keys, index)] == nil {
+                size.add(entry: index, of: part)
+            }
+        }
+        for index in combined.entries.indices { size.add(entry: index, of: combined) }
+        var merged = SegmentBuilder()
+        merged.reserve(size)
+        for part in parts {
+            for index in part.entries.indices where repeated.isEmpty || repeated[NameKey(part.keys, index)] == nil {
+                merged.append(entry: index, of: part)
+            }
+        }
+        for index in combined.entries.indices { merged.append(entry: index, of: combined) }
+        return merged
     }
+}
+
+/// A key of a builder's arena as a dictionary key, hashed once with the table's own hash:
+/// hashing an `ArraySlice` feeds the hasher byte by byte.
+private struct NameKey: Hashable {
+    let hash: UInt64
+    let bytes: ArraySlice<UInt8>
+
+    init(_ arena: KeyArena, _ index: Int) {
+        hash = arena.hash(index)
+        bytes = arena.key(index)
+    }
+
+    static func == (lhs: NameKey, rhs: NameKey) -> Bool { lhs.hash == rhs.hash && lhs.bytes == rhs.bytes }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
