@@ -12,6 +12,40 @@ func concurrentMap<Value: Sendable>(count: Int, _ transform: @Sendable (Int) -> 
     return slots.values
 }
 
+/// `transform(i, inputs[i])` for every input, spread over the cores, each worker owning its
+/// input outright: it takes it from a shared box, so nothing else references it and whatever
+/// the worker drops is freed at once (the shards' pieces, merged while the snapshot grows).
+func concurrentMap<Input: Sendable, Value: Sendable>(
+    taking inputs: consuming [Input], _ transform: @Sendable (Int, inout Input) -> Value
+) -> [Value] {
+    let box = InputSlots(consume inputs)
+    return concurrentMap(count: box.count) { index in
+        var input = box.take(index)
+        return transform(index, &input)
+    }
+}
+
+/// Inputs handed to concurrent workers, each taken once.
+private final class InputSlots<Input: Sendable>: @unchecked Sendable {
+    // @unchecked: every access to `slots` holds `lock`.
+    private let lock = NSLock()
+    private var slots: [Input?]
+    let count: Int
+
+    init(_ inputs: consuming [Input]) {
+        count = inputs.count
+        slots = inputs.map(Optional.some)
+        inputs = []  // the slots hold the only references
+    }
+
+    func take(_ index: Int) -> Input {
+        lock.lock()
+        defer { lock.unlock() }
+        defer { slots[index] = nil }
+        return slots[index]!
+    }
+}
+
 /// Results written by concurrent workers, one slot each, read after all of them finished.
 private final class ResultSlots<Value: Sendable>: @unchecked Sendable {
     // @unchecked: every access to `slots` holds `lock`.

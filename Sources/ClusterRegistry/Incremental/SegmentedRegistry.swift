@@ -110,8 +110,10 @@ public struct SegmentedRegistry: Sendable {
     /// Builds every segment from the objects, unit by unit (`compileUnits`), or, for the
     /// equivalence tests' reference, from one record model of the whole cluster.
     mutating func rebuildAll() {
-        var pieces = buildMethod == .wholeModel ? compileWholeModel() : compileUnits()
-        shards = ShardPieces.segments(from: &pieces, layout: layout)
+        let pieces = buildMethod == .wholeModel ? compileWholeModel() : compileUnits()
+        let names = pieces.reduce(0) { $0 + $1.builders.reduce(0) { $0 + $1.entries.count } }
+        let parts = parallelBuild ?? (names >= Self.parallelThreshold) ? 2 : 1
+        shards = ShardPieces.segments(from: consume pieces, layout: layout, parts: parts)
         var podChanges: [IPAddress: String?] = [:]
         for address in objects.podAddresses { podChanges[address] = objects.podNamespace(of: address) }
         pods = PodDirectory()

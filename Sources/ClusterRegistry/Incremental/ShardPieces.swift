@@ -20,21 +20,27 @@ struct ShardPieces: Sendable {
         compiler.removeAll()
     }
 
-    /// Hands over shard `shard`'s builder, leaving an empty one: merging frees each piece as
-    /// soon as its segment exists.
-    mutating func takeBuilder(_ shard: Int) -> SegmentBuilder {
-        defer { builders[shard] = SegmentBuilder() }
-        return builders[shard]
-    }
-
-    /// The segments of every shard from the pieces of every thread (in unit order), each piece
-    /// freed once merged.
-    static func segments(from pieces: inout [ShardPieces], layout: ZoneLayout) -> [CompiledSegment] {
-        (0..<SegmentedRegistry.shardCount).map { shard in
-            let parts = pieces.indices.map { pieces[$0].takeBuilder(shard) }.filter { !$0.isEmpty }
-            let merged = SegmentBuilder.merged(parts, layout: layout)
-            return merged.isEmpty ? .empty : merged.finish()
+    /// The segments of every shard from the pieces of every thread (in unit order). `parts`
+    /// threads merge a run of shards each, owning those shards' pieces outright, so each piece
+    /// is freed as soon as it is merged, and mostly where it was allocated (each thread
+    /// allocates from its own malloc arena): the pieces and the segments never both exist whole.
+    static func segments(from pieces: consuming [ShardPieces], layout: ZoneLayout, parts: Int) -> [CompiledSegment] {
+        let shards = SegmentedRegistry.shardCount
+        let runs = (0..<parts).map { part in (shards * part / parts)..<(shards * (part + 1) / parts) }
+        let owned = runs.map { run in pieces.map { Array($0.builders[run]) } }  // run → thread → shard
+        pieces = []  // the runs hold the only references now, and the workers take them
+        let merged = concurrentMap(taking: consume owned) { _, threads -> [CompiledSegment] in
+            (0..<(threads.first?.count ?? 0)).map { shard in
+                var parts: [SegmentBuilder] = []
+                for thread in threads.indices where !threads[thread][shard].isEmpty {
+                    parts.append(threads[thread][shard])
+                    threads[thread][shard] = SegmentBuilder()
+                }
+                let merged = SegmentBuilder.merged(parts, layout: layout)
+                return merged.isEmpty ? .empty : merged.finish()
+            }
         }
+        return merged.flatMap { $0 }
     }
 }
 
