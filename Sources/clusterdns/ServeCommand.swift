@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var log: LogOptions
 
     func run() async throws {
+        // First, before the threads that build and decode have taken arenas of their own.
+        MallocArenas.limit(to: MallocArenas.serveLimit)
         log.bootstrap()
         let logger = Logger(label: "clusterdns")
         FileDescriptorLimit.raiseToHardLimit()
