@@ -365,17 +365,11 @@ private func reloadClock() -> Double {
 }
 
 /// Gives the pages the previous snapshot and the build's temporaries occupied back to the
-/// system. glibc keeps freed memory in its per-thread arenas (the reload thread and the parsing
-/// workers each get one), so without this RSS settles near twice the registry's size after the
-/// first few reloads. `malloc_trim` is looked up at run time: Glibc's module does not export it.
+/// system. glibc keeps freed memory in its arenas (the reload thread and the parsing workers
+/// each use one), so without this RSS settles near twice the registry's size after the first
+/// few reloads.
 private func returnFreeMemory() {
-    #if canImport(Glibc)
-    guard let handle = dlopen(nil, RTLD_NOW) else { return }
-    defer { dlclose(handle) }
-    guard let symbol = dlsym(handle, "malloc_trim") else { return }
-    typealias MallocTrim = @convention(c) (Int) -> Int32
-    _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
-    #endif
+    FreeMemory.returnToSystem()
 }
 
 extension RegistryDiff {

@@ -19,9 +19,13 @@ extension SegmentedRegistry {
         let units = [RegistryUnit.apex] + objects.namespaceNames.map(RegistryUnit.namespace)
             + objects.serviceUnits.map(RegistryUnit.service)
         let parts = parallelBuild ?? (units.count >= Self.parallelUnitThreshold) ? 2 : 1
+        let large = units.count >= Self.trimmingUnitThreshold
+        // What decoding the objects left freed goes back to the system before the build
+        // allocates the snapshot: the first API sync's peak RSS is the two together otherwise.
+        if large { FreeMemory.returnToSystem() }
         let work = UnitBuildWork(
             objects: objects, staticZones: staticZones, clusterZones: shells.count, serial: serial, layout: layout, units: units,
-            chunkNames: fullBuildChunkNames)
+            chunkNames: fullBuildChunkNames, trims: large)
         var compiled = concurrentMap(count: parts) { part in
             work.compile(units: (units.count * part / parts)..<(units.count * (part + 1) / parts))
         }
@@ -43,6 +47,9 @@ extension SegmentedRegistry {
         counts = RegistryCounts(objects: objects, records: records + staticZones.reduce(0) { $0 + $1.recordCount })
         return pieces
     }
+
+    /// From this many units (10k Services) a full build hands freed memory back as it goes.
+    static var trimmingUnitThreshold: Int { 10_000 }
 
     /// From this many units a full build is split over two threads.
     static var parallelUnitThreshold: Int { 2_000 }
@@ -139,6 +146,8 @@ private struct UnitBuildWork: Sendable {
     let units: [RegistryUnit]
     /// Names compiled before they are handed to the shards.
     let chunkNames: Int
+    /// Whether to hand freed memory back to the system every few chunks (large builds).
+    let trims: Bool
 
     struct Part: Sendable {
         var pieces = ShardPieces()
@@ -160,6 +169,7 @@ private struct UnitBuildWork: Sendable {
             base: UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZones, serial: serial, built: [:]),
             domain: domain)
         var pointerLookup = ModelLookup(zones: [])  // PTR answers have no additional section to look up
+        var chunks = 0
         for unitIndex in range {
             let unit = units[unitIndex]
             let model = lookup.base.model(of: unit)
@@ -181,7 +191,13 @@ private struct UnitBuildWork: Sendable {
                 }
             }
             lookup.base.forgetBuilt()
-            if compiler.entries.count >= chunkNames { part.pieces.take(&compiler) }
+            if compiler.entries.count >= chunkNames {
+                part.pieces.take(&compiler)
+                chunks += 1
+                // What the units' models and the pieces' regrowth freed goes back to the
+                // system as the build goes: RSS peaks here otherwise (issue #9).
+                if trims, chunks % 4 == 0 { FreeMemory.returnToSystem() }
+            }
         }
         part.pieces.take(&compiler)
         return part

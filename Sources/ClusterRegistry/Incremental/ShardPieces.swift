@@ -24,13 +24,18 @@ struct ShardPieces: Sendable {
     /// threads merge a run of shards each, owning those shards' pieces outright, so each piece
     /// is freed as soon as it is merged, and mostly where it was allocated (each thread
     /// allocates from its own malloc arena): the pieces and the segments never both exist whole.
-    static func segments(from pieces: consuming [ShardPieces], layout: ZoneLayout, parts: Int) -> [CompiledSegment] {
+    static func segments(
+        from pieces: consuming [ShardPieces], layout: ZoneLayout, parts: Int, trimsWhileMerging: Bool
+    ) -> [CompiledSegment] {
         let shards = SegmentedRegistry.shardCount
         let runs = (0..<parts).map { part in (shards * part / parts)..<(shards * (part + 1) / parts) }
         let owned = runs.map { run in pieces.map { Array($0.builders[run]) } }  // run → thread → shard
         pieces = []  // the runs hold the only references now, and the workers take them
         let merged = concurrentMap(taking: consume owned) { _, threads -> [CompiledSegment] in
             (0..<(threads.first?.count ?? 0)).map { shard in
+                // The freed pieces' pages go back to the system as the merge goes, not after
+                // it: otherwise RSS peaks at the pieces and the segments together (issue #9).
+                if trimsWhileMerging, shard > 0, shard % 64 == 0 { FreeMemory.returnToSystem() }
                 var parts: [SegmentBuilder] = []
                 for thread in threads.indices where !threads[thread][shard].isEmpty {
                     parts.append(threads[thread][shard])
