@@ -95,8 +95,16 @@ public struct ClusterRecordsBuilder: Sendable {
             guard objects.namespaceExists(namespace) else { return }
             addNamespace(namespace, pods: objects.pods(in: namespace))
         case .service(let service):
-            for copy in objects.services(service.namespace, service.name) {
-                addService(copy, endpoints: objects.endpoints(of: copy))
+            // One Service per namespace and name, as the API server allows: manifests that
+            // declare it twice are reported, and the first in file order is served (issue #11
+            // item 10: both used to be merged without a word).
+            let copies = objects.services(service.namespace, service.name)
+            guard let first = copies.first else { break }
+            addService(first, endpoints: objects.endpoints(of: first))
+            for duplicate in copies.dropFirst() {
+                currentUnit = unit
+                recordSkip("service \(duplicate.namespace)/\(duplicate.name)\(Self.at(duplicate.source)) is declared again; "
+                    + "serving only the first\(Self.at(first.source))")
             }
         }
         if skipped[unit]?.count == before { skipped[unit] = nil }
@@ -197,6 +205,9 @@ public struct ClusterRecordsBuilder: Sendable {
     mutating func addCNAME(at owner: DomainName, to target: DomainName) {
         cluster.add(ResourceRecord(name: owner, ttl: ttl, data: .cname(target)))
     }
+
+    /// " (file: document N, line L)" for an object from a manifest; nothing for the API's.
+    static func at(_ source: SourceLocation?) -> String { source.map { " (\($0))" } ?? "" }
 
     mutating func recordSkip(_ reason: String) { skipped[currentUnit ?? .apex, default: []].append(reason) }
 

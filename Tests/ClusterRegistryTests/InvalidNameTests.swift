@@ -28,4 +28,21 @@ final class InvalidNameTests: XCTestCase {
         XCTAssertFalse(built.names.contains("loop.shop.svc.cluster.local."))
         XCTAssertTrue(built.warnings.contains { $0.contains("shop/loop") && $0.contains("own name") }, "\(built.warnings)")
     }
+
+    /// Item 10: two manifests declaring `default/kubernetes` used to serve both ClusterIPs.
+    func testServiceDeclaredTwiceServesTheFirstAndSaysWhere() throws {
+        let first = Service(
+            name: "kubernetes", namespace: "default", kind: .clusterIP([.v4(0x0A60_0001)]),
+            source: SourceLocation(file: "a.yaml", document: 0, line: 1))
+        let second = Service(
+            name: "kubernetes", namespace: "default", kind: .clusterIP([.v4(0x0A60_0002)]),
+            source: SourceLocation(file: "b.yaml", document: 2, line: 30))
+        let built = ClusterRecordsBuilder.build(
+            objects: [.service(first), .service(second)], configuration: RegistryConfiguration(), serial: 1)
+        let records = built.zones[0].records(at: try DomainName("kubernetes.default.svc.cluster.local.")) ?? []
+        XCTAssertEqual(records.filter { $0.type == .a }.map(\.data), [.a(.v4(0x0A60_0001))])
+        XCTAssertTrue(built.warnings.contains {
+            $0.contains("default/kubernetes") && $0.contains("b.yaml: document 3, line 30") && $0.contains("a.yaml: document 1, line 1")
+        }, "\(built.warnings)")
+    }
 }

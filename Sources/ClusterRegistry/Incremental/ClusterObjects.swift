@@ -203,8 +203,8 @@ public struct ClusterObjects: Sendable {
 
     func namespaceExists(_ name: String) -> Bool { namespaces[name] != nil }
 
-    /// The Services named `name` in `namespace` (normally one; duplicates in manifests are all
-    /// served, as a full load always did), in key order.
+    /// The Services named `name` in `namespace`, in key order: normally one, but manifests may
+    /// declare one twice (the records builder serves the first and reports the others).
     func services(_ namespace: String, _ name: String) -> [Service] {
         namespaces[namespace]?.names[name]?.services.map(\.value) ?? []
     }
