@@ -116,7 +116,10 @@ struct ReplyContext {
         if fixed + sections.total > limit {
             sections.truncateAnswer(toFit: limit - fixed, boundaries: segment.rrsetBoundaries(of: prepared))
         }
-        startReply(&writer, .noError, counts: (sections.answerCount, sections.authorityCount, sections.additionalCount))
+        // A chain ending at a missing name keeps its NXDOMAIN (RFC 6604 §2.1), unless truncation
+        // dropped the end of the chain.
+        let rcode: ResponseCode = prepared.nameError && !sections.truncated ? .nxDomain : .noError
+        startReply(&writer, rcode, counts: (sections.answerCount, sections.authorityCount, sections.additionalCount))
         if sections.truncated { writer.setTruncated() }
         let answerOffset = writer.count
         segment.answerBytes.withUnsafeBytes { arena in
@@ -130,11 +133,11 @@ struct ReplyContext {
         if frame.options.shuffle, !sections.truncated, query.type == .a || query.type == .aaaa {
             rotateAddresses(&writer, answerOffset: answerOffset, prepared, from: segment)
         }
-        finishReply(&writer, .noError)
+        finishReply(&writer, rcode)
         if let target = prepared.externalTarget, !sections.truncated, query.type != .cname {
             return .chase(length: writer.count, target: segment.externalTargets[target], type: query.type, sizeLimit: limit)
         }
-        return .reply(length: writer.count, rcode: .noError)
+        return .reply(length: writer.count, rcode: rcode)
     }
 
     /// NXDOMAIN or NODATA: the zone's SOA in authority, owned by the apex as the client spelled

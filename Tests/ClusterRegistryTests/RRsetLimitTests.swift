@@ -74,10 +74,12 @@ private struct CountingLookup: RecordLookup {
     let records: [ResourceRecord]
     var calls = 0
 
-    mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord] {
+    mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord]? {
         calls += 1
         return records
     }
+
+    func synthesizesChildren(of name: DomainName, zone: Int) -> Bool { false }
 
     func embedsSOA(of zone: Int) {}
 }

@@ -283,6 +283,15 @@ final class AnswerTableTests: XCTestCase {
             // Named ports of an ExternalName service point at the external name (CoreDNS).
             AnswerCase("_http._tcp.ext.testns.svc.cluster.local", .srv,
                        answer: [rr("_http._tcp." + Zone.svc("ext"), "SRV", "0 100 80 example.com.")]),
+            // RFC 6604 §2.1: a chain ending at a name that does not exist takes that name's
+            // NXDOMAIN, with the chain in the answer and the SOA in authority (issue #11
+            // item 18). The CNAME question itself is answered.
+            AnswerCase("dangling.testns.svc.cluster.local", .a, rcode: "NXDOMAIN",
+                       answer: [rr(Zone.svc("dangling"), "CNAME", Zone.svc("gone"))], authority: [Zone.soa]),
+            AnswerCase("dangling.testns.svc.cluster.local", .cname, answer: [rr(Zone.svc("dangling"), "CNAME", Zone.svc("gone"))]),
+            // A pod name is made up at query time: it exists, so the chain ends in NODATA.
+            AnswerCase("podalias.testns.svc.cluster.local", .aaaa,
+                       answer: [rr(Zone.svc("podalias"), "CNAME", "10-0-0-9.testns.pod.cluster.local.")], authority: [Zone.soa]),
             // An IP-literal externalName is ignored: the service has no name.
             .nxdomain("iplit.testns.svc.cluster.local", .a),
             .nxdomain("iplit.testns.svc.cluster.local", .cname),

@@ -145,6 +145,8 @@ enum TestCluster {
             slice("hdls-dual", "testns", [ready("fd00:4::1", hostname: "ds-0")]),
             service("alias", .externalName("svc1.testns.svc.cluster.local"), ports: []),
             service("chain", .externalName("alias.testns.svc.cluster.local"), ports: []),
+            service("dangling", .externalName("gone.testns.svc.cluster.local"), ports: []),
+            service("podalias", .externalName("10-0-0-9.testns.pod.cluster.local"), ports: []),
             service("bigalias", .externalName("big.testns.svc.cluster.local"), ports: []),
             service("ext", .externalName("example.com")),
             service("iplit", .externalName("10.1.1.1"), ports: []),

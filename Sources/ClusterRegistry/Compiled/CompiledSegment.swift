@@ -203,6 +203,7 @@ extension AnswerStorage {
             answer.authorityCount = extra.authorityCount
             answer.rrsetBoundaries = extra.boundaries.range
             answer.externalTarget = extra.externalTarget < 0 ? nil : Int(extra.externalTarget)
+            answer.nameError = extra.nameError
         }
         return answer
     }

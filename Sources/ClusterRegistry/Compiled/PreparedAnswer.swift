@@ -30,6 +30,9 @@ public struct PreparedAnswer: Sendable {
     /// Out-of-zone CNAME target whose records the server must fetch and append; index into
     /// the segment's `externalTargets`.
     public var externalTarget: Int?
+    /// The in-zone CNAME chain ends at a name that does not exist: the reply's RCODE is
+    /// NXDOMAIN, as the last name's would be (RFC 6604 §2.1), with the chain in the answer.
+    public var nameError = false
 }
 
 /// A prepared answer as a segment stores it: 20 bytes. A snapshot holds over a million of
@@ -57,6 +60,8 @@ struct AnswerExtras: Sendable {
     var boundaries: CompactRange
     /// -1 for none.
     var externalTarget: Int32
+    /// The chain ends at a name that does not exist (RFC 6604 §2.1).
+    var nameError = false
 }
 
 public struct RRsetBoundary: Sendable, Hashable {

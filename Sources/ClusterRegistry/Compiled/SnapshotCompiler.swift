@@ -28,7 +28,12 @@ struct ZoneLayout: Sendable {
 /// links and the targets of SRV, MX and NS records. A full build reads its zone models; an
 /// incremental one builds the owning unit's records on demand and remembers that it asked.
 protocol RecordLookup {
-    mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord]
+    /// The records at `name`: empty when it exists without records (an empty non-terminal),
+    /// nil when it does not exist.
+    mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord]?
+    /// Whether the responder makes up `name`'s children at query time (`<ns>.pod.<zone>` with
+    /// `--pods insecure`): they exist without prepared records.
+    mutating func synthesizesChildren(of name: DomainName, zone: Int) -> Bool
     /// The answer being compiled carries zone `zone`'s SOA (an in-zone CNAME chain ending in
     /// NODATA), so it changes with the serial.
     mutating func embedsSOA(of zone: Int)
@@ -95,6 +100,10 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
                     prepare(name, type: type, chain: [[target]] + chain, additional: [], external: nil)
                 case .noData(let soa):
                     prepare(name, type: type, chain: [[target]] + chain, authority: [soa], additional: [], external: nil)
+                case .nameError(let soa):
+                    prepare(
+                        name, type: type, chain: [[target]] + chain, authority: [soa], additional: [], external: nil,
+                        nameError: true)
                 }
             }
             if let external = prepared(at: first + 1).externalTarget {
@@ -132,6 +141,9 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         case answered
         /// The chain ends in our zones without the asked type: that zone's SOA goes in authority.
         case noData(ResourceRecord)
+        /// The chain ends in our zones at a name that does not exist: NXDOMAIN with that zone's
+        /// SOA (RFC 6604 §2.1; RFC 2308 §2.1).
+        case nameError(ResourceRecord)
         /// The chain leaves our zones: index of the name the server resolves upstream.
         case external(Int)
     }
@@ -147,7 +159,12 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
             guard let zone = layout.authoritativeZone(for: target) else {
                 return (chain, .external(externalTargetIndex(target)))
             }
-            let records = lookup.records(at: target, zone: zone)
+            guard let records = lookup.records(at: target, zone: zone)
+                ?? (lookup.synthesizesChildren(of: target.parent, zone: zone) ? [] : nil)
+            else {
+                lookup.embedsSOA(of: zone)
+                return (chain, .nameError(layout.soas[zone]))
+            }
             if let next = records.first(where: { $0.type == .cname }) {
                 chain.append([next])
                 current = next
@@ -188,7 +205,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
             default: continue
             }
             guard targets.insert(target.lowercased()).inserted, let zone = layout.authoritativeZone(for: target) else { continue }
-            for address in lookup.records(at: target, zone: zone) where address.type == .a || address.type == .aaaa {
+            for address in lookup.records(at: target, zone: zone) ?? [] where address.type == .a || address.type == .aaaa {
                 if kept.insert(address).inserted { result.append(address) }
             }
         }
@@ -197,7 +214,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
 
     private mutating func prepare(
         _ owner: DomainName, type: RecordType, chain: [[ResourceRecord]], authority: [ResourceRecord] = [],
-        additional: [ResourceRecord], external: Int?
+        additional: [ResourceRecord], external: Int?, nameError: Bool = false
     ) {
         var chain = chain
         var sectionEnds = write(owner, chain: chain, authority: authority, additional: additional)
@@ -244,11 +261,12 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
             type: type, answerCount: UInt16(clamping: recordCount), additionalCount: UInt16(clamping: additionalCount),
             answerLength: UInt16(sectionEnds.answer), additionalLength: UInt16(sectionEnds.additional - sectionEnds.authority),
             start: UInt32(start), extras: StoredAnswer.noExtras)
-        if chain.count > 1 || !authority.isEmpty || external != nil {
+        if chain.count > 1 || !authority.isEmpty || external != nil || nameError {
             stored.extras = UInt32(extras.count)
             extras.append(AnswerExtras(
                 authorityLength: UInt16(sectionEnds.authority - sectionEnds.answer), authorityCount: UInt16(clamping: authority.count),
-                boundaries: CompactRange(firstBoundary..<boundaries.count), externalTarget: external.map(Int32.init) ?? -1))
+                boundaries: CompactRange(firstBoundary..<boundaries.count), externalTarget: external.map(Int32.init) ?? -1,
+                nameError: nameError))
         }
         answers.append(stored)
     }
@@ -302,7 +320,11 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
 struct ModelLookup: RecordLookup {
     let zones: [ZoneModel]
 
-    func records(at name: DomainName, zone: Int) -> [ResourceRecord] { zones[zone].records(at: name) ?? [] }
+    func records(at name: DomainName, zone: Int) -> [ResourceRecord]? { zones[zone].records(at: name) }
+
+    func synthesizesChildren(of name: DomainName, zone: Int) -> Bool {
+        zone < zones.count && zones[zone].podNamespaces.contains(name.lowercased())
+    }
 
     func embedsSOA(of zone: Int) {}
 }

@@ -58,11 +58,18 @@ struct TrackingLookup<Base: RecordLookup>: RecordLookup {
         self.compiling = compiling
     }
 
-    mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord] {
+    mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord]? {
         if zone == 0, let unit = RegistryUnit.of(name.lowercased(), domain: domain), unit != compiling {
             consulted.insert(unit)
         }
         return base.records(at: name, zone: zone)
+    }
+
+    mutating func synthesizesChildren(of name: DomainName, zone: Int) -> Bool {
+        if zone == 0, let unit = RegistryUnit.of(name.lowercased(), domain: domain), unit != compiling {
+            consulted.insert(unit)
+        }
+        return base.synthesizesChildren(of: name, zone: zone)
     }
 
     mutating func embedsSOA(of zone: Int) {
@@ -97,10 +104,21 @@ struct UnitLookup: RecordLookup {
         empty = ClusterRecordsBuilder.empty(configuration: objects.configuration, serial: serial)
     }
 
-    mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord] {
-        guard zone < clusterZones else { return staticZones[zone - clusterZones].records(at: name) ?? [] }
-        guard let unit = RegistryUnit.of(name.lowercased(), domain: objects.configuration.domain) else { return [] }
-        return model(of: unit).cluster.records(at: name) ?? []
+    mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord]? {
+        guard zone < clusterZones else { return staticZones[zone - clusterZones].records(at: name) }
+        guard let unit = RegistryUnit.of(name.lowercased(), domain: objects.configuration.domain) else {
+            // The apex and its children outside any unit (`svc.`, `pod.`, `ns.dns.`): the apex
+            // unit's model holds them.
+            return model(of: .apex).cluster.records(at: name)
+        }
+        return model(of: unit).cluster.records(at: name)
+    }
+
+    mutating func synthesizesChildren(of name: DomainName, zone: Int) -> Bool {
+        guard zone < clusterZones, let unit = RegistryUnit.of(name.lowercased(), domain: objects.configuration.domain) else {
+            return false
+        }
+        return model(of: unit).cluster.podNamespaces.contains(name.lowercased())
     }
 
     func embedsSOA(of zone: Int) {}
