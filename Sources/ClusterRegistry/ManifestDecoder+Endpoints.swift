@@ -72,14 +72,16 @@ extension ManifestDecoder {
             report("addressType", line: typeNode?.line, "expected IPv4, IPv6 or FQDN, got \"\(other)\"")
         }
         var endpoints: [Endpoint] = []
-        if let family, let list = sequence(object.field("endpoints"), at: "endpoints") {
+        if let family, let list = sequence(object.field("endpoints"), at: "endpoints"),
+           within(list, Self.maxSliceEndpoints, "endpoints", line: object.field("endpoints")?.line) {
             endpoints.reserveCapacity(list.count)
             for (index, node) in list.enumerated() {
                 if let endpoint = sliceEndpoint(node, isIPv4: family, index: index) { endpoints.append(endpoint) }
             }
         }
         var ports: [EndpointPort] = []
-        if let list = sequence(object.field("ports"), at: "ports") {
+        if let list = sequence(object.field("ports"), at: "ports"),
+           within(list, Self.maxSlicePorts, "ports", line: object.field("ports")?.line) {
             for (index, node) in list.enumerated() {
                 if let entry = portEntry(node, portRequired: false, at: "ports[\(index)]") {
                     ports.append(EndpointPort(name: entry.name, port: entry.port, proto: entry.proto))
@@ -92,6 +94,18 @@ extension ManifestDecoder {
             endpoints: endpoints, ports: ports, source: source,
             lastChangeTriggerTime: Self.lastChangeTriggerTime(object)
         )
+    }
+
+    /// The API server's own bounds on an EndpointSlice (discovery/v1 validation): a slice
+    /// beyond them cannot come from a cluster, and is an error for that object.
+    static let maxSliceEndpoints = 1_000
+    static let maxSlicePorts = 100
+
+    /// Whether `list` has at most `limit` items; reports the field when it has more.
+    private mutating func within(_ list: some Collection, _ limit: Int, _ field: String, line: Int?) -> Bool {
+        guard list.count > limit else { return true }
+        report(field, line: line, "\(list.count) items; an EndpointSlice may have at most \(limit)")
+        return false
     }
 
     private mutating func sliceServiceName(_ meta: ObjectMeta) -> String? {

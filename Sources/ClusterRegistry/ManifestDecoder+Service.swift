@@ -1,6 +1,11 @@
 import DNSWire
 
 extension ManifestDecoder {
+    /// Ports per Service (issue #11: every input bounded). The API server sets no bound of its
+    /// own; this one is far above real Services and keeps one object's SRV names (a name and
+    /// an RRset per port) within reason.
+    static let maxServicePorts = 1_000
+
     mutating func decodeNamespace<Object: ManifestMapping>(_ object: Object) -> Namespace? {
         metadata(object).map { Namespace(name: $0.name) }
     }
@@ -66,6 +71,11 @@ extension ManifestDecoder {
 
     private mutating func servicePorts<Spec: ManifestMapping>(_ spec: Spec?) -> [ServicePort] {
         guard let list = sequence(spec?.field("ports"), at: "spec.ports") else { return [] }
+        guard list.count <= Self.maxServicePorts else {
+            report("spec.ports", line: spec?.field("ports")?.line,
+                   "\(list.count) ports; a Service may have at most \(Self.maxServicePorts)")
+            return []
+        }
         var ports: [ServicePort] = []
         ports.reserveCapacity(list.count)
         for (index, node) in list.enumerated() {

@@ -527,6 +527,33 @@ final class ManifestLoaderTests: XCTestCase {
         assertError(badIndent.first, document: 0, line: 2, field: "")
     }
 
+    /// Issue #11: every input bounded. Too many ports or endpoints is an error naming the
+    /// file, document, line and field; at the bound, the object loads.
+    func testPortAndEndpointLimits() throws {
+        func service(ports: Int) -> String {
+            "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  clusterIP: 10.96.0.1\n  ports:\n"
+                + (0..<ports).map { "  - {name: p\($0), port: \(1 + $0)}\n" }.joined()
+        }
+        let tooMany = parseErrors(service(ports: ManifestDecoder.maxServicePorts + 1))
+        assertError(tooMany.first, document: 0, line: 7, field: "spec.ports",
+                    message: "1001 ports; a Service may have at most 1000")
+        XCTAssertEqual(services(try parse(service(ports: ManifestDecoder.maxServicePorts))).first?.ports.count, 1_000)
+
+        func slice(ports: Int, endpoints: Int) -> String {
+            "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: web-1\n"
+                + "  labels: {kubernetes.io/service-name: web}\naddressType: IPv4\nendpoints:\n"
+                + (0..<endpoints).map { "- addresses: [10.1.\($0 / 256).\($0 % 256)]\n" }.joined()
+                + "ports:\n" + (0..<ports).map { "- {name: p\($0), port: \(1 + $0)}\n" }.joined()
+        }
+        assertError(parseErrors(slice(ports: 101, endpoints: 1)).first, document: 0, line: 10, field: "ports",
+                    message: "101 items; an EndpointSlice may have at most 100")
+        assertError(parseErrors(slice(ports: 1, endpoints: 1_001)).first, document: 0, line: 8, field: "endpoints",
+                    message: "1001 items; an EndpointSlice may have at most 1000")
+        let atBounds = groups(try parse(slice(ports: 100, endpoints: 1_000)))
+        XCTAssertEqual(atBounds.first?.ports.count, 100)
+        XCTAssertEqual(atBounds.first?.endpoints.count, 1_000)
+    }
+
     func testDuplicateKeys() {
         let errors = parseErrors("apiVersion: v1\nkind: Namespace\nkind: Pod\n")
         XCTAssertEqual(errors.count, 1)
