@@ -75,8 +75,7 @@ struct SegmentBuilder: AnswerStorage {
     private(set) var extras: [AnswerExtras] = []
     private(set) var boundaries: [RRsetBoundary] = []
     private(set) var answerBytes: [UInt8] = []
-    private(set) var externalTargets: [DomainName] = []
-    private var externalIndex: [DomainName: Int] = [:]
+    private var targets = ExternalTargets()
 
     var isEmpty: Bool { entries.isEmpty }
 
@@ -136,7 +135,7 @@ struct SegmentBuilder: AnswerStorage {
                 let boundaryStart = boundaries.count
                 boundaries.append(contentsOf: source.boundaries[answer.rrsetBoundaries])
                 extra.boundaries = CompactRange(boundaryStart..<boundaries.count)
-                extra.externalTarget = answer.externalTarget.map { Int32(intern(source.externalTargets[$0])) } ?? -1
+                extra.externalTarget = answer.externalTarget.map { Int32(targets.intern(source.externalTargets[$0])) } ?? -1
                 stored.extras = UInt32(extras.count)
                 extras.append(extra)
             }
@@ -147,19 +146,13 @@ struct SegmentBuilder: AnswerStorage {
         entries.append(entry)
     }
 
-    private mutating func intern(_ name: DomainName) -> Int {
-        if let index = externalIndex[name] { return index }
-        externalTargets.append(name)
-        externalIndex[name] = externalTargets.count - 1
-        return externalTargets.count - 1
-    }
 
     /// The segment, every array at its exact size: arrays grown by appending keep up to half
     /// their capacity unused, and a snapshot is thousands of these.
     func finish() -> CompiledSegment {
         CompiledSegment(
             names: NameTable(keys.trimmed()), entries: Self.exact(entries), answers: Self.exact(answers),
-            extras: Self.exact(extras), boundaries: Self.exact(boundaries), answerBytes: Self.exact(answerBytes), externalTargets: externalTargets)
+            extras: Self.exact(extras), boundaries: Self.exact(boundaries), answerBytes: Self.exact(answerBytes), externalTargets: targets.names)
     }
 
     private static func exact<Element>(_ array: [Element]) -> [Element] {
@@ -186,6 +179,28 @@ extension CompiledSegment: AnswerStorage {
 
 extension SegmentBuilder {
     func key(_ index: Int) -> ArraySlice<UInt8> { keys.key(index) }
+
+    var externalTargets: [DomainName] { targets.names }
+}
+
+/// The out-of-zone CNAME targets of a segment or compiler, each kept once: answers refer to
+/// them by index.
+struct ExternalTargets: Sendable {
+    private(set) var names: [DomainName] = []
+    private var indexes: [DomainName: Int] = [:]
+
+    /// The index of `name`, added when new.
+    mutating func intern(_ name: DomainName) -> Int {
+        if let index = indexes[name] { return index }
+        names.append(name)
+        indexes[name] = names.count - 1
+        return names.count - 1
+    }
+
+    mutating func removeAll() {
+        names.removeAll(keepingCapacity: true)
+        indexes.removeAll(keepingCapacity: true)
+    }
 }
 
 extension AnswerStorage {

@@ -49,8 +49,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
     private(set) var extras: [AnswerExtras] = []
     private(set) var boundaries: [RRsetBoundary] = []
     private(set) var answerBytes: [UInt8] = []
-    private(set) var externalTargets: [DomainName] = []
-    private var externalIndex: [DomainName: Int] = [:]
+    private var targets = ExternalTargets()
     /// One writer for every answer: `reset` keeps its buffers, sparing allocations per answer.
     private var writer = WireWriter()
     /// Answers cut to fit a DNS message since the last `takeCappedAnswers`, one line each.
@@ -90,9 +89,17 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
             // A CNAME owner holds nothing else (RFC 1034 §3.6.2): one generic answer plus A and
             // AAAA with the target's records chased through our own zones.
             let target = cname[0]
-            prepare(name, type: .cname, chain: [[target]], additional: [], external: nil)
+            var chased: [(type: RecordType, chain: [[ResourceRecord]], end: ChaseEnd)] = []
             for type in [RecordType.a, .aaaa] {
                 let (chain, end) = chase(from: target, type: type, lookup: &lookup)
+                chased.append((type, chain, end))
+            }
+            // When the chain leaves our zones, the CNAME answer itself leads out too: the
+            // server appends the target's records to it as to the A and AAAA answers.
+            var external: Int?
+            if case .external(let index) = chased[0].end { external = index }
+            prepare(name, type: .cname, chain: [[target]], additional: [], external: external)
+            for (type, chain, end) in chased {
                 switch end {
                 case .external(let index):
                     prepare(name, type: type, chain: [[target]] + chain, additional: [], external: index)
@@ -105,13 +112,6 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
                         name, type: type, chain: [[target]] + chain, authority: [soa], additional: [], external: nil,
                         nameError: true)
                 }
-            }
-            if let external = prepared(at: first + 1).externalTarget {
-                // The CNAME answer itself leads out of our zones too: the server appends the
-                // target's records to it as to the A and AAAA answers.
-                answers[first].extras = UInt32(extras.count)
-                extras.append(AnswerExtras(
-                    authorityLength: 0, authorityCount: 0, boundaries: CompactRange(0..<0), externalTarget: Int32(external)))
             }
         } else {
             for (type, rrset) in byType.sorted(by: { $0.type.rawValue < $1.type.rawValue }) {
@@ -157,7 +157,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         for _ in 0..<Self.maxChain {
             guard case .cname(let target) = current.data else { break }
             guard let zone = layout.authoritativeZone(for: target) else {
-                return (chain, .external(externalTargetIndex(target)))
+                return (chain, .external(targets.intern(target)))
             }
             guard let records = lookup.records(at: target, zone: zone)
                 ?? (lookup.synthesizesChildren(of: target.parent, zone: zone) ? [] : nil)
@@ -179,13 +179,6 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
             return (chain, .answered)
         }
         return (chain, .answered)  // a loop or an over-long chain: answer what we have
-    }
-
-    private mutating func externalTargetIndex(_ name: DomainName) -> Int {
-        if let index = externalIndex[name] { return index }
-        externalTargets.append(name)
-        externalIndex[name] = externalTargets.count - 1
-        return externalTargets.count - 1
     }
 
     /// A/AAAA of the names SRV, MX and NS records point at, when we hold them (RFC 2782,
@@ -296,6 +289,8 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
 
     func key(_ index: Int) -> ArraySlice<UInt8> { keys.key(index) }
 
+    var externalTargets: [DomainName] { targets.names }
+
     /// Forgets every compiled name, keeping the storage: a full build compiles in chunks,
     /// handing each to the shards before the next.
     mutating func removeAll() {
@@ -305,8 +300,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         extras.removeAll(keepingCapacity: true)
         boundaries.removeAll(keepingCapacity: true)
         answerBytes.removeAll(keepingCapacity: true)
-        externalTargets.removeAll(keepingCapacity: true)
-        externalIndex.removeAll(keepingCapacity: true)
+        targets.removeAll()
     }
 
     /// The answers cut since the last call, forgotten once taken.

@@ -19,13 +19,12 @@ extension SegmentedRegistry {
         let units = [RegistryUnit.apex] + objects.namespaceNames.map(RegistryUnit.namespace)
             + objects.serviceUnits.map(RegistryUnit.service)
         let parts = parallelBuild ?? (units.count >= Self.parallelUnitThreshold) ? 2 : 1
-        let large = units.count >= Self.trimmingUnitThreshold
         // What decoding the objects left freed goes back to the system before the build
         // allocates the snapshot: the first API sync's peak RSS is the two together otherwise.
-        if large { FreeMemory.returnToSystem() }
+        if handsBackMemory { FreeMemory.returnToSystem() }
         let work = UnitBuildWork(
             objects: objects, staticZones: staticZones, clusterZones: shells.count, serial: serial, layout: layout, units: units,
-            chunkNames: fullBuildChunkNames, trims: large)
+            chunkNames: fullBuildChunkNames, trims: handsBackMemory)
         var compiled = concurrentMap(count: parts) { part in
             work.compile(units: (units.count * part / parts)..<(units.count * (part + 1) / parts))
         }
@@ -48,8 +47,9 @@ extension SegmentedRegistry {
         return pieces
     }
 
-    /// From this many units (10k Services) a full build hands freed memory back as it goes.
-    static var trimmingUnitThreshold: Int { 10_000 }
+    /// Whether a full build hands freed memory back to the system as it goes: from about 10k
+    /// Services with their slices, where its temporaries are tens of MiB.
+    var handsBackMemory: Bool { objects.count >= 20_000 }
 
     /// From this many units a full build is split over two threads.
     static var parallelUnitThreshold: Int { 2_000 }

@@ -113,8 +113,7 @@ public struct SegmentedRegistry: Sendable {
         let pieces = buildMethod == .wholeModel ? compileWholeModel() : compileUnits()
         let names = pieces.reduce(0) { $0 + $1.builders.reduce(0) { $0 + $1.entries.count } }
         let parts = parallelBuild ?? (names >= Self.parallelThreshold) ? 2 : 1
-        // A large build hands freed memory back while it merges: 906k names at 100k Services.
-        shards = ShardPieces.segments(from: consume pieces, layout: layout, parts: parts, trimsWhileMerging: names >= 100_000)
+        shards = ShardPieces.segments(from: consume pieces, layout: layout, parts: parts, trimsWhileMerging: handsBackMemory)
         var podChanges: [IPAddress: String?] = [:]
         for address in objects.podAddresses { podChanges[address] = objects.podNamespace(of: address) }
         pods = PodDirectory()
