@@ -24,6 +24,23 @@ final class NameTableTests: XCTestCase {
         }
     }
 
+    /// Tables of every small size: slots are not a power of two and probes wrap past the last
+    /// one, so each size is its own case (a probe that stopped at the end, or ran on with no
+    /// empty slot, fails here).
+    func testEverySmallTableSizeFindsItsKeysAndNoOthers() {
+        for size in 0..<300 {
+            let keys = (0..<size).map { Self.wire(["p\($0)", "s\(size)", "svc"]) }
+            let table = NameTable(keys: keys)
+            for (entry, key) in keys.enumerated() {
+                XCTAssertEqual(key.withUnsafeBytes { table.lookup($0) }, entry, "size \(size)")
+            }
+            for miss in 0..<50 {
+                let name = Self.wire(["q\(miss)", "s\(size)", "svc"])
+                XCTAssertNil(name.withUnsafeBytes { table.lookup($0) }, "size \(size)")
+            }
+        }
+    }
+
     func testAnEmptyTableFindsNothing() {
         let table = NameTable(keys: [])
         XCTAssertNil(Self.wire(["a"]).withUnsafeBytes { table.lookup($0) })
