@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // libldns: zone files, presentation text and the independent decoder used by tests.
@@ -33,7 +34,10 @@ let package = Package(
         ),
         .target(
             name: "ClusterRegistry",
-            dependencies: ["DNSWire", "CLDNS", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "DNSWire", "CLDNS", .product(name: "Yams", package: "Yams"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
         ),
         .target(
             name: "DNSResponder",
