@@ -24,23 +24,7 @@ extension ReplyContext {
                   output[base + 11] == UInt8(dataLength), output[base + 10] == 0
             else { return }
         }
-        let shift = Int(query.id) % count
-        guard shift > 0 else { return }
-        // Rotating left by `shift` is three reversals of record data.
-        func swapData(_ left: Int, _ right: Int) {
-            let a = first + left * recordLength + 12, b = first + right * recordLength + 12
-            for offset in 0..<dataLength { output.swapAt(a + offset, b + offset) }
-        }
-        func reverse(_ lower: Int, _ upper: Int) {
-            var (low, high) = (lower, upper - 1)
-            while low < high {
-                swapData(low, high)
-                low += 1
-                high -= 1
-            }
-        }
-        reverse(0, shift)
-        reverse(shift, count)
-        reverse(0, count)
+        RecordRotation.rotateData(
+            writer.output, firstData: first + 12, stride: recordLength, dataLength: dataLength, count: count, shift: Int(query.id))
     }
 }

@@ -14,8 +14,12 @@ struct ReplyTTLs {
         var maxNegativeTTL: UInt32
     }
 
+    /// The answer's closing A or AAAA RRset when it can be rotated in place: nil otherwise.
+    var addressRun: AddressRun?
+
     init?(reply: [UInt8], limits: Limits) {
         guard let layout = try? Self.walk(reply) else { return nil }
+        addressRun = AddressRun(reply, layout)
         offsets = layout.map(\.offset)
         originals = layout.map { Self.sane($0.ttl) }
         let rcode = reply[3] & 0x0F
@@ -61,6 +65,10 @@ struct ReplyTTLs {
     }
 
     struct Field {
+        /// Where the record starts (its owner name) and where its data starts.
+        var start: Int
+        var dataOffset: Int
+        var dataLength: Int
         var offset: Int
         var ttl: UInt32
         var type: RecordType
@@ -77,6 +85,7 @@ struct ReplyTTLs {
         var fields: [Field] = []
         for (section, count) in counts.enumerated() {
             for _ in 0..<count {
+                let start = reader.offset
                 _ = try reader.readName()
                 let type = RecordType(rawValue: try reader.readUInt16())
                 _ = try reader.readUInt16()
@@ -90,9 +99,55 @@ struct ReplyTTLs {
                     minimum = try tail.readUInt32()
                 }
                 _ = try reader.readBytes(length)
-                if type != .opt { fields.append(Field(offset: offset, ttl: ttl, type: type, section: section, soaMinimum: minimum)) }
+                if type != .opt {
+                    fields.append(Field(
+                        start: start, dataOffset: rdataEnd - length, dataLength: length, offset: offset, ttl: ttl, type: type,
+                        section: section, soaMinimum: minimum))
+                }
             }
         }
         return fields
+    }
+}
+
+/// The A or AAAA RRset that ends a forwarded answer section (after any CNAME chain), as fixed-
+/// size records a cache hit rotates in place (issue #10: cached answers are shuffled like the
+/// cluster zone's). Only when every record has the same owner bytes (a compression pointer, as
+/// servers write them) and they follow one another, so the records are evenly spaced.
+struct AddressRun: Sendable, Equatable {
+    var firstData: Int
+    var stride: Int
+    var dataLength: Int
+    var count: Int
+
+    init?(_ reply: [UInt8], _ layout: [ReplyTTLs.Field]) {
+        let answers = layout.prefix { $0.section == 0 }
+        guard let last = answers.last, last.type == .a || last.type == .aaaa,
+              last.dataLength == (last.type == .a ? 4 : 16)
+        else { return nil }
+        let ownerLength = last.offset - 4 - last.start  // the owner, before type and class
+        let owner = reply[last.start..<last.start + ownerLength]
+        var first = answers.endIndex - 1
+        while first > answers.startIndex {
+            let previous = answers[first - 1]
+            guard previous.type == last.type, previous.dataLength == last.dataLength,
+                  previous.dataOffset + previous.dataLength == answers[first].start,
+                  previous.offset - 4 - previous.start == ownerLength,
+                  reply[previous.start..<previous.start + ownerLength].elementsEqual(owner)
+            else { break }
+            first -= 1
+        }
+        count = answers.endIndex - first
+        guard count > 1 else { return nil }
+        firstData = answers[first].dataOffset
+        stride = last.dataOffset - last.start + last.dataLength
+        dataLength = last.dataLength
+    }
+
+    /// Rotates the run in a copy of its reply by the client's query ID, which is random
+    /// (RFC 5452 §9.2), so each address comes first about equally often.
+    func rotate(_ reply: UnsafeMutableRawBufferPointer, id: UInt16) {
+        guard firstData + (count - 1) * stride + dataLength <= reply.count else { return }
+        RecordRotation.rotateData(reply, firstData: firstData, stride: stride, dataLength: dataLength, count: count, shift: Int(id))
     }
 }

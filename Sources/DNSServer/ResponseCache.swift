@@ -19,11 +19,15 @@ public final class ResponseCache: Sendable {
         public var maxBytes: Int
         /// Larger replies are relayed but not cached.
         public var maxEntryBytes: Int
+        /// Whether a hit's closing A/AAAA RRset is rotated per query, like the cluster zone's
+        /// (`--no-shuffle` turns both off).
+        public var shufflesAddresses: Bool
 
         public init(
             capacity: Int = 10_000, maxTTL: UInt32 = 3600, maxNegativeTTL: UInt32 = 30, staleWindow: UInt32 = 3600,
-            maxBytes: Int = 32 << 20, maxEntryBytes: Int = 16 << 10
+            maxBytes: Int = 32 << 20, maxEntryBytes: Int = 16 << 10, shufflesAddresses: Bool = true
         ) {
+            self.shufflesAddresses = shufflesAddresses
             self.capacity = capacity
             self.maxTTL = maxTTL
             self.maxNegativeTTL = maxNegativeTTL
@@ -169,7 +173,9 @@ public final class ResponseCache: Sendable {
                 let capped = min(original, lifetime)
                 return capped > age ? capped - age : 0
             }
-            return .hit(Self.render(entry, request: request, questionEnd: questionEnd, ttl: countdown), prefetch: prefetch)
+            return .hit(
+                Self.render(entry, request: request, questionEnd: questionEnd, shuffles: settings.shufflesAddresses, ttl: countdown),
+                prefetch: prefetch)
         }
     }
 
@@ -200,7 +206,7 @@ public final class ResponseCache: Sendable {
             state.hits += 1
             let lifetime = entry.lifetime
             entry.reply.withUnsafeBytes { output.copyMemory(from: $0) }
-            Self.patch(output, entry: entry, request: request, questionEnd: questionEnd) { original in
+            Self.patch(output, entry: entry, request: request, questionEnd: questionEnd, shuffles: settings.shufflesAddresses) { original in
                 let capped = min(original, lifetime)
                 return capped > age ? capped - age : 0
             }
@@ -214,7 +220,8 @@ public final class ResponseCache: Sendable {
             guard let entry = state.entries[key], entry.reply.count >= questionEnd else { return nil }
             let age = Self.seconds(now - entry.storedAt)
             guard age < entry.lifetime + settings.staleWindow else { return nil }
-            return Self.render(entry, request: request, questionEnd: questionEnd, ttl: { _ in Self.staleTTL })
+            return Self.render(
+                entry, request: request, questionEnd: questionEnd, shuffles: settings.shufflesAddresses, ttl: { _ in Self.staleTTL })
         }
     }
 
@@ -264,22 +271,29 @@ public final class ResponseCache: Sendable {
     }
 
     private static func render(
-        _ entry: Entry, request: UnsafeRawBufferPointer, questionEnd: Int, ttl: (UInt32) -> UInt32
+        _ entry: Entry, request: UnsafeRawBufferPointer, questionEnd: Int, shuffles: Bool, ttl: (UInt32) -> UInt32
     ) -> [UInt8] {
         var reply = entry.reply
-        reply.withUnsafeMutableBytes { patch($0, entry: entry, request: request, questionEnd: questionEnd, ttl: ttl) }
+        reply.withUnsafeMutableBytes {
+            patch($0, entry: entry, request: request, questionEnd: questionEnd, shuffles: shuffles, ttl: ttl)
+        }
         return reply
     }
 
     /// The client's ID and its spelling of the question (same length: same name, any case),
-    /// and each TTL counted down, written over a copy of `entry`'s reply.
+    /// each TTL counted down, and the addresses rotated by that ID, written over a copy of
+    /// `entry`'s reply.
     private static func patch(
-        _ reply: UnsafeMutableRawBufferPointer, entry: Entry, request: UnsafeRawBufferPointer, questionEnd: Int, ttl: (UInt32) -> UInt32
+        _ reply: UnsafeMutableRawBufferPointer, entry: Entry, request: UnsafeRawBufferPointer, questionEnd: Int, shuffles: Bool,
+        ttl: (UInt32) -> UInt32
     ) {
         for index in 0..<2 { reply[index] = request[index] }
         for index in DNSHeader.byteCount..<questionEnd { reply[index] = request[index] }
         for (offset, original) in zip(entry.ttls.offsets, entry.ttls.originals) {
             ReplyTTLs.write(ttl(original), at: offset, in: reply)
+        }
+        if shuffles, let run = entry.ttls.addressRun {
+            run.rotate(reply, id: UInt16(request[0]) << 8 | UInt16(request[1]))
         }
     }
 

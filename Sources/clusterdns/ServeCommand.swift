@@ -26,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var resolver: ResolverOptions
 
-    @Flag(inversion: .prefixedNo, help: "Rotate address answers per query, so clients taking the first address spread over endpoints.")
+    @Flag(inversion: .prefixedNo, help: "Rotate address answers per query, cluster and cached ones, so clients taking the first address spread over them.")
     var shuffle = true
 
     @Option(help: "Seconds a TCP query may take to arrive whole after its first byte; slower connections are closed.")
@@ -44,7 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--tcp-message-timeout must be more than 0 and at most 3600 seconds")
         }
         let endpoint = try HostPort(listen, defaultPort: 53)
-        let resolverSettings = try resolver.settings(listen: endpoint, warn: { logger.warning("warning: \($0)") })
+        var resolverSettings = try resolver.settings(listen: endpoint, warn: { logger.warning("warning: \($0)") })
+        resolverSettings.cache?.shufflesAddresses = shuffle
         let nameserver = IPAddress(endpoint.host).map { [$0] }?.filter { !$0.isUnspecified } ?? []
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let (reloader, loaded, watcher) = try loadRegistry(nameserverAddresses: nameserver, group: group)

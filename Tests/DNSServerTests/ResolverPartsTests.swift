@@ -222,4 +222,80 @@ extension ResolverPartsTests {
             XCTFail("an answer over the entry limit was cached")
         }
     }
+
+    /// A cached answer's closing address RRset is rotated by the client's ID (issue #10), after
+    /// a CNAME chain too: over 50 IDs every address comes first, the RRset and the chain never
+    /// change, and without shuffling the order is the upstream's.
+    func testCachedAddressesRotateByTheClientsID() throws {
+        let name = try DomainName("www.example"), target = try DomainName("web.cdn.example")
+        var message = DNSMessage(questions: [DNSQuestion(name: name, type: .a)])
+        message.header[.response] = true
+        let addresses = ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
+        message.answers = [ResourceRecord(name: name, ttl: 60, data: .cname(target))]
+            + addresses.map { ResourceRecord(name: target, ttl: 60, data: .a(IPAddress($0)!)) }
+        let stored = message.encoded()
+        let key = ResponseCache.Key(
+            name: name.lowercasedWire, type: .a, recordClass: .in, edns: false, dnssecOK: false, checkingDisabled: false)
+        let run = try XCTUnwrap(ReplyTTLs(reply: stored, limits: .init(maxTTL: 100, maxNegativeTTL: 10))?.addressRun)
+        XCTAssertEqual(run.count, 3)
+        XCTAssertEqual(run.dataLength, 4)
+
+        func firsts(shuffling: Bool) throws -> Set<String> {
+            let cache = ResponseCache(settings: .init(maxTTL: 100, shufflesAddresses: shuffling))
+            let now = NIODeadline.now()
+            cache.store(key, reply: stored, now: now)
+            var firsts: Set<String> = []
+            for id in 0..<UInt16(50) {
+                var request = DNSMessage(questions: [DNSQuestion(name: name, type: .a)])
+                request.header.id = id &* 7919
+                let bytes = request.encoded()
+                guard case .hit(let reply, _) = bytes.withUnsafeBytes({
+                    cache.lookup(key, request: $0, questionEnd: bytes.count, now: now + .seconds(5))
+                }) else { throw XCTSkip("missed") }
+                let decoded = try DNSMessage(decoding: reply)
+                XCTAssertEqual(decoded.header.id, request.header.id)
+                XCTAssertEqual(decoded.answers.first?.data, .cname(target))
+                let rrset = decoded.answers.dropFirst()
+                XCTAssertEqual(Set(rrset.map { "\($0.data)" }), Set(addresses.map { "\(RData.a(IPAddress($0)!))" }))
+                XCTAssertEqual(Set(rrset.map(\.ttl)), [55], "TTLs still counted down")
+                XCTAssertTrue(rrset.allSatisfy { $0.name == target })
+                firsts.insert("\(rrset.first!.data)")
+            }
+            return firsts
+        }
+        XCTAssertEqual(try firsts(shuffling: true).count, 3, "every address comes first for some ID")
+        XCTAssertEqual(try firsts(shuffling: false).count, 1, "without shuffling the upstream's order stays")
+    }
+
+    /// Records that are not one evenly laid-out address RRset are left alone: different owners,
+    /// mixed types, or a single address.
+    func testOnlyAnEvenAddressRRsetIsRotated() throws {
+        func run(_ answers: [ResourceRecord]) throws -> AddressRun? {
+            var message = DNSMessage(questions: [DNSQuestion(name: try DomainName("a.example"), type: .a)])
+            message.header[.response] = true
+            message.answers = answers
+            return ReplyTTLs(reply: message.encoded(), limits: .init(maxTTL: 100, maxNegativeTTL: 10))?.addressRun
+        }
+        let a = try DomainName("a.example"), b = try DomainName("b.example")
+        XCTAssertNil(try run([ResourceRecord(name: a, ttl: 60, data: .a(IPAddress("192.0.2.1")!))]))
+        XCTAssertNil(try run([
+            ResourceRecord(name: a, ttl: 60, data: .a(IPAddress("192.0.2.1")!)),
+            ResourceRecord(name: b, ttl: 60, data: .a(IPAddress("192.0.2.2")!)),
+        ]))
+        XCTAssertNil(try run([
+            ResourceRecord(name: a, ttl: 60, data: .a(IPAddress("192.0.2.1")!)),
+            ResourceRecord(name: a, ttl: 60, data: .txt([Array("x".utf8)])),
+        ]))
+        // Only the closing run: an earlier address of another owner is not part of it.
+        let closing = try XCTUnwrap(try run([
+            ResourceRecord(name: b, ttl: 60, data: .a(IPAddress("192.0.2.9")!)),
+            ResourceRecord(name: a, ttl: 60, data: .a(IPAddress("192.0.2.1")!)),
+            ResourceRecord(name: a, ttl: 60, data: .a(IPAddress("192.0.2.2")!)),
+        ]))
+        XCTAssertEqual(closing.count, 2)
+        XCTAssertEqual(try run([
+            ResourceRecord(name: a, ttl: 60, data: .aaaa(IPAddress("2001:db8::1")!)),
+            ResourceRecord(name: a, ttl: 60, data: .aaaa(IPAddress("2001:db8::2")!)),
+        ])?.dataLength, 16)
+    }
 }

@@ -13,7 +13,8 @@ final class ResolverTests: XCTestCase {
 
     override func setUpWithError() throws {
         nsd = try NSDServer(zones: [
-            "example.com": UpstreamZones.exampleCom + "short 1 IN A 10.1.1.1\nforever 2147483647 IN A 10.1.1.2\n",
+            "example.com": UpstreamZones.exampleCom + "short 1 IN A 10.1.1.1\nforever 2147483647 IN A 10.1.1.2\n"
+                + "pool IN A 10.3.0.1\npool IN A 10.3.0.2\npool IN A 10.3.0.3\ncdn IN CNAME pool.example.com.\n",
         ])
     }
 
@@ -52,6 +53,33 @@ final class ResolverTests: XCTestCase {
         let reply1 = try await fixture.ask("db.example.com", .a)
         XCTAssertEqual(reply1.responseCode, .servFail)
         try await fixture.shutdown()
+    }
+
+    /// Cached answers are shuffled like the cluster zone's (issue #10): over 50 hits, over UDP
+    /// and TCP and behind a CNAME, every address of NSD's RRset comes first; with shuffling off
+    /// every hit keeps one order.
+    func testCachedAddressAnswersRotatePerQuery() async throws {
+        let shuffled = try await ServerFixture(objects: [], resolver: try settings([nsd.port]))
+        let stable = try await ServerFixture(
+            objects: [], resolver: try settings([nsd.port], cache: ResponseCache.Settings(shufflesAddresses: false)))
+        let pool = ["10.3.0.1", "10.3.0.2", "10.3.0.3"]
+        for name in ["pool.example.com", "cdn.example.com"] {
+            var firsts: Set<String> = [], orders: Set<String> = []
+            for index in 0..<50 {
+                let reply = try await shuffled.ask(name, .a, tcp: index % 5 == 0)
+                let addresses = reply.answers.compactMap { record -> String? in
+                    if case .a(let address) = record.data { return address.description } else { return nil }
+                }
+                XCTAssertEqual(addresses.sorted(), pool, name)
+                if let first = addresses.first { firsts.insert(first) }
+                let unshuffled = try await stable.ask(name, .a, tcp: index % 5 == 0)
+                orders.insert(unshuffled.answerLines.joined(separator: " "))
+            }
+            XCTAssertEqual(firsts, Set(pool), "\(name): every address comes first")
+            XCTAssertEqual(orders.count, 1, "\(name) without shuffling: \(orders)")
+        }
+        try await shuffled.shutdown()
+        try await stable.shutdown()
     }
 
     /// An upstream TTL is capped at --cache-max-ttl on the first answer too, not only on hits
