@@ -35,13 +35,8 @@ public struct RegistryDiff: Sendable, Hashable, CustomStringConvertible {
 
     /// Everything a registry holds, as added: the first load's line.
     public init(everythingIn registry: SegmentedRegistry) {
-        for object in registry.objects.allObjects {
-            switch object {
-            case .service: services.added += 1
-            case .endpoints(let group): endpoints.added += group.endpoints.count
-            case .namespace, .pod: break
-            }
-        }
+        services.added = registry.objects.countsByKind["Service"] ?? 0
+        endpoints.added = registry.objects.endpointCount
         records.added = registry.counts.records
         totalRecords = registry.counts.records
         objectChanges = registry.objects.count

@@ -115,6 +115,16 @@ final class IncrementalEquivalenceTests: XCTestCase {
                 let differences = SnapshotComparison.differences(registry.snapshot(), full.snapshot())
                 XCTAssertEqual(differences, [], "seed \(seed), step \(step), after \(burst.map(\.key))")
                 XCTAssertEqual(podTable(registry, registry.objects), podTable(full, registry.objects), "seed \(seed), step \(step)")
+                // The counts read from the index agree with the objects themselves.
+                let objects = registry.objects.allObjects
+                XCTAssertEqual(
+                    registry.objects.countsByKind, Dictionary(objects.map { ($0.kindName, 1) }, uniquingKeysWith: +),
+                    "seed \(seed), step \(step)")
+                XCTAssertEqual(
+                    registry.objects.endpointCount,
+                    objects.reduce(0) { count, object in
+                        if case .endpoints(let group) = object { return count + group.endpoints.count } else { return count }
+                    })
                 if !differences.isEmpty { return }
             }
         }

@@ -9,7 +9,7 @@ struct RegistryCounts: Sendable {
     init() {}
 
     init(objects: ClusterObjects, records: Int) {
-        for object in objects.allObjects { objectsByKind[object.kindName, default: 0] += 1 }
+        objectsByKind = objects.countsByKind
         namespaces = objects.namespaceNames.count
         self.records = records
     }
