@@ -74,10 +74,12 @@ public final class DNSServer: Sendable {
     private static func bindTCP(
         _ configuration: ServerConfiguration, _ port: Int, _ processor: QueryProcessor, _ group: any EventLoopGroup
     ) async throws -> any Channel {
-        try await ServerBootstrap(group: group)
+        let limiter = ConnectionLimiter(limits: configuration.tcpConnectionLimits)
+        return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(limiter.gate())
                     // Idle connections are closed (RFC 7766 §6.2.3) so clients cannot pin memory.
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: configuration.tcpIdleTimeout))
                     try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())

@@ -103,11 +103,14 @@ public final class HealthServer: Sendable {
     static func bindHTTP(
         host: String, port: Int, routes: any HTTPRoutes, idleTimeout: TimeAmount, group: any EventLoopGroup
     ) async throws -> any Channel {
-        try await ServerBootstrap(group: group)
+        // Probes must keep answering when connections pile up: capped apart from DNS.
+        let limiter = ConnectionLimiter(limits: .adminDefault)
+        return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(limiter.gate())
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                     try pipeline.addHandler(IdleConnectionCloser())
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)

@@ -11,6 +11,8 @@ public struct ServerConfiguration: Sendable {
     public var tcpIdleTimeout: TimeAmount
     /// A query must arrive whole this soon after its first byte (`MessageDeadline`).
     public var tcpMessageTimeout: TimeAmount = .seconds(5)
+    /// Connections held at once, in all and per client (`ConnectionLimiter`).
+    public var tcpConnectionLimits = ConnectionLimiter.Limits.dnsDefault
     public var responder: ResponderOptions
     /// Complete pods' search paths server-side (`Autopath`).
     public var autopath: Bool

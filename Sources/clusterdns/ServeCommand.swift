@@ -32,6 +32,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a TCP query may take to arrive whole after its first byte; slower connections are closed.")
     var tcpMessageTimeout: Double = 5
 
+    @Option(help: "TCP connections held at once; beyond it new ones are closed at once. Kept 256 below the open-file limit.")
+    var tcpMaxConnections = ConnectionLimiter.Limits.dnsDefault.total
+
+    @Option(help: "TCP connections held at once from one client address.")
+    var tcpMaxConnectionsPerClient = ConnectionLimiter.Limits.dnsDefault.perClient
+
     @OptionGroup var log: LogOptions
 
     func run() async throws {
@@ -39,10 +45,17 @@ struct ServeCommand: AsyncParsableCommand {
         MallocArenas.limit(to: MallocArenas.serveLimit)
         log.bootstrap()
         let logger = Logger(label: "clusterdns")
-        FileDescriptorLimit.raiseToHardLimit()
+        let descriptors = FileDescriptorLimit.raiseToHardLimit()
         guard tcpMessageTimeout > 0, tcpMessageTimeout <= 3600 else {
             throw ValidationError("--tcp-message-timeout must be more than 0 and at most 3600 seconds")
         }
+        guard tcpMaxConnections > 0, tcpMaxConnectionsPerClient > 0 else {
+            throw ValidationError("--tcp-max-connections and --tcp-max-connections-per-client must be at least 1")
+        }
+        // Descriptors kept back from TCP clients: UDP and upstream sockets, files, the admin
+        // port (issue #11 item 3).
+        let connectionLimits = ConnectionLimiter.Limits(total: tcpMaxConnections, perClient: tcpMaxConnectionsPerClient)
+            .within(descriptors: descriptors, reserve: 256)
         let endpoint = try HostPort(listen, defaultPort: 53)
         var resolverSettings = try resolver.settings(listen: endpoint, warn: { logger.warning("warning: \($0)") })
         resolverSettings.cache?.shufflesAddresses = shuffle
@@ -66,6 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
             responder: ResponderOptions(recursionAvailable: resolverSettings.hasUpstreams, shuffle: shuffle),
             autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics)
         serverConfiguration.tcpMessageTimeout = .milliseconds(Int64(tcpMessageTimeout * 1000))
+        serverConfiguration.tcpConnectionLimits = connectionLimits
         let server = try await DNSServer.start(
             configuration: serverConfiguration,
             store: store, group: group, report: { logger.warning("warning: \($0)") })

@@ -33,6 +33,93 @@ final class TCPBackPressureTests: XCTestCase {
         return socket
     }
 
+    /// A connection from `source` (any 127/8 address is this host's).
+    private static func connect(_ server: ServerProcess, from source: String) -> Int32 {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_addr.s_addr = inet_addr(source)
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(bound, 0, "bind \(source)")
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(server.port).bigEndian)
+        address.sin_addr.s_addr = inet_addr(server.host)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(connected, 0)
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return socket
+    }
+
+    /// Whether a query on `socket` is answered (false: the server closed it, or no answer in 2 s).
+    private static func answers(_ socket: Int32) -> Bool {
+        var query = DNSMessage(questions: [DNSQuestion(name: try! DomainName("nginx-service.myserver.svc.cluster.local"), type: .a)])
+        query.header.id = 9
+        let message = query.encoded()
+        let frame = [UInt8(message.count >> 8), UInt8(truncatingIfNeeded: message.count)] + message
+        guard send(socket, frame, frame.count, Int32(MSG_NOSIGNAL)) == frame.count else { return false }
+        var reply = [UInt8](repeating: 0, count: 512)
+        return recv(socket, &reply, reply.count, 0) > 2
+    }
+
+    /// Whether the server closed `socket` without a word (within 2 s).
+    private static func closedByServer(_ socket: Int32) -> Bool {
+        var byte: UInt8 = 0
+        return recv(socket, &byte, 1, 0) == 0
+    }
+
+    /// Issue #11 item 3: connections are capped per client and in all; one over a cap is closed
+    /// at once, the held ones keep answering, a closed one frees its place, and the probe
+    /// port, capped apart, answers throughout. Before, 1,100 connections took every descriptor.
+    func testConnectionsAreCappedPerClientAndInAll() throws {
+        let server = try servers.start(arguments: [
+            "--tcp-max-connections", "5", "--tcp-max-connections-per-client", "2",
+            "--health-listen", "127.0.0.1:0", "--ready-listen", "127.0.0.2:0",
+        ])
+        let health = try XCTUnwrap(LameduckTests.probePorts(in: server.stdout)?.health, server.stdout)
+        var held: [Int32] = []
+        defer { for socket in held { close(socket) } }
+        // Each held connection answers before the next is opened: connections are admitted on
+        // several event loops, so two opened at once may be admitted in either order.
+        func hold(from source: String) {
+            let socket = Self.connect(server, from: source)
+            held.append(socket)
+            XCTAssertTrue(Self.answers(socket), "connection \(held.count) from \(source)")
+        }
+        hold(from: "127.0.0.11")
+        hold(from: "127.0.0.11")
+        let third = Self.connect(server, from: "127.0.0.11")
+        defer { close(third) }
+        XCTAssertTrue(Self.closedByServer(third), "a third connection from one client was kept")
+
+        hold(from: "127.0.0.12")
+        hold(from: "127.0.0.12")
+        hold(from: "127.0.0.13")
+        let sixth = Self.connect(server, from: "127.0.0.14")
+        defer { close(sixth) }
+        XCTAssertTrue(Self.closedByServer(sixth), "a sixth connection was kept")
+        XCTAssertEqual(try HTTP.get("/health", host: "127.0.0.1", port: health).status, 200)
+        // UDP is not capped.
+        XCTAssertEqual(try server.dig.short("nginx-service.myserver.svc.cluster.local."), ["10.100.57.113"])
+
+        close(held.removeFirst())
+        let admitted = Subprocess.poll(until: Date().addingTimeInterval(3)) {
+            let socket = Self.connect(server, from: "127.0.0.14")
+            if Self.answers(socket) {
+                held.append(socket)
+                return true
+            }
+            close(socket)
+            return false
+        }
+        XCTAssertTrue(admitted, "the place of a closed connection was not given back")
+    }
+
     /// One byte every 200 ms restarts the idle timer each time; the message deadline (1 s
     /// here) still closes the connection. Before it, such a connection lived forever.
     func testATricklingClientIsClosedAtTheMessageDeadline() throws {
