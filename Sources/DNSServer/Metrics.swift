@@ -30,11 +30,17 @@ public final class ServerMetrics: Sendable {
     private let requests: [MetricCounter]
     /// responses[source * 16 + rcode]
     private let responses: [MetricCounter]
-    /// By type, recorded per query without a lock (`RequestDurations`).
-    private let durations = RequestDurations(types: ServerMetrics.typeNames.count)
+    /// By type, recorded per query without a lock (`ShardedHistogram`), in nanoseconds, with
+    /// the bounds of `durationBuckets`.
+    private let durations = ShardedHistogram(
+        bounds: (0..<16).map { 250_000 << $0 }, series: ServerMetrics.typeNames.count, unitsPerRendered: 1e9)
+    /// Request and response sizes in bytes, by transport (`proto`: udp, tcp).
+    private let requestSizes = ShardedHistogram(bounds: ServerMetrics.sizeBuckets, series: 2)
+    private let responseSizes = ShardedHistogram(bounds: ServerMetrics.sizeBuckets, series: 2)
     private let commonLabels: String
     private let cacheHits: (success: MetricCounter, denial: MetricCounter)
     private let cacheMisses: MetricCounter
+    private let cacheRequests: MetricCounter
     private let reloadState = NIOLockedValueBox(RegistryReloader.Counts())
 
     /// CoreDNS `plugin/metrics/vars`: the query types counted by name; the rest are `other`.
@@ -51,6 +57,12 @@ public final class ServerMetrics: Sendable {
     /// CoreDNS: `prometheus.ExponentialBuckets(0.00025, 2, 16)` for request durations.
     static let durationBuckets: [Duration] = (0..<16).map { .nanoseconds(250_000 << $0) }
     static let requestDuration = "coredns_dns_request_duration_seconds"
+    /// CoreDNS `plugin/metrics/vars`: the bounds of `coredns_dns_request_size_bytes` and
+    /// `coredns_dns_response_size_bytes`.
+    static let sizeBuckets: [Int64] = [0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16_000, 32_000, 48_000, 64_000]
+    static let requestSize = "coredns_dns_request_size_bytes"
+    static let responseSize = "coredns_dns_response_size_bytes"
+    static let protoNames = ["udp", "tcp"]
     static let forwardDuration = "coredns_forward_request_duration_seconds"
     /// CoreDNS's `kubernetes` plugin: from an EndpointSlice's last-change-trigger-time to the
     /// change being programmed, for headless Services with a selector;
@@ -104,6 +116,12 @@ public final class ServerMetrics: Sendable {
             MetricCounter(label: "coredns_cache_hits_total", dimensions: [("server", server), ("type", "denial")], factory: factory)
         )
         cacheMisses = MetricCounter(label: "coredns_cache_misses_total", dimensions: [("server", server)], factory: factory)
+        cacheRequests = MetricCounter(
+            label: "coredns_cache_requests_total", dimensions: [("server", server), ("zones", "."), ("view", "")], factory: factory)
+        // CoreDNS counts the panics its server recovers from. A Swift trap ends the process
+        // (and a restart is what Kubernetes counts), so there is none to count; the series is
+        // there, at 0, for the dashboards and alerts that read it.
+        count("coredns_panics_total", [], by: 0)
         gauge("coredns_build_info", [("version", Self.version), ("revision", Self.revision), ("goversion", "swift-6")], 1)
         for result in ["success", "failure", "unchanged"] {
             count("clusterdns_reloads_total", [("result", result)], by: 0)
@@ -118,29 +136,31 @@ public final class ServerMetrics: Sendable {
     }
 
     /// Counts one answered query: `request` is the client's packet, `replyFlags` the reply's
-    /// fourth header byte (its low nibble is the rcode).
+    /// fourth header byte (its low nibble is the rcode), `replyBytes` its length.
     public func recordQuery(
-        request: ByteBuffer, replyFlags: UInt8, transport: Transport, client: SocketAddress?, source: Source,
+        request: ByteBuffer, replyFlags: UInt8, replyBytes: Int, transport: Transport, client: SocketAddress?, source: Source,
         started: NIODeadline
     ) {
         let type = request.withUnsafeReadableBytes { Self.questionType($0) }
         recordQuery(
-            questionType: type, replyFlags: replyFlags, transport: transport, ipv6: client?.protocol == .inet6,
-            source: source, started: started, shard: 0)
+            questionType: type, requestBytes: request.readableBytes, replyFlags: replyFlags, replyBytes: replyBytes,
+            transport: transport, ipv6: client?.protocol == .inet6, source: source, started: started, shard: 0)
     }
 
     /// The same from the parts, for the datagram listeners, which have no `ByteBuffer` to hand
-    /// and each record into a shard of their own (`RequestDurations.shard(forListener:)`).
+    /// and each record into a shard of their own (`ShardedHistogram.shard(forListener:)`).
     public func recordQuery(
-        questionType: UInt16, replyFlags: UInt8, transport: Transport, ipv6: Bool, source: Source, started: NIODeadline,
-        shard: Int
+        questionType: UInt16, requestBytes: Int, replyFlags: UInt8, replyBytes: Int, transport: Transport, ipv6: Bool,
+        source: Source, started: NIODeadline, shard: Int
     ) {
         let type = Self.typeIndex(questionType)
         let family = ipv6 ? 1 : 0
         let proto = transport == .tcp ? 1 : 0
         requests[((proto * 2) + family) * Self.typeNames.count + type].increment()
         responses[source.rawValue * 16 + Int(replyFlags & 0x0F)].increment()
-        durations.record(type: type, nanoseconds: (NIODeadline.now() - started).nanoseconds, shard: shard)
+        durations.record(type, value: (NIODeadline.now() - started).nanoseconds, shard: shard)
+        requestSizes.record(proto, value: Int64(requestBytes), shard: shard)
+        responseSizes.record(proto, value: Int64(replyBytes), shard: shard)
     }
 
     /// The question type of a query, 0 when it has none we can read.
@@ -165,10 +185,14 @@ public final class ServerMetrics: Sendable {
     }
 
     func cacheHit(_ reply: UnsafeRawBufferPointer) {
+        cacheRequests.increment()
         (Self.isDenial(reply) ? cacheHits.denial : cacheHits.success).increment()
     }
 
-    func cacheMiss() { cacheMisses.increment() }
+    func cacheMiss() {
+        cacheRequests.increment()
+        cacheMisses.increment()
+    }
 
     static func isDenial(_ reply: [UInt8]) -> Bool {
         reply.withUnsafeBytes { isDenial($0) }
@@ -244,7 +268,9 @@ public final class ServerMetrics: Sendable {
     /// The text exposition format.
     public func render() -> String {
         registry.emitToString()
-            + durations.render(name: Self.requestDuration, labels: commonLabels, typeNames: Self.typeNames)
+            + durations.render(name: Self.requestDuration, labels: commonLabels, seriesLabel: "type", seriesNames: Self.typeNames)
+            + requestSizes.render(name: Self.requestSize, labels: commonLabels, seriesLabel: "proto", seriesNames: Self.protoNames)
+            + responseSizes.render(name: Self.responseSize, labels: commonLabels, seriesLabel: "proto", seriesNames: Self.protoNames)
     }
 }
 

@@ -23,15 +23,17 @@ struct QueryProcessor: Sendable {
     /// When the query arrived, if anything (log, metrics) needs its duration.
     var startTime: NIODeadline? { queryLog == nil && metrics == nil ? nil : NIODeadline.now() }
 
-    /// Counts an answered query; `reply` is its header's fourth byte (flags and rcode).
+    /// Counts an answered query; `reply` is its header's fourth byte (flags and rcode), `bytes`
+    /// its length.
     @inline(__always)
     func count(
-        _ request: ByteBuffer, reply: UInt8, _ transport: Transport, _ client: SocketAddress?,
+        _ request: ByteBuffer, reply: UInt8, bytes: Int, _ transport: Transport, _ client: SocketAddress?,
         _ source: ServerMetrics.Source, _ started: NIODeadline?
     ) {
         guard let metrics, let started else { return }
         metrics.recordQuery(
-            request: request, replyFlags: reply, transport: transport, client: client, source: source, started: started)
+            request: request, replyFlags: reply, replyBytes: bytes, transport: transport, client: client, source: source,
+            started: started)
     }
 
     enum Result {

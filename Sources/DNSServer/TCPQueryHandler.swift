@@ -36,14 +36,14 @@ final class TCPQueryHandler: ChannelInboundHandler {
             buffer.writeInteger(UInt16(length))
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-            processor.count(request, reply: scratch.output[3], .tcp, client, .kubernetes, started)
+            processor.count(request, reply: scratch.output[3], bytes: length, .tcp, client, .kubernetes, started)
             if let started, processor.queryLog != nil { processor.log(request, scratch.bytes(length), client, "tcp", started) }
         case .cached(let reply):
             var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
             buffer.writeInteger(UInt16(reply.count))
             buffer.writeBytes(reply)
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-            processor.count(request, reply: reply[3], .tcp, client, .cache, started)
+            processor.count(request, reply: reply[3], bytes: reply.count, .tcp, client, .cache, started)
             if let started, processor.queryLog != nil { processor.log(request, reply, client, "tcp", started) }
         case .later(let work):
             let channel = context.channel
@@ -62,7 +62,7 @@ final class TCPQueryHandler: ChannelInboundHandler {
                 buffer.writeInteger(UInt16(reply.count))
                 buffer.writeBytes(reply)
                 channel.writeAndFlush(buffer, promise: nil)
-                if reply.count > 3 { processor.count(request, reply: reply[3], .tcp, client, .forward, started) }
+                if reply.count > 3 { processor.count(request, reply: reply[3], bytes: reply.count, .tcp, client, .forward, started) }
                 if let started, processor.queryLog != nil { processor.log(request, reply, client, "tcp", started) }
             }
         }

@@ -33,7 +33,7 @@ final class UDPListener: @unchecked Sendable {
     init(fd: Int32, processor: QueryProcessor, index: Int) {
         self.fd = fd
         self.processor = processor
-        metricsShard = RequestDurations.shard(forListener: index)
+        metricsShard = ShardedHistogram.shard(forListener: index)
     }
 
     /// A bound UDP socket for `host:port` with SO_REUSEPORT, so one socket per thread can share
@@ -126,7 +126,7 @@ final class UDPListener: @unchecked Sendable {
                     } else {
                         send(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), to: batch.address(index))
                     }
-                    account(packet, replyFlags: scratch.output[3], source: .kubernetes, client: batch.address(index), started)
+                    account(packet, replyFlags: scratch.output[3], replyBytes: length, source: .kubernetes, client: batch.address(index), started)
                     if started != nil, processor.queryLog != nil {
                         log(packet, reply: scratch.bytes(length), client: batch.address(index), started)
                     }
@@ -143,7 +143,7 @@ final class UDPListener: @unchecked Sendable {
                     } else {
                         send(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), to: client)
                     }
-                    account(packet, replyFlags: scratch.output[3], source: .cache, client: client, started)
+                    account(packet, replyFlags: scratch.output[3], replyBytes: length, source: .cache, client: client, started)
                     if started != nil, processor.queryLog != nil { log(packet, reply: scratch.bytes(length), client: client, started) }
                 case .slow:
                     serveSlowly(packet, client: batch.address(index), scratch: scratch, started: started)
@@ -162,18 +162,18 @@ final class UDPListener: @unchecked Sendable {
             return
         case .reply(let length):
             send(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), to: client)
-            account(packet, replyFlags: scratch.output[3], source: .kubernetes, client: client, started)
+            account(packet, replyFlags: scratch.output[3], replyBytes: length, source: .kubernetes, client: client, started)
             if started != nil, processor.queryLog != nil { log(packet, reply: scratch.bytes(length), client: client, started) }
         case .cached(let reply):
             reply.withUnsafeBytes { send($0, to: client) }
-            account(packet, replyFlags: reply[3], source: .cache, client: client, started)
+            account(packet, replyFlags: reply[3], replyBytes: reply.count, source: .cache, client: client, started)
             if started != nil, processor.queryLog != nil { log(packet, reply: reply, client: client, started) }
         case .later(let work):
             Task { [self] in
                 guard let reply = await work() else { return }
                 reply.withUnsafeBytes { send($0, to: client) }
                 if reply.count > 3 {
-                    request.withUnsafeReadableBytes { account($0, replyFlags: reply[3], source: .forward, client: client, started) }
+                    request.withUnsafeReadableBytes { account($0, replyFlags: reply[3], replyBytes: reply.count, source: .forward, client: client, started) }
                 }
                 if started != nil, processor.queryLog != nil {
                     request.withUnsafeReadableBytes { log($0, reply: reply, client: client, started) }
@@ -191,13 +191,14 @@ final class UDPListener: @unchecked Sendable {
     }
 
     private func account(
-        _ packet: UnsafeRawBufferPointer, replyFlags: UInt8, source: ServerMetrics.Source, client: sockaddr_storage,
-        _ started: NIODeadline?
+        _ packet: UnsafeRawBufferPointer, replyFlags: UInt8, replyBytes: Int, source: ServerMetrics.Source,
+        client: sockaddr_storage, _ started: NIODeadline?
     ) {
         guard let metrics = processor.metrics, let started else { return }
         metrics.recordQuery(
-            questionType: ServerMetrics.questionType(packet), replyFlags: replyFlags, transport: .udp,
-            ipv6: client.ss_family == sa_family_t(AF_INET6), source: source, started: started, shard: metricsShard)
+            questionType: ServerMetrics.questionType(packet), requestBytes: packet.count, replyFlags: replyFlags,
+            replyBytes: replyBytes, transport: .udp, ipv6: client.ss_family == sa_family_t(AF_INET6), source: source,
+            started: started, shard: metricsShard)
     }
 
     private func log(_ packet: UnsafeRawBufferPointer, reply: [UInt8], client: sockaddr_storage, _ started: NIODeadline?) {

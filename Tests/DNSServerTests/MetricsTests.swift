@@ -97,6 +97,16 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(samples[#"coredns_dns_request_duration_seconds_count{\#(common),type="A"}"#], 2)
         XCTAssertEqual(samples[#"coredns_dns_request_duration_seconds_bucket{\#(common),type="A",le="+Inf"}"#], 2)
         XCTAssertEqual(samples[#"coredns_dns_request_duration_seconds_bucket{\#(common),type="A",le="0.00025"}"#] != nil, true)
+        // Sizes by transport: every query here is under 100 bytes, every answer over it.
+        for (proto, queries) in [("udp", 3.0), ("tcp", 2.0)] {
+            XCTAssertEqual(samples[#"coredns_dns_request_size_bytes_count{\#(common),proto="\#(proto)"}"#], queries)
+            XCTAssertEqual(samples[#"coredns_dns_request_size_bytes_bucket{\#(common),proto="\#(proto)",le="100"}"#], queries)
+            XCTAssertEqual(samples[#"coredns_dns_request_size_bytes_bucket{\#(common),proto="\#(proto)",le="0"}"#], 0)
+            XCTAssertEqual(samples[#"coredns_dns_response_size_bytes_count{\#(common),proto="\#(proto)"}"#], queries)
+            XCTAssertGreaterThan(samples[#"coredns_dns_response_size_bytes_sum{\#(common),proto="\#(proto)"}"#] ?? 0,
+                                 samples[#"coredns_dns_request_size_bytes_sum{\#(common),proto="\#(proto)"}"#] ?? .infinity)
+        }
+        XCTAssertEqual(samples["coredns_panics_total"], 0)
         XCTAssertEqual(samples[#"coredns_build_info{version="\#(ServerMetrics.version)",revision="unknown",goversion="swift-6"}"#], 1)
         XCTAssertEqual(samples[#"clusterdns_registry_objects{kind="Service"}"#], 1)
         XCTAssertNotNil(samples["clusterdns_registry_records"])
@@ -128,6 +138,7 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(samples[#"coredns_cache_hits_total{server="dns://127.0.0.1:53",type="success"}"#], 2)
         XCTAssertEqual(samples[#"coredns_cache_hits_total{server="dns://127.0.0.1:53",type="denial"}"#], 1)
         XCTAssertEqual(samples[#"coredns_cache_misses_total{server="dns://127.0.0.1:53"}"#], 2)
+        XCTAssertEqual(samples[#"coredns_cache_requests_total{server="dns://127.0.0.1:53",zones=".",view=""}"#], 5)
         XCTAssertEqual(samples[#"coredns_cache_entries{server="dns://127.0.0.1:53",type="success"}"#], 1)
         XCTAssertEqual(samples[#"coredns_cache_entries{server="dns://127.0.0.1:53",type="denial"}"#], 1)
         XCTAssertEqual(samples[#"coredns_dns_responses_total{\#(common),rcode="NOERROR",plugin="forward"}"#], 1)
