@@ -1,20 +1,27 @@
 import DNSWire
 
-/// Completes an ExternalName answer whose CNAME target lies outside our zones: asks the
-/// upstreams for the target and appends their answer records after our CNAME, so stub
-/// resolvers (which do not chase CNAMEs themselves) get addresses in one round trip.
+/// Completes an ExternalName answer whose CNAME target lies outside our zones: resolves the
+/// target through the cache and the upstreams, as any forwarded question, and appends the
+/// chain it leads to after our CNAME, so stub resolvers (which do not chase CNAMEs themselves)
+/// get addresses in one round trip (issue #11 item 11).
 struct ExternalNameChase: Sendable {
     let forwarder: Forwarder
+    /// The resolver's cache: the target is looked up there first, and its answer stored.
+    let cache: ResponseCache?
+
+    /// More CNAMEs than this in an upstream answer end the chain (RFC 1034 §3.6.2 asks for a
+    /// bound; resolvers use 8 to 16).
+    static let maxChainLength = 16
 
     func complete(_ prefix: [UInt8], target: DomainName, type: RecordType, sizeLimit: Int) async -> [UInt8] {
-        guard var reply = try? DNSMessage(decoding: prefix) else { return prefix }
-        var request = DNSMessage(questions: [DNSQuestion(name: target, type: type)], edns: EDNSRecord(udpPayloadSize: 1232))
-        request.header[.recursionDesired] = true
-        guard let bytes = try? await forwarder.resolve(request.encoded(), udpLimit: 65535),
-              let upstream = try? DNSMessage(decoding: bytes)
+        guard var reply = try? DNSMessage(decoding: prefix),
+              let upstream = await resolve(target, type).flatMap({ try? DNSMessage(decoding: $0) })
         else { return prefix }
         let original = reply
-        reply.answers += upstream.answers.filter { !reply.answers.contains($0) }
+        let chain = Self.chain(in: upstream.answers, from: target, type: type)
+        reply.answers += chain.filter { !reply.answers.contains($0) }
+        // RFC 1035 §4.1.1: AA speaks for the answer; what the upstream supplied is not ours.
+        if !chain.isEmpty { reply.header[.authoritative] = false }
         // RFC 6604 §3: the RCODE describes the last name in the chain.
         if upstream.responseCode == .nxDomain { reply.header.rcodeLow = UInt8(ResponseCode.nxDomain.rawValue) }
         let encoded = reply.encoded()
@@ -22,5 +29,41 @@ struct ExternalNameChase: Sendable {
         var truncated = original
         truncated.header[.truncated] = true
         return truncated.encoded()
+    }
+
+    /// The upstream's reply for `target`: a fresh cache entry if there is one, else asked and
+    /// stored like any forwarded answer (TTLs capped as the cache caps them).
+    private func resolve(_ target: DomainName, _ type: RecordType) async -> [UInt8]? {
+        var request = DNSMessage(questions: [DNSQuestion(name: target, type: type)], edns: EDNSRecord(udpPayloadSize: 1232))
+        request.header.id = UInt16.random(in: .min ... .max)
+        request.header[.recursionDesired] = true
+        let bytes = request.encoded()
+        let key = ResponseCache.Key(
+            name: target.lowercasedWire, type: type, recordClass: .in, edns: true, dnssecOK: false, checkingDisabled: false)
+        let questionEnd = DNSHeader.byteCount + target.wire.count + 4
+        if let cache, case .hit(let reply, _) = bytes.withUnsafeBytes({ cache.lookup(key, request: $0, questionEnd: questionEnd) }) {
+            return reply
+        }
+        guard let reply = try? await forwarder.resolve(bytes, udpLimit: 65535) else { return nil }
+        let capped = ReplyTTLs.capped(reply, maxTTL: cache?.settings.maxTTL ?? UInt32(Int32.max))
+        cache?.store(key, reply: capped)
+        return capped
+    }
+
+    /// The records of `answers` that continue the chain from `name`: the CNAMEs it follows,
+    /// then the `type` records of the name it ends at. Anything else an upstream put in its
+    /// answer section is left out.
+    static func chain(in answers: [ResourceRecord], from name: DomainName, type: RecordType) -> [ResourceRecord] {
+        var name = name, chain: [ResourceRecord] = []
+        for _ in 0...maxChainLength {
+            let owned = answers.filter { $0.name == name }
+            if type != .cname, let alias = owned.first(where: { $0.type == .cname }), case .cname(let next) = alias.data {
+                chain.append(alias)
+                name = next
+                continue
+            }
+            return chain + owned.filter { $0.type == type }
+        }
+        return chain
     }
 }

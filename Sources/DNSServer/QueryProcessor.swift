@@ -75,7 +75,7 @@ struct QueryProcessor: Sendable {
             let forwarder = target.lowercasedWire.withUnsafeBytes { resolver.router.forwarder(for: $0) }
             guard forwarder.isEnabled, resolver.mayRecurse(client) else { return .reply(length: length) }
             let prefix = scratch.bytes(length)
-            let chase = ExternalNameChase(forwarder: forwarder)
+            let chase = ExternalNameChase(forwarder: forwarder, cache: resolver.cache)
             return .later { await chase.complete(prefix, target: target, type: type, sizeLimit: sizeLimit) }
         }
     }

@@ -298,4 +298,26 @@ extension ResolverPartsTests {
             ResourceRecord(name: a, ttl: 60, data: .aaaa(IPAddress("2001:db8::2")!)),
         ])?.dataLength, 16)
     }
+
+    /// The chase keeps only the chain from the target: its CNAMEs, then the asked type at the
+    /// name they end at. Unrelated records, other types and CNAME loops are left out.
+    func testExternalNameChaseKeepsOnlyTheChain() throws {
+        func name(_ text: String) throws -> DomainName { try DomainName(text) }
+        let target = try name("a.example"), b = try name("b.example"), other = try name("other.example")
+        let answers = [
+            ResourceRecord(name: other, ttl: 60, data: .a(IPAddress("192.0.2.99")!)),
+            ResourceRecord(name: target, ttl: 60, data: .cname(b)),
+            ResourceRecord(name: b, ttl: 60, data: .a(IPAddress("192.0.2.1")!)),
+            ResourceRecord(name: b, ttl: 60, data: .aaaa(IPAddress("2001:db8::1")!)),
+            ResourceRecord(name: try name("B.Example"), ttl: 60, data: .a(IPAddress("192.0.2.2")!)),
+        ]
+        XCTAssertEqual(
+            ExternalNameChase.chain(in: answers, from: target, type: .a).map { "\($0.name) \($0.data)" },
+            [answers[1], answers[2], answers[4]].map { "\($0.name) \($0.data)" })
+        XCTAssertEqual(ExternalNameChase.chain(in: answers, from: target, type: .cname).count, 1)
+        XCTAssertEqual(ExternalNameChase.chain(in: answers, from: other, type: .aaaa), [])
+        // A loop ends at the bound instead of running forever.
+        let loop = [ResourceRecord(name: target, ttl: 60, data: .cname(b)), ResourceRecord(name: b, ttl: 60, data: .cname(target))]
+        XCTAssertEqual(ExternalNameChase.chain(in: loop, from: target, type: .a).count, ExternalNameChase.maxChainLength + 1)
+    }
 }

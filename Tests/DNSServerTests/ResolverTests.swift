@@ -82,6 +82,30 @@ final class ResolverTests: XCTestCase {
         try await stable.shutdown()
     }
 
+    /// Issue #11 item 11: an ExternalName's out-of-zone target is resolved through the cache,
+    /// the reply is not authoritative for the upstream's records, and it carries the chain the
+    /// target leads to (alias → www → address). Once cached, it is answered with the upstream
+    /// gone.
+    func testExternalNameChaseGoesThroughTheCacheAndCarriesTheChain() async throws {
+        let service = Service(name: "ext", namespace: "prod", kind: .externalName("alias.example.com"))
+        let fixture = try await ServerFixture(objects: [.service(service)], resolver: try settings([nsd.port]))
+        let expected = [
+            "ext.prod.svc.cluster.local. CNAME alias.example.com.",
+            "alias.example.com. CNAME www.example.com.",
+            "www.example.com. A 93.184.216.34",
+        ]
+        let first = try await fixture.ask("ext.prod.svc.cluster.local", .a)
+        XCTAssertEqual(first.answerLines, expected)
+        XCTAssertFalse(first.header[.authoritative], "the upstream's records are not ours")
+        nsd.stop()
+        for tcp in [false, true] {
+            let cached = try await fixture.ask("ext.prod.svc.cluster.local", .a, tcp: tcp)
+            XCTAssertEqual(cached.responseCode, .noError)
+            XCTAssertEqual(cached.answerLines, expected, "answered from the cache, tcp \(tcp)")
+        }
+        try await fixture.shutdown()
+    }
+
     /// An upstream TTL is capped at --cache-max-ttl on the first answer too, not only on hits
     /// (issue #11 item 12).
     func testForwardedTTLsAreCappedOnTheFirstAnswer() async throws {
