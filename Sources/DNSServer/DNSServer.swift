@@ -53,7 +53,9 @@ public final class DNSServer: Sendable {
                     descriptors.append(try UDPListener.bind(host: configuration.listenHost, port: port))
                 }
                 let tcp = try await bindTCP(configuration, port, processor, group)
-                let listeners = descriptors.enumerated().map { UDPListener(fd: $1, processor: processor, index: $0) }
+                let listeners = descriptors.enumerated().map {
+                    UDPListener(fd: $1, processor: processor, index: $0, rateLimit: configuration.responseRateLimit)
+                }
                 for (index, listener) in listeners.enumerated() { listener.start(name: "clusterdns-udp-\(index)") }
                 return DNSServer(udpListeners: listeners, tcpChannel: tcp, resolver: resolver)
             } catch {

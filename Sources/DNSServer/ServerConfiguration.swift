@@ -11,6 +11,8 @@ public struct ServerConfiguration: Sendable {
     public var tcpIdleTimeout: TimeAmount
     /// A query must arrive whole this soon after its first byte (`MessageDeadline`).
     public var tcpMessageTimeout: TimeAmount = .seconds(5)
+    /// Response rate limiting over UDP (`ResponseRateLimiter`); nil when off.
+    public var responseRateLimit: ResponseRateLimiter.Settings?
     /// Connections held at once, in all and per client (`ConnectionLimiter`).
     public var tcpConnectionLimits = ConnectionLimiter.Limits.dnsDefault
     public var responder: ResponderOptions

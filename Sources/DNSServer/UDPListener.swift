@@ -30,9 +30,13 @@ final class UDPListener: @unchecked Sendable {
     /// Largest datagram read whole, and the largest reply slot (RFC 6891 §6.2.5: we advertise less).
     static let slotSize = 4096
 
-    init(fd: Int32, processor: QueryProcessor, index: Int) {
+    /// `--rrl-responses-per-second`; nil when off. Each thread keeps its own table.
+    private let rateLimit: ResponseRateLimiter.Settings?
+
+    init(fd: Int32, processor: QueryProcessor, index: Int, rateLimit: ResponseRateLimiter.Settings? = nil) {
         self.fd = fd
         self.processor = processor
+        self.rateLimit = rateLimit
         metricsShard = ShardedHistogram.shard(forListener: index)
     }
 
@@ -101,6 +105,7 @@ final class UDPListener: @unchecked Sendable {
         var batch = DatagramBatch(count: Self.batchSize, slotSize: Self.slotSize)
         defer { batch.deallocate() }
         let scratch = ResponseScratch()
+        var limiter = rateLimit.map(ResponseRateLimiter.init(settings:))
         let waitForOne = csb_msg_waitforone()
         while true {
             batch.prepareToReceive()
@@ -113,13 +118,18 @@ final class UDPListener: @unchecked Sendable {
             var replies = 0
             // One snapshot for the whole batch: a reload's swap is seen by the next batch.
             let snapshot = processor.store.snapshot
+            let second = limiter == nil ? 0 : Self.monotonicSecond()
             for index in 0..<Int(received) {
                 let packet = batch.datagram(index)
                 let started = processor.startTime
                 switch processor.answerFast(packet, snapshot: snapshot, transport: .udp, scratch: scratch) {
                 case .drop:
                     continue
-                case .reply(let length):
+                case .reply(var length):
+                    if limiter != nil {
+                        guard let limited = Self.limit(&limiter, length, scratch, batch.address(index), second) else { continue }
+                        length = limited
+                    }
                     if length <= Self.slotSize {
                         batch.stageReply(replies, to: index, bytes: UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
                         replies += 1
@@ -132,9 +142,13 @@ final class UDPListener: @unchecked Sendable {
                     }
                 case .forward(let sizeLimit):
                     let client = batch.address(index)
-                    guard let length = processor.cachedReply(packet, client: client, sizeLimit: sizeLimit, scratch: scratch) else {
+                    guard var length = processor.cachedReply(packet, client: client, sizeLimit: sizeLimit, scratch: scratch) else {
                         serveSlowly(packet, client: client, scratch: scratch, started: started)
                         continue
+                    }
+                    if limiter != nil {
+                        guard let limited = Self.limit(&limiter, length, scratch, client, second) else { continue }
+                        length = limited
                     }
                     // Answered in the batch like an authoritative reply (issue #10).
                     if length <= Self.slotSize {
@@ -151,6 +165,26 @@ final class UDPListener: @unchecked Sendable {
             }
             batch.send(replies, on: fd)
         }
+    }
+
+    /// Response rate limiting of the reply in the scratch output: its length to send (shorter
+    /// when sent truncated), or nil to drop it.
+    @inline(__always)
+    private static func limit(
+        _ limiter: inout ResponseRateLimiter?, _ length: Int, _ scratch: ResponseScratch, _ client: sockaddr_storage, _ second: UInt32
+    ) -> Int? {
+        switch limiter?.decide(reply: UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), client: client, second: second) {
+        case .drop: return nil
+        case .truncate: return ResponseRateLimiter.truncate(scratch.output, length: length)
+        case .send, nil: return length
+        }
+    }
+
+    /// Whole seconds of the monotonic clock: the rate limiter's window.
+    private static func monotonicSecond() -> UInt32 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt32(truncatingIfNeeded: now.tv_sec)
     }
 
     /// Forwarding, the cache, chases and autopath, through `QueryProcessor.process`.

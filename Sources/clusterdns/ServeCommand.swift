@@ -38,6 +38,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "TCP connections held at once from one client address.")
     var tcpMaxConnectionsPerClient = ConnectionLimiter.Limits.dnsDefault.perClient
 
+    @Option(help: "Response rate limiting over UDP: identical answers per second to one client (its /32 or /64) beyond which they are dropped, every second one sent truncated. 0 (default) turns it off.")
+    var rrlResponsesPerSecond = 0
+
+    @Option(help: "With --rrl-responses-per-second: every Nth limited answer is sent truncated, so real clients retry over TCP (0: drop all).")
+    var rrlSlip = 2
+
     @OptionGroup var log: LogOptions
 
     func run() async throws {
@@ -48,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
         let descriptors = FileDescriptorLimit.raiseToHardLimit()
         guard tcpMessageTimeout > 0, tcpMessageTimeout <= 3600 else {
             throw ValidationError("--tcp-message-timeout must be more than 0 and at most 3600 seconds")
+        }
+        guard rrlResponsesPerSecond >= 0, rrlSlip >= 0 else {
+            throw ValidationError("--rrl-responses-per-second and --rrl-slip must not be negative")
         }
         guard tcpMaxConnections > 0, tcpMaxConnectionsPerClient > 0 else {
             throw ValidationError("--tcp-max-connections and --tcp-max-connections-per-client must be at least 1")
@@ -80,6 +89,9 @@ struct ServeCommand: AsyncParsableCommand {
             autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics)
         serverConfiguration.tcpMessageTimeout = .milliseconds(Int64(tcpMessageTimeout * 1000))
         serverConfiguration.tcpConnectionLimits = connectionLimits
+        if rrlResponsesPerSecond > 0 {
+            serverConfiguration.responseRateLimit = ResponseRateLimiter.Settings(responsesPerSecond: rrlResponsesPerSecond, slip: rrlSlip)
+        }
         let server = try await DNSServer.start(
             configuration: serverConfiguration,
             store: store, group: group, report: { logger.warning("warning: \($0)") })
