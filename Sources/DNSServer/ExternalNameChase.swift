@@ -45,9 +45,7 @@ struct ExternalNameChase: Sendable {
             return reply
         }
         guard let reply = try? await forwarder.resolve(bytes, udpLimit: 65535) else { return nil }
-        let capped = ReplyTTLs.capped(reply, maxTTL: cache?.settings.maxTTL ?? UInt32(Int32.max))
-        cache?.store(key, reply: capped)
-        return capped
+        return cache?.relay(key, reply: reply) ?? ReplyTTLs.capped(reply, maxTTL: UInt32(Int32.max))
     }
 
     /// The records of `answers` that continue the chain from `name`: the CNAMEs it follows,

@@ -19,6 +19,11 @@ struct ReplyTTLs {
 
     init?(reply: [UInt8], limits: Limits) {
         guard let layout = try? Self.walk(reply) else { return nil }
+        self.init(reply: reply, layout: layout, limits: limits)
+    }
+
+    /// From a `walk` of `reply` already made (`cappedLayout`): a miss walks its reply once.
+    init(reply: [UInt8], layout: [Field], limits: Limits) {
         addressRun = AddressRun(reply, layout)
         offsets = layout.map(\.offset)
         originals = layout.map { Self.sane($0.ttl) }
@@ -46,14 +51,21 @@ struct ReplyTTLs {
     /// `reply` with every TTL at most `maxTTL` (and RFC 2181 §8 applied): what a forwarded
     /// answer is relayed with, so its first client sees the same bound as later cache hits.
     static func capped(_ reply: [UInt8], maxTTL: UInt32) -> [UInt8] {
-        guard let layout = try? walk(reply) else { return reply }
+        cappedLayout(reply, maxTTL: maxTTL).reply
+    }
+
+    /// `capped`, with the walk of the capped reply (nil when it cannot be walked): what the
+    /// cache stores it by, without walking it again.
+    static func cappedLayout(_ reply: [UInt8], maxTTL: UInt32) -> (reply: [UInt8], layout: [Field]?) {
+        guard var layout = try? walk(reply) else { return (reply, nil) }
         var reply = reply
-        for field in layout {
-            let ttl = min(sane(field.ttl), maxTTL)
-            guard ttl != field.ttl else { continue }
-            reply.withUnsafeMutableBytes { write(ttl, at: field.offset, in: $0) }
+        for index in layout.indices {
+            let ttl = min(sane(layout[index].ttl), maxTTL)
+            guard ttl != layout[index].ttl else { continue }
+            reply.withUnsafeMutableBytes { write(ttl, at: layout[index].offset, in: $0) }
+            layout[index].ttl = ttl
         }
-        return reply
+        return (reply, layout)
     }
 
     /// Writes a TTL field (big-endian, RFC 1035 §3.2.1).

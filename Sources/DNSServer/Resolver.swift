@@ -75,10 +75,8 @@ public struct Resolver: Sendable {
         let cache = self.cache
         return .later {
             do {
-                let reply = ReplyTTLs.capped(
-                    try await forwarder.resolve(request, udpLimit: udpLimit), maxTTL: cache?.settings.maxTTL ?? UInt32(Int32.max))
-                cache?.store(key, reply: reply)
-                return reply
+                let reply = try await forwarder.resolve(request, udpLimit: udpLimit)
+                return cache?.relay(key, reply: reply) ?? ReplyTTLs.capped(reply, maxTTL: UInt32(Int32.max))
             } catch {
                 let stale = request.withUnsafeBytes { cache?.stale(key, request: $0, questionEnd: query.questionEnd) }
                 if let stale, stale.count <= sizeLimit { return stale }

@@ -227,9 +227,22 @@ public final class ResponseCache: Sendable {
 
     /// Stores a forwarded reply if it is cacheable (not truncated, not an error).
     public func store(_ key: Key, reply: [UInt8], now: NIODeadline = .now()) {
+        store(key, reply: reply, layout: nil, now: now)
+    }
+
+    /// A forwarded reply on its way to the client: its TTLs capped at `maxTTL` (RFC 2181 §8
+    /// applied), stored, and returned for relaying, with one walk of its records.
+    func relay(_ key: Key, reply: [UInt8], now: NIODeadline = .now()) -> [UInt8] {
+        let (capped, layout) = ReplyTTLs.cappedLayout(reply, maxTTL: settings.maxTTL)
+        if let layout { store(key, reply: capped, layout: layout, now: now) }
+        return capped
+    }
+
+    private func store(_ key: Key, reply: [UInt8], layout: [ReplyTTLs.Field]?, now: NIODeadline) {
         let key = key.owned
+        let limits = ReplyTTLs.Limits(maxTTL: settings.maxTTL, maxNegativeTTL: settings.maxNegativeTTL)
         guard settings.capacity > 0, reply.count >= DNSHeader.byteCount, reply.count <= min(settings.maxEntryBytes, settings.maxBytes),
-              let ttls = ReplyTTLs(reply: reply, limits: .init(maxTTL: settings.maxTTL, maxNegativeTTL: settings.maxNegativeTTL)),
+              let ttls = layout.map({ ReplyTTLs(reply: reply, layout: $0, limits: limits) }) ?? ReplyTTLs(reply: reply, limits: limits),
               let lifetime = ttls.lifetime, lifetime > 0
         else { return }
         state.withLockedValue { state in

@@ -320,4 +320,25 @@ extension ResolverPartsTests {
         let loop = [ResourceRecord(name: target, ttl: 60, data: .cname(b)), ResourceRecord(name: b, ttl: 60, data: .cname(target))]
         XCTAssertEqual(ExternalNameChase.chain(in: loop, from: target, type: .a).count, ExternalNameChase.maxChainLength + 1)
     }
+
+    /// A miss walks its reply once (`relay`): the relayed bytes are capped as `capped` caps
+    /// them, and the entry it stores answers hits exactly as one stored the two-walk way.
+    func testRelayCapsAndStoresInOneWalk() throws {
+        let settings = ResponseCache.Settings(maxTTL: 100)
+        let (key, reply) = try self.reply("long.example", ttl: 86_400, id: 3)
+        let oneWalk = ResponseCache(settings: settings), twoWalks = ResponseCache(settings: settings)
+        let now = NIODeadline.now()
+        let relayed = oneWalk.relay(key, reply: reply, now: now)
+        let capped = ReplyTTLs.capped(reply, maxTTL: 100)
+        twoWalks.store(key, reply: capped, now: now)
+        XCTAssertEqual(relayed, capped)
+        XCTAssertEqual(try DNSMessage(decoding: relayed).answers.first?.ttl, 100)
+        let questionEnd = reply.count - 16
+        let later = now + .seconds(7)
+        guard case .hit(let one, _) = reply.withUnsafeBytes({ oneWalk.lookup(key, request: $0, questionEnd: questionEnd, now: later) }),
+              case .hit(let two, _) = reply.withUnsafeBytes({ twoWalks.lookup(key, request: $0, questionEnd: questionEnd, now: later) })
+        else { return XCTFail("missed") }
+        XCTAssertEqual(one, two)
+        XCTAssertEqual(try DNSMessage(decoding: one).answers.first?.ttl, 93)
+    }
 }
