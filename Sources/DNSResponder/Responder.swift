@@ -12,6 +12,7 @@ public struct Responder: Sendable {
         to packet: UnsafeRawBufferPointer, snapshot: RegistrySnapshot, transport: Transport, scratch: ResponseScratch
     ) -> ResponderOutcome {
         var writer = ReplyWriter(output: scratch.output)
+        scratch.lastParsed = nil
         switch QueryParser.parse(packet, nameBuffer: scratch.name) {
         case .drop:
             return .drop
@@ -20,6 +21,7 @@ public struct Responder: Sendable {
                           recursionAvailable: options.recursionAvailable, counts: (0, 0, 0, 0))
             return .reply(length: writer.count, rcode: rcode)
         case .query(let query):
+            scratch.lastParsed = (packet, query)
             let name = UnsafeRawBufferPointer(rebasing: scratch.lowercasedName.prefix(query.nameLength))
             var context = ReplyContext(
                 frame: ReplyFrame(query: query, packet: packet, options: options), name: name, snapshot: snapshot,

@@ -59,5 +59,17 @@ public final class ResponseScratch {
 
     public var lowercasedName: UnsafeRawBufferPointer { UnsafeRawBufferPointer(name) }
 
+    /// The query `Responder.respond` parsed last and the packet it came from: the forwarding
+    /// path reads it (and `lowercasedName`) instead of parsing the same datagram again
+    /// (issue #10: parsed once).
+    var lastParsed: (packet: UnsafeRawBufferPointer, query: QueryView)?
+
+    /// The parsed view of `packet` when it is the one `respond` just answered, else nil.
+    public func parsedQuery(of packet: UnsafeRawBufferPointer) -> QueryView? {
+        guard let lastParsed, lastParsed.packet.baseAddress == packet.baseAddress, lastParsed.packet.count == packet.count
+        else { return nil }
+        return lastParsed.query
+    }
+
     public func bytes(_ length: Int) -> [UInt8] { Array(output.prefix(length)) }
 }

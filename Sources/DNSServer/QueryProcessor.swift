@@ -64,9 +64,8 @@ struct QueryProcessor: Sendable {
             }
             return .reply(length: length)
         case .forward(let sizeLimit):
-            // Parse again (cheap, no allocation) for the question details the cache keys on.
-            guard case .query(let query) = packet.withUnsafeReadableBytes({ QueryParser.parse($0, nameBuffer: scratch.name) })
-            else { return .drop }
+            // The responder's parse of this packet: the question details the cache keys on.
+            guard let query = packet.withUnsafeReadableBytes({ Self.query($0, scratch) }) else { return .drop }
             let name = UnsafeRawBufferPointer(rebasing: scratch.lowercasedName.prefix(query.nameLength))
             return resolver.forward(
                 packet, query: query, name: name, transport: transport, sizeLimit: sizeLimit, client: client,
@@ -110,9 +109,7 @@ struct QueryProcessor: Sendable {
     func cachedReply(
         _ packet: UnsafeRawBufferPointer, client: sockaddr_storage, sizeLimit: Int, scratch: ResponseScratch
     ) -> Int? {
-        guard let cache = resolver.cache, resolver.mayRecurse(client),
-              case .query(let query) = QueryParser.parse(packet, nameBuffer: scratch.name)
-        else { return nil }
+        guard let cache = resolver.cache, resolver.mayRecurse(client), let query = Self.query(packet, scratch) else { return nil }
         let name = UnsafeRawBufferPointer(rebasing: scratch.lowercasedName.prefix(query.nameLength))
         let forwarder = resolver.router.forwarder(for: name)
         guard resolver.loopDetector?.intercept(name) != true, forwarder.isEnabled else { return nil }
@@ -124,6 +121,15 @@ struct QueryProcessor: Sendable {
         resolver.metrics?.cacheHit(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(hit.length)))
         if hit.prefetch { resolver.prefetch(key.owned, request: Array(packet), forwarder: forwarder) }
         return hit.length
+    }
+
+    /// The query the responder parsed from `packet` (its name lower-cased in the scratch), or
+    /// a fresh parse when the scratch holds another packet's.
+    @inline(__always)
+    private static func query(_ packet: UnsafeRawBufferPointer, _ scratch: ResponseScratch) -> QueryView? {
+        if let parsed = scratch.parsedQuery(of: packet) { return parsed }
+        guard case .query(let query) = QueryParser.parse(packet, nameBuffer: scratch.name) else { return nil }
+        return query
     }
 
     func log(_ request: ByteBuffer, _ reply: [UInt8], _ client: SocketAddress?, _ transport: String, _ started: NIODeadline) {

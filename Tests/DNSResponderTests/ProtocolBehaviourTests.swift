@@ -263,6 +263,30 @@ final class ProtocolBehaviourTests: XCTestCase {
         }
     }
 
+    /// A forwarded query is parsed once: the scratch keeps the responder's view of the packet it
+    /// just answered, for that packet only (issue #10).
+    func testTheScratchKeepsTheParsedQueryOfThePacketJustAnswered() throws {
+        let scratch = ResponseScratch()
+        let responder = Responder(options: ResponderOptions(recursionAvailable: true))
+        let outside = TestQuery(name: "WWW.Example.com", type: .aaaa, edns: EDNSRecord(udpPayloadSize: 1400)).bytes
+        let other = TestQuery(name: "www.example.com", type: .aaaa).bytes
+        try outside.withUnsafeBytes { packet in
+            XCTAssertEqual(
+                responder.respond(to: packet, snapshot: TestCluster.standard, transport: .udp, scratch: scratch),
+                .forward(sizeLimit: 1232))
+            let query = try XCTUnwrap(scratch.parsedQuery(of: packet))
+            XCTAssertEqual(query.type, .aaaa)
+            XCTAssertEqual(query.edns?.udpPayloadSize, 1400)
+            XCTAssertEqual(Array(scratch.lowercasedName.prefix(query.nameLength)), TestCluster.name("www.example.com").wire)
+            other.withUnsafeBytes { XCTAssertNil(scratch.parsedQuery(of: $0), "another packet's view is never taken") }
+        }
+        // A packet that does not parse leaves no view behind.
+        [UInt8](repeating: 0, count: 5).withUnsafeBytes { runt in
+            _ = responder.respond(to: runt, snapshot: TestCluster.standard, transport: .udp, scratch: scratch)
+            XCTAssertNil(scratch.parsedQuery(of: runt))
+        }
+    }
+
     /// `Responder.reject`: what the server sends when it cannot forward (REFUSED) or the
     /// upstreams failed (SERVFAIL): the question echoed, not authoritative.
     func testReject() throws {
