@@ -14,6 +14,8 @@ public final class ClusterObjectStore: Sendable {
     struct State {
         var pending: [StoreChange] = []
         var synced: Set<KubernetesResource> = []
+        /// Resources any object of which was ever queued (by a list page or an event).
+        var received: Set<KubernetesResource> = []
     }
 
     /// One queued change, with the monotonic time it arrived (for the programming latency).
@@ -23,7 +25,10 @@ public final class ClusterObjectStore: Sendable {
         case upsert(ObjectKey, KubernetesObject?, receivedAt: Double)
         case delete(ObjectKey, receivedAt: Double)
         /// A full list of `resource` ended: every key of it that the list did not name is gone.
-        case relisted(KubernetesResource, seen: Set<ObjectKey>)
+        /// `seen` is nil for a first list, begun before any object of the resource was queued:
+        /// nothing of it can be stale, and at 100k objects the keys cost a tenth of a second to
+        /// gather and as much again to compare (issue #9).
+        case relisted(KubernetesResource, seen: Set<ObjectKey>?)
     }
 
     public init(resources: [KubernetesResource]) {
@@ -47,12 +52,13 @@ public final class ClusterObjectStore: Sendable {
     /// One list page's objects (a relist's pages land as they come: nothing is held aside).
     func upsert(_ resource: KubernetesResource, _ objects: [String: KubernetesObject], receivedAt: Double) {
         guard !objects.isEmpty else { return }
+        state.withLockedValue { _ = $0.received.insert(resource) }
         enqueue(objects.sorted { $0.key < $1.key }.map { .upsert(Self.key(resource, $0.key), $0.value, receivedAt: receivedAt) })
     }
 
     /// A full list of `resource` ended: marks it synced and drops what it no longer holds.
-    func listCompleted(_ resource: KubernetesResource, seen: Set<String>) {
-        let keys = Set(seen.map { Self.key(resource, $0) })
+    func listCompleted(_ resource: KubernetesResource, seen: Set<String>?) {
+        let keys = seen.map { Set($0.map { Self.key(resource, $0) }) }
         state.withLockedValue { state in
             state.pending.append(.relisted(resource, seen: keys))
             state.synced.insert(resource)
@@ -60,8 +66,15 @@ public final class ClusterObjectStore: Sendable {
         notify()
     }
 
+    /// Whether any object of `resource` was ever queued: until then a list has nothing to
+    /// find stale.
+    func hasReceived(_ resource: KubernetesResource) -> Bool {
+        state.withLockedValue { $0.received.contains(resource) }
+    }
+
     /// One watch event: `object` nil deletes `key`.
     func apply(_ resource: KubernetesResource, key: String, object: KubernetesObject?, deleted: Bool, receivedAt: Double) {
+        state.withLockedValue { _ = $0.received.insert(resource) }
         let objectKey = Self.key(resource, key)
         enqueue([deleted ? .delete(objectKey, receivedAt: receivedAt) : .upsert(objectKey, object, receivedAt: receivedAt)])
     }

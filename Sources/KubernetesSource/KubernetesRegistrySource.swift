@@ -69,11 +69,15 @@ public struct KubernetesRegistrySource: RegistrySource {
         var changes: [ObjectChange] = []
         var times = ChangeTimes()
         var listed: [ObjectKey: Bool] = [:]  // keys the queue itself adds (true) or deletes
+        // Only a relist that names the keys it saw needs them; a first sync has none.
+        let tracksListed = queued.contains { change in
+            if case .relisted(_, .some) = change { return true } else { return false }
+        }
         for change in queued {
             switch change {
             case .upsert(let key, let object, let received):
                 changes.append(ObjectChange(key: key, object: object))
-                listed[key] = object != nil
+                if tracksListed { listed[key] = object != nil }
                 times.received.append(received)
                 if case .endpoints(let group)? = object, let trigger = group.lastChangeTriggerTime,
                    objects.isHeadlessWithSelector(group) {
@@ -81,9 +85,10 @@ public struct KubernetesRegistrySource: RegistrySource {
                 }
             case .delete(let key, let received):
                 changes.append(ObjectChange(key: key, object: nil))
-                listed[key] = false
+                if tracksListed { listed[key] = false }
                 times.received.append(received)
             case .relisted(let resource, let seen):
+                guard let seen else { continue }  // a first list: nothing of it was stored before
                 let prefix = resource.rawValue + "/"
                 let stale = Set(objects.keys.filter { $0.origin.hasPrefix(prefix) && !seen.contains($0) })
                     .union(listed.compactMap { key, present in present && key.origin.hasPrefix(prefix) && !seen.contains(key) ? key : nil })

@@ -67,7 +67,11 @@ struct ResourceReflector: Sendable {
     /// diffed against the registry, never held beside it: only the keys seen are kept), then
     /// tells the store the list is complete. Returns the list's resourceVersion.
     private func listAll(paginate: Bool) async throws -> String {
+        // The keys seen are only needed when something of this resource may be stale: not on a
+        // first list that starts with none of its objects queued (a retried one does).
+        let tracksSeen = store.hasReceived(resource)
         var seen: Set<String> = []
+        var listed = 0
         var token: String?
         var resourceVersion = ""
         // One buffer for every page: the pages of a 100k-Service list are 600 MB of JSON, and
@@ -83,14 +87,15 @@ struct ResourceReflector: Sendable {
             for error in page.errors {
                 logger.warning("warning: kubernetes: object left out", metadata: ["resource": "\(resource.path)", "error": "\(error)"])
             }
-            seen.formUnion(page.objects.keys)
+            if tracksSeen { seen.formUnion(page.objects.keys) }
+            listed += page.objects.count
             store.upsert(resource, page.objects, receivedAt: SnapshotBuilder.monotonicSeconds())
             token = page.continueToken
             resourceVersion = page.resourceVersion
         } while token != nil
-        store.listCompleted(resource, seen: seen)
+        store.listCompleted(resource, seen: tracksSeen ? seen : nil)
         logger.info("kubernetes: listed", metadata: [
-            "resource": "\(resource.path)", "objects": "\(seen.count)", "resourceVersion": "\(resourceVersion)",
+            "resource": "\(resource.path)", "objects": "\(listed)", "resourceVersion": "\(resourceVersion)",
         ])
         return resourceVersion
     }
