@@ -105,8 +105,10 @@ public final class DNSServer: Sendable {
                 query.header.id = UInt16.random(in: .min ... .max)
                 query.header[.recursionDesired] = true
                 let upstream = forwarder.upstreams.addresses[index]
-                let timeout = forwarder.timeout, group = forwarder.group
-                Task { _ = try? await UpstreamExchange.udp(query.encoded(), upstream, timeout, group) }
+                let timeout = forwarder.timeout, sockets = forwarder.sockets
+                // From the forwarder's socket pool, like every other upstream query: no
+                // channel of its own (issue #10).
+                Task { _ = try? await sockets.exchange(query.encoded(), with: upstream, timeout: timeout) }
             }
         }
     }

@@ -174,27 +174,6 @@ final class Coalescer: Sendable {
 
 /// One request/response exchange with an upstream server.
 enum UpstreamExchange {
-    static func udp(_ query: [UInt8], _ upstream: SocketAddress, _ timeout: TimeAmount, _ group: any EventLoopGroup) async throws -> [UInt8] {
-        let eventLoop = group.next()
-        let promise = eventLoop.makePromise(of: [UInt8].self)
-        let bindHost = upstream.protocol == .inet6 ? "::" : "0.0.0.0"
-        let channel = try await DatagramBootstrap(group: eventLoop)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ReplyCatcher(query: query, upstream: upstream, promise: promise))
-                }
-            }
-            .bind(host: bindHost, port: 0).get()
-        let deadline = eventLoop.scheduleTask(in: timeout) { promise.fail(Forwarder.Failure.timeout) }
-        defer {
-            deadline.cancel()
-            channel.close(promise: nil)
-        }
-        let envelope = AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: query))
-        channel.writeAndFlush(envelope).whenFailure { promise.fail($0) }
-        return try await promise.futureResult.get()
-    }
-
     static func tcp(_ query: [UInt8], _ upstream: SocketAddress, _ timeout: TimeAmount, _ group: any EventLoopGroup) async throws -> [UInt8] {
         let eventLoop = group.next()
         let promise = eventLoop.makePromise(of: [UInt8].self)
@@ -276,30 +255,6 @@ enum UpstreamExchange {
             position += 1 + length
         }
         return nil
-    }
-}
-
-private final class ReplyCatcher: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let query: [UInt8]
-    let upstream: SocketAddress
-    let promise: EventLoopPromise<[UInt8]>
-
-    init(query: [UInt8], upstream: SocketAddress, promise: EventLoopPromise<[UInt8]>) {
-        self.query = query
-        self.upstream = upstream
-        self.promise = promise
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        let reply = Array(envelope.data.readableBytesView)
-        guard envelope.remoteAddress == upstream, UpstreamExchange.matches(reply, query) else { return }
-        promise.succeed(reply)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(error)
     }
 }
 
