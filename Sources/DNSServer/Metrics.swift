@@ -41,6 +41,8 @@ public final class ServerMetrics: Sendable {
     private let cacheHits: (success: MetricCounter, denial: MetricCounter)
     private let cacheMisses: MetricCounter
     private let cacheRequests: MetricCounter
+    /// Answers response rate limiting withheld (`--rrl-responses-per-second`).
+    private let rateLimited: (dropped: MetricCounter, truncated: MetricCounter)
     private let reloadState = NIOLockedValueBox(RegistryReloader.Counts())
 
     /// CoreDNS `plugin/metrics/vars`: the query types counted by name; the rest are `other`.
@@ -118,6 +120,10 @@ public final class ServerMetrics: Sendable {
         cacheMisses = MetricCounter(label: "coredns_cache_misses_total", dimensions: [("server", server)], factory: factory)
         cacheRequests = MetricCounter(
             label: "coredns_cache_requests_total", dimensions: [("server", server), ("zones", "."), ("view", "")], factory: factory)
+        rateLimited = (
+            MetricCounter(label: "clusterdns_rrl_responses_total", dimensions: [("action", "dropped")], factory: factory),
+            MetricCounter(label: "clusterdns_rrl_responses_total", dimensions: [("action", "truncated")], factory: factory)
+        )
         // CoreDNS counts the panics its server recovers from. A Swift trap ends the process
         // (and a restart is what Kubernetes counts), so there is none to count; the series is
         // there, at 0, for the dashboards and alerts that read it.
@@ -187,6 +193,11 @@ public final class ServerMetrics: Sendable {
     func cacheHit(_ reply: UnsafeRawBufferPointer) {
         cacheRequests.increment()
         (Self.isDenial(reply) ? cacheHits.denial : cacheHits.success).increment()
+    }
+
+    /// An answer response rate limiting dropped, or sent truncated instead.
+    func rateLimited(truncated: Bool) {
+        (truncated ? rateLimited.truncated : rateLimited.dropped).increment()
     }
 
     func cacheMiss() {

@@ -127,7 +127,7 @@ final class UDPListener: @unchecked Sendable {
                     continue
                 case .reply(var length):
                     if limiter != nil {
-                        guard let limited = Self.limit(&limiter, length, scratch, batch.address(index), second) else { continue }
+                        guard let limited = limit(&limiter, length, scratch, batch.address(index), second) else { continue }
                         length = limited
                     }
                     if length <= Self.slotSize {
@@ -147,7 +147,7 @@ final class UDPListener: @unchecked Sendable {
                         continue
                     }
                     if limiter != nil {
-                        guard let limited = Self.limit(&limiter, length, scratch, client, second) else { continue }
+                        guard let limited = limit(&limiter, length, scratch, client, second) else { continue }
                         length = limited
                     }
                     // Answered in the batch like an authoritative reply (issue #10).
@@ -170,13 +170,18 @@ final class UDPListener: @unchecked Sendable {
     /// Response rate limiting of the reply in the scratch output: its length to send (shorter
     /// when sent truncated), or nil to drop it.
     @inline(__always)
-    private static func limit(
+    private func limit(
         _ limiter: inout ResponseRateLimiter?, _ length: Int, _ scratch: ResponseScratch, _ client: sockaddr_storage, _ second: UInt32
     ) -> Int? {
         switch limiter?.decide(reply: UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), client: client, second: second) {
-        case .drop: return nil
-        case .truncate: return ResponseRateLimiter.truncate(scratch.output, length: length)
-        case .send, nil: return length
+        case .drop:
+            processor.metrics?.rateLimited(truncated: false)
+            return nil
+        case .truncate:
+            processor.metrics?.rateLimited(truncated: true)
+            return ResponseRateLimiter.truncate(scratch.output, length: length)
+        case .send, nil:
+            return length
         }
     }
 

@@ -73,6 +73,12 @@ final class RateLimitTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(tally.truncated, 20, "every second limited answer slips: \(tally)")
         XCTAssertLessThan(tally.answered + tally.truncated, 60, "the rest are dropped: \(tally)")
         XCTAssertEqual(try Self.burst(limited, from: "127.0.0.22", count: 1), Tally(answered: 1))
+        // Counted in metrics: every query of the burst was answered, slipped or dropped.
+        let port = try XCTUnwrap(MetricsEndToEndTests.metricsPort(in: limited.stdout), limited.stdout)
+        let body = try MetricsEndToEndTests.scrape(port: port)
+        XCTAssertTrue(body.contains(#"clusterdns_rrl_responses_total{action="truncated"} \#(tally.truncated)"#), body)
+        XCTAssertTrue(
+            body.contains(#"clusterdns_rrl_responses_total{action="dropped"} \#(60 - tally.answered - tally.truncated)"#), body)
 
         let open = try servers.start()
         XCTAssertEqual(try Self.burst(open, from: "127.0.0.21", count: 60), Tally(answered: 60))
