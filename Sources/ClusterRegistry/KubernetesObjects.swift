@@ -8,15 +8,17 @@ import DNSWire
 /// One reference wide: every Service, endpoint group and pod carries one, and inline it took
 /// 40 bytes of each (at 100k Services about 8 MiB), though only manifests fill it in.
 public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
+    /// 40 bytes with its header, a 48-byte heap block: document and line as 32-bit numbers (a
+    /// 64 MiB manifest holds at most 16M documents and lines), line 0 for "unknown".
     private final class Storage: Sendable {
         let file: String
-        let document: Int
-        let line: Int?
+        let document: Int32
+        let line: Int32
 
         init(file: String, document: Int, line: Int?) {
             self.file = file
-            self.document = document
-            self.line = line
+            self.document = Int32(clamping: document)
+            self.line = line.map { Int32(clamping: max(1, $0)) } ?? 0
         }
     }
 
@@ -25,9 +27,9 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
     public var file: String { storage.file }
     /// 0-based index of the YAML document in the file (items of a `List` share their
     /// document's index; their field paths start with `items[i].`).
-    public var document: Int { storage.document }
+    public var document: Int { Int(storage.document) }
     /// 1-based line where the document or item starts, when the parser knows it.
-    public var line: Int? { storage.line }
+    public var line: Int? { storage.line == 0 ? nil : Int(storage.line) }
 
     public init(file: String, document: Int, line: Int? = nil) {
         storage = Storage(file: file, document: document, line: line)
