@@ -87,32 +87,33 @@ final class ConnectionGate: ChannelInboundHandler {
     typealias InboundIn = NIOAny
 
     private let limiter: ConnectionLimiter
-    private var admitted: IPAddress??
+    /// Whether `admit` gave this connection a place, and the client it counts against.
+    private var admitted = false
+    private var client: IPAddress?
 
     init(limiter: ConnectionLimiter) {
         self.limiter = limiter
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let client = context.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+        client = context.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
         guard limiter.admit(client) else {
             context.close(promise: nil)
             return
         }
-        admitted = .some(client)
+        admitted = true
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard admitted != nil else { return }
+        guard admitted else { return }
         context.fireChannelRead(data)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .some(let client) = admitted {
-            limiter.release(client)
-            admitted = nil
-            context.fireChannelInactive()
-        }
+        guard admitted else { return }
+        admitted = false
+        limiter.release(client)
+        context.fireChannelInactive()
     }
 }

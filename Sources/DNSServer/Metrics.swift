@@ -30,10 +30,9 @@ public final class ServerMetrics: Sendable {
     private let requests: [MetricCounter]
     /// responses[source * 16 + rcode]
     private let responses: [MetricCounter]
-    /// By type, recorded per query without a lock (`ShardedHistogram`), in nanoseconds, with
-    /// the bounds of `durationBuckets`.
+    /// By type, recorded per query without a lock (`ShardedHistogram`), in nanoseconds.
     private let durations = ShardedHistogram(
-        bounds: (0..<16).map { 250_000 << $0 }, series: ServerMetrics.typeNames.count, unitsPerRendered: 1e9)
+        bounds: ServerMetrics.durationBoundsNanoseconds, series: ServerMetrics.typeNames.count, unitsPerRendered: 1e9)
     /// Request and response sizes in bytes, by transport (`proto`: udp, tcp).
     private let requestSizes = ShardedHistogram(bounds: ServerMetrics.sizeBuckets, series: 2)
     private let responseSizes = ShardedHistogram(bounds: ServerMetrics.sizeBuckets, series: 2)
@@ -57,7 +56,8 @@ public final class ServerMetrics: Sendable {
         "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15",
     ]
     /// CoreDNS: `prometheus.ExponentialBuckets(0.00025, 2, 16)` for request durations.
-    static let durationBuckets: [Duration] = (0..<16).map { .nanoseconds(250_000 << $0) }
+    static let durationBoundsNanoseconds: [Int64] = (0..<16).map { 250_000 << $0 }
+    static let durationBuckets: [Duration] = durationBoundsNanoseconds.map { .nanoseconds($0) }
     static let requestDuration = "coredns_dns_request_duration_seconds"
     /// CoreDNS `plugin/metrics/vars`: the bounds of `coredns_dns_request_size_bytes` and
     /// `coredns_dns_response_size_bytes`.

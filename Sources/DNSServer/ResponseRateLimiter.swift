@@ -21,11 +21,11 @@ public struct ResponseRateLimiter {
         /// Identical responses per second per client prefix; beyond it they are limited.
         public var responsesPerSecond: Int
         /// Every `slip`th limited response is sent truncated (0: all are dropped).
-        public var slip: Int = 2
+        public var slip: Int
         /// Clients are grouped by these prefixes. Kubernetes gives each node a /24 of pod
         /// addresses, so NSD's default /24 would make every pod of a node one client.
-        public var ipv4PrefixLength = 32
-        public var ipv6PrefixLength = 64
+        public var ipv4PrefixLength: Int
+        public var ipv6PrefixLength: Int
 
         public init(responsesPerSecond: Int, slip: Int = 2, ipv4PrefixLength: Int = 32, ipv6PrefixLength: Int = 64) {
             self.responsesPerSecond = responsesPerSecond

@@ -38,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "TCP connections held at once from one client address.")
     var tcpMaxConnectionsPerClient = ConnectionLimiter.Limits.dnsDefault.perClient
 
-    @Option(help: "Response rate limiting over UDP: identical answers per second to one client (its /32 or /64) beyond which they are dropped, every second one sent truncated. 0 (default) turns it off.")
+    @Option(help: "Response rate limiting over UDP: identical answers per second to one client (its /32 or /64) beyond which they are dropped, every --rrl-slip-th of them sent truncated. 0 (default) turns it off.")
     var rrlResponsesPerSecond = 0
 
     @Option(help: "With --rrl-responses-per-second: every Nth limited answer is sent truncated, so real clients retry over TCP (0: drop all).")

@@ -5,7 +5,7 @@ import XCTest
 /// buckets, shards summed, and the text CoreDNS's dashboards read.
 final class ShardedHistogramTests: XCTestCase {
     private static func durations(series: Int) -> ShardedHistogram {
-        ShardedHistogram(bounds: (0..<16).map { 250_000 << $0 }, series: series, unitsPerRendered: 1e9)
+        ShardedHistogram(bounds: ServerMetrics.durationBoundsNanoseconds, series: series, unitsPerRendered: 1e9)
     }
 
     func testBucketsAreCumulativeAndInclusiveAcrossShards() {
