@@ -42,13 +42,12 @@ struct Autopath: Sendable {
         upstreamQuery.header[.recursionDesired] = true
         let queryBytes = upstreamQuery.encoded()
         let ttl = snapshot.configuration.ttl
-        return .later {
-            guard let bytes = try? await forwarder.resolve(queryBytes, udpLimit: 65535),
-                  let reply = try? DNSMessage(decoding: bytes), reply.responseCode == .noError
-            else { return nxdomain }
+        let answer = forwarder.resolving(queryBytes, udpLimit: 65535).map { bytes -> [UInt8]? in
+            guard let reply = try? DNSMessage(decoding: bytes), reply.responseCode == .noError else { return nxdomain }
             // NOERROR even without records: the name exists, so the client's search ends here too.
             return compose(request, question, bare, reply.answers, ttl: ttl, fallback: nxdomain, sizeLimit: sizeLimit)
         }
+        return .later(answer.recover { _ in nxdomain })
     }
 
     private static func labels(_ parts: String...) -> [ArraySlice<UInt8>] { parts.map { Array($0.utf8)[...] } }

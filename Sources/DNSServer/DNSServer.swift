@@ -105,10 +105,10 @@ public final class DNSServer: Sendable {
                 query.header.id = UInt16.random(in: .min ... .max)
                 query.header[.recursionDesired] = true
                 let upstream = forwarder.upstreams.addresses[index]
-                let timeout = forwarder.timeout, sockets = forwarder.sockets
                 // From the forwarder's socket pool, like every other upstream query: no
-                // channel of its own (issue #10).
-                Task { _ = try? await sockets.exchange(query.encoded(), with: upstream, timeout: timeout) }
+                // channel of its own (issue #10). The reply is not read; the detector sees it
+                // come back as a query.
+                _ = forwarder.sockets.exchange(query.encoded(), with: upstream, timeout: forwarder.timeout)
             }
         }
     }

@@ -65,43 +65,53 @@ public struct Forwarder: Sendable {
     /// Resolves `query` (a complete request; its ID is replaced on the wire and restored in
     /// the reply). `udpLimit` is the size the client accepts over UDP, nil for a TCP client.
     public func resolve(_ query: [UInt8], udpLimit: Int?) async throws -> [UInt8] {
-        guard query.count >= DNSHeader.byteCount else { throw Failure.malformedReply }
+        try await resolving(query, udpLimit: udpLimit).get()
+    }
+
+    /// The same as a future, for callers on a datagram thread or an event loop: a miss then
+    /// costs no Swift task and no hop through the concurrency pool (issue #10). The common path
+    /// (an open socket, a UDP reply that fits) runs to completion on the socket's event loop.
+    func resolving(_ query: [UInt8], udpLimit: Int?) -> EventLoopFuture<[UInt8]> {
+        let eventLoop = group.next()
+        guard query.count >= DNSHeader.byteCount else { return eventLoop.makeFailedFuture(Failure.malformedReply) }
         let admitted = inFlight.withLockedValue { count in
             guard count < maxInFlight else { return false }
             count += 1
             return true
         }
-        guard admitted else { throw Failure.overloaded }
-        defer { inFlight.withLockedValue { $0 -= 1 } }
+        guard admitted else { return eventLoop.makeFailedFuture(Failure.overloaded) }
+        let answer: EventLoopFuture<[UInt8]>
         // Requests equal but for their ID (same question, flags and OPT) get the same answer.
         let key = Coalescer.Key(request: query[2...], udpLimit: udpLimit)
-        switch coalescer.join(key, on: group.next()) {
-        case .follower(let answer):
-            var reply = try await answer.get()
-            reply[0] = query[0]
-            reply[1] = query[1]
-            return reply
-        case .leader(let promise):
-            do {
-                let reply = try await resolveUpstream(query, udpLimit: udpLimit)
-                coalescer.finish(key)
-                promise.succeed(reply)
+        switch coalescer.join(key, on: eventLoop) {
+        case .follower(let leader):
+            answer = leader.map { reply in
+                var reply = reply
+                reply[0] = query[0]
+                reply[1] = query[1]
                 return reply
-            } catch {
-                coalescer.finish(key)
-                promise.fail(error)
-                throw error
             }
+        case .leader(let promise):
+            answer = resolveUpstream(query, udpLimit: udpLimit, attempts: upstreams.attemptOrder()[...], lastError: Failure.noUpstream, on: eventLoop)
+            // Callbacks run in the order added: later requests ask upstream again before the
+            // followers are told.
+            answer.whenComplete { [coalescer] _ in coalescer.finish(key) }
+            answer.cascade(to: promise)
         }
+        answer.whenComplete { [inFlight] _ in inFlight.withLockedValue { $0 -= 1 } }
+        return answer
     }
 
-    private func resolveUpstream(_ query: [UInt8], udpLimit: Int?) async throws -> [UInt8] {
-        var lastError: any Error = Failure.noUpstream
-        for index in upstreams.attemptOrder() {
-            let started = metrics == nil ? nil : NIODeadline.now()
-            metrics?.request(index)
-            do {
-                var reply = try await exchange(query, with: upstreams.addresses[index], udpLimit: udpLimit)
+    /// Asks each upstream of `attempts` in turn until one answers.
+    private func resolveUpstream(
+        _ query: [UInt8], udpLimit: Int?, attempts: ArraySlice<Int>, lastError: any Error, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<[UInt8]> {
+        guard let index = attempts.first else { return eventLoop.makeFailedFuture(lastError) }
+        let started = metrics == nil ? nil : NIODeadline.now()
+        metrics?.request(index)
+        return exchange(query, with: upstreams.addresses[index], udpLimit: udpLimit, on: eventLoop)
+            .map { [self] reply in
+                var reply = reply
                 if let started { metrics?.response(index, reply: reply, started: started) }
                 upstreams.recordSuccess(index)
                 reply[0] = query[0]
@@ -109,23 +119,34 @@ public struct Forwarder: Sendable {
                 // We are the client's recursive resolver, whatever kind of server answered us.
                 reply[3] |= UInt8(DNSHeader.Flag.recursionAvailable.rawValue)
                 return reply
-            } catch {
-                upstreams.recordFailure(index)
-                lastError = error
             }
-        }
-        throw lastError
+            .flatMapError { [self] error in
+                upstreams.recordFailure(index)
+                return resolveUpstream(query, udpLimit: udpLimit, attempts: attempts.dropFirst(), lastError: error, on: eventLoop)
+            }
     }
 
-    private func exchange(_ query: [UInt8], with upstream: SocketAddress, udpLimit: Int?) async throws -> [UInt8] {
-        guard let udpLimit, !forceTCP else { return try await UpstreamExchange.tcp(Self.withRandomID(query), upstream, timeout, group) }
-        let reply = try await sockets.exchange(query, with: upstream, timeout: timeout)
-        guard reply.count > 2, reply[2] & 0x02 != 0 || reply.count > udpLimit else { return reply }
-        // Truncated, or larger than the client takes over UDP: the full answer over TCP if
-        // the client can take it, else a truncated reply sends the client to TCP itself.
-        let full = try? await UpstreamExchange.tcp(Self.withRandomID(query), upstream, timeout, group)
-        if let full, full.count <= udpLimit { return full }
-        return reply.count <= udpLimit ? reply : UpstreamExchange.truncated(reply, query: query, payload: udpLimit)
+    private func exchange(
+        _ query: [UInt8], with upstream: SocketAddress, udpLimit: Int?, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<[UInt8]> {
+        let (timeout, group) = (self.timeout, self.group)
+        guard let udpLimit, !forceTCP else {
+            return eventLoop.makeFutureWithTask { try await UpstreamExchange.tcp(Self.withRandomID(query), upstream, timeout, group) }
+        }
+        let exchanged = sockets.exchange(query, with: upstream, timeout: timeout)
+        return exchanged.flatMap { reply in
+            // Completed on the socket's own loop, so the chain stays on that thread.
+            guard reply.count > 2, reply[2] & 0x02 != 0 || reply.count > udpLimit else {
+                return exchanged.eventLoop.makeSucceededFuture(reply)
+            }
+            // Truncated, or larger than the client takes over UDP: the full answer over TCP if
+            // the client can take it, else a truncated reply sends the client to TCP itself.
+            return eventLoop.makeFutureWithTask {
+                let full = try? await UpstreamExchange.tcp(Self.withRandomID(query), upstream, timeout, group)
+                if let full, full.count <= udpLimit { return full }
+                return reply.count <= udpLimit ? reply : UpstreamExchange.truncated(reply, query: query, payload: udpLimit)
+            }
+        }
     }
 }
 

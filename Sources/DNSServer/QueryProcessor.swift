@@ -42,8 +42,9 @@ struct QueryProcessor: Sendable {
         case reply(length: Int)
         /// A finished reply in its own buffer (a cache hit).
         case cached([UInt8])
-        /// Run this off the event loop and send what it returns (nil: send nothing).
-        case later(@Sendable () async -> [UInt8]?)
+        /// The reply once an upstream has answered (nil: send nothing). It completes on an
+        /// event loop of the forwarder's; the sender must not block it.
+        case later(EventLoopFuture<[UInt8]?>)
     }
 
     func process(_ packet: ByteBuffer, transport: Transport, client: SocketAddress?, scratch: ResponseScratch) -> Result {
@@ -65,18 +66,33 @@ struct QueryProcessor: Sendable {
             return .reply(length: length)
         case .forward(let sizeLimit):
             // The responder's parse of this packet: the question details the cache keys on.
-            guard let query = packet.withUnsafeReadableBytes({ Self.query($0, scratch) }) else { return .drop }
-            let name = UnsafeRawBufferPointer(rebasing: scratch.lowercasedName.prefix(query.nameLength))
-            return resolver.forward(
-                packet, query: query, name: name, transport: transport, sizeLimit: sizeLimit, client: client,
-                responder: responder, scratch: scratch)
+            return packet.withUnsafeReadableBytes {
+                forward($0, transport: transport, sizeLimit: sizeLimit, mayRecurse: resolver.mayRecurse(client), scratch: scratch)
+            }
         case .chase(let length, let target, let type, let sizeLimit):
             let forwarder = target.lowercasedWire.withUnsafeBytes { resolver.router.forwarder(for: $0) }
             guard forwarder.isEnabled, resolver.mayRecurse(client) else { return .reply(length: length) }
             let prefix = scratch.bytes(length)
             let chase = ExternalNameChase(forwarder: forwarder, cache: resolver.cache)
-            return .later { await chase.complete(prefix, target: target, type: type, sizeLimit: sizeLimit) }
+            return .later(forwarder.group.next().makeFutureWithTask {
+                await chase.complete(prefix, target: target, type: type, sizeLimit: sizeLimit)
+            })
         }
+    }
+
+    /// An out-of-zone query the responder has just parsed (`.forward`): the cache, else the
+    /// upstreams. The datagram thread calls this directly on a cache miss, with the packet's
+    /// bytes and the ACL's verdict on the raw socket address: no copy into a `ByteBuffer` and
+    /// no second pass through the responder (issue #10).
+    func forward(
+        _ packet: UnsafeRawBufferPointer, transport: Transport, sizeLimit: Int, mayRecurse: Bool, scratch: ResponseScratch
+    ) -> Result {
+        // The responder's parse of this packet: the question details the cache keys on.
+        guard let query = Self.query(packet, scratch) else { return .drop }
+        let name = UnsafeRawBufferPointer(rebasing: scratch.lowercasedName.prefix(query.nameLength))
+        return resolver.forward(
+            packet, query: query, name: name, transport: transport, sizeLimit: sizeLimit, mayRecurse: mayRecurse,
+            responder: responder, scratch: scratch)
     }
 
     enum FastResult {

@@ -47,57 +47,48 @@ public struct Resolver: Sendable {
         return accessControl.allows(address)
     }
 
-    /// What to do with an out-of-zone query. `name` is its lower-cased question name.
+    /// What to do with an out-of-zone query. `name` is its lower-cased question name;
+    /// `mayRecurse` says whether the client is allowed to. Works on the packet's bytes, so the
+    /// datagram thread and the TCP handler call it alike, without copying the packet first.
     func forward(
-        _ packet: ByteBuffer, query: QueryView, name: UnsafeRawBufferPointer, transport: Transport, sizeLimit: Int,
-        client: SocketAddress?, responder: Responder, scratch: ResponseScratch
+        _ packet: UnsafeRawBufferPointer, query: QueryView, name: UnsafeRawBufferPointer, transport: Transport, sizeLimit: Int,
+        mayRecurse: Bool, responder: Responder, scratch: ResponseScratch
     ) -> QueryProcessor.Result {
-        if loopDetector?.intercept(name) == true || !mayRecurse(client) {
-            return .reply(length: reject(packet, .refused, responder, scratch))
+        if loopDetector?.intercept(name) == true || !mayRecurse {
+            return .reply(length: responder.reject(request: packet, rcode: .refused, scratch: scratch))
         }
         let forwarder = router.forwarder(for: name)
-        guard forwarder.isEnabled else { return .reply(length: reject(packet, .refused, responder, scratch)) }
+        guard forwarder.isEnabled else { return .reply(length: responder.reject(request: packet, rcode: .refused, scratch: scratch)) }
         let key = ResponseCache.Key(
             name: name, type: query.type, recordClass: query.recordClass, edns: query.edns != nil,
             dnssecOK: query.edns?.dnssecOK ?? false, checkingDisabled: query.checkingDisabled)
         if let cache {
-            let lookup = packet.withUnsafeReadableBytes { cache.lookup(key, request: $0, questionEnd: query.questionEnd) }
+            let lookup = cache.lookup(key, request: packet, questionEnd: query.questionEnd)
             if case .hit(let reply, let prefetch) = lookup, reply.count <= sizeLimit {
                 metrics?.cacheHit(reply)
-                if prefetch { self.prefetch(key, request: Array(packet.readableBytesView), forwarder: forwarder) }
+                if prefetch { self.prefetch(key, request: Array(packet), forwarder: forwarder) }
                 return .cached(reply)
             }
             metrics?.cacheMiss()
         }
         // A miss: the request outlives this call, so it needs its own copy.
-        let request = Array(packet.readableBytesView)
-        let udpLimit = transport == .udp ? sizeLimit : nil
+        let request = Array(packet)
         let cache = self.cache
-        return .later {
-            do {
-                let reply = try await forwarder.resolve(request, udpLimit: udpLimit)
-                return cache?.relay(key, reply: reply) ?? ReplyTTLs.capped(reply, maxTTL: UInt32(Int32.max))
-            } catch {
-                let stale = request.withUnsafeBytes { cache?.stale(key, request: $0, questionEnd: query.questionEnd) }
+        let questionEnd = query.questionEnd
+        let answer = forwarder.resolving(request, udpLimit: transport == .udp ? sizeLimit : nil)
+            .map { reply -> [UInt8]? in cache?.relay(key, reply: reply) ?? ReplyTTLs.capped(reply, maxTTL: UInt32(Int32.max)) }
+            .recover { _ in
+                let stale = request.withUnsafeBytes { cache?.stale(key, request: $0, questionEnd: questionEnd) }
                 if let stale, stale.count <= sizeLimit { return stale }
                 return QueryProcessor.failure(request, responder: responder)
             }
-        }
+        return .later(answer)
     }
 
     /// Refreshes a popular entry near expiry in the background, so it never expires while in use.
     func prefetch(_ key: ResponseCache.Key, request: [UInt8], forwarder: Forwarder) {
         guard let cache else { return }
-        Task { await Self.refresh(key, request, forwarder, cache) }
-    }
-
-    /// Prefetch: fetch again over TCP-capable path and replace the entry before it expires.
-    private static func refresh(_ key: ResponseCache.Key, _ request: [UInt8], _ forwarder: Forwarder, _ cache: ResponseCache) async {
-        guard let reply = try? await forwarder.resolve(request, udpLimit: 65535) else { return }
-        cache.store(key, reply: reply)
-    }
-
-    private func reject(_ packet: ByteBuffer, _ rcode: ResponseCode, _ responder: Responder, _ scratch: ResponseScratch) -> Int {
-        packet.withUnsafeReadableBytes { responder.reject(request: $0, rcode: rcode, scratch: scratch) }
+        // Any size the upstream gives, over TCP when needed: the entry serves every client.
+        forwarder.resolving(request, udpLimit: 65535).whenSuccess { reply in cache.store(key, reply: reply) }
     }
 }

@@ -45,23 +45,22 @@ final class TCPQueryHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
             processor.count(request, reply: reply[3], bytes: reply.count, .tcp, client, .cache, started)
             if let started, processor.queryLog != nil { processor.log(request, reply, client, "tcp", started) }
-        case .later(let work):
+        case .later(let answer):
             let channel = context.channel
-            let processor = self.processor
             pending += 1
             updateReading(channel)
             let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
-            Task {
-                let reply = await work()
-                channel.eventLoop.execute {
-                    handler.value.pending -= 1
-                    handler.value.updateReading(channel)
-                }
+            // Back on the connection's own loop: the handler's state and the channel are its.
+            answer.hop(to: channel.eventLoop).whenSuccess { reply in
+                let handler = handler.value
+                handler.pending -= 1
+                handler.updateReading(channel)
                 guard let reply else { return }
-                var buffer = ByteBuffer()
+                var buffer = channel.allocator.buffer(capacity: reply.count + 2)
                 buffer.writeInteger(UInt16(reply.count))
                 buffer.writeBytes(reply)
                 channel.writeAndFlush(buffer, promise: nil)
+                let processor = handler.processor
                 if reply.count > 3 { processor.count(request, reply: reply[3], bytes: reply.count, .tcp, client, .forward, started) }
                 if let started, processor.queryLog != nil { processor.log(request, reply, client, "tcp", started) }
             }

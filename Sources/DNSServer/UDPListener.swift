@@ -14,8 +14,9 @@ import Glibc
 /// per query from 1.15x NSD's (SwiftNIO's datagram channel, with a `ByteBuffer` and an envelope
 /// per reply) to about 0.9x (DESIGN.md §7).
 ///
-/// Queries that need more (forwarding, the cache, autopath) take the ordinary path: their
-/// reply is sent with `sendto` from whichever thread finishes it.
+/// Cache hits are answered in the batch too. A cache miss is handed to the forwarder from this
+/// thread, and its reply is sent with `sendto` from the event loop the upstream answered on.
+/// Chases and autopath take the ordinary path (`QueryProcessor.process`).
 final class UDPListener: @unchecked Sendable {
     // @unchecked: `fd` and `processor` are immutable; `stopping` is locked; the batch buffers
     // belong to the serving thread alone.
@@ -143,7 +144,10 @@ final class UDPListener: @unchecked Sendable {
                 case .forward(let sizeLimit):
                     let client = batch.address(index)
                     guard var length = processor.cachedReply(packet, client: client, sizeLimit: sizeLimit, scratch: scratch) else {
-                        serveSlowly(packet, client: client, scratch: scratch, started: started)
+                        let result = processor.forward(
+                            packet, transport: .udp, sizeLimit: sizeLimit, mayRecurse: processor.resolver.mayRecurse(client),
+                            scratch: scratch)
+                        deliver(result, for: packet, client: client, scratch: scratch, started: started)
                         continue
                     }
                     if limiter != nil {
@@ -192,11 +196,20 @@ final class UDPListener: @unchecked Sendable {
         return UInt32(truncatingIfNeeded: now.tv_sec)
     }
 
-    /// Forwarding, the cache, chases and autopath, through `QueryProcessor.process`.
+    /// Chases and autopath, through `QueryProcessor.process`.
     private func serveSlowly(_ packet: UnsafeRawBufferPointer, client: sockaddr_storage, scratch: ResponseScratch, started: NIODeadline?) {
-        let request = ByteBuffer(bytes: packet)
-        let remote = Self.socketAddress(client)
-        switch processor.process(request, transport: .udp, client: remote, scratch: scratch) {
+        let result = processor.process(ByteBuffer(bytes: packet), transport: .udp, client: Self.socketAddress(client), scratch: scratch)
+        deliver(result, for: packet, client: client, scratch: scratch, started: started)
+    }
+
+    /// Sends a result that is not part of the batch's replies: at once, or when the upstream
+    /// answers. `packet` lives in the batch buffer, so what the later reply needs of it (the
+    /// question type and size for metrics, the bytes for the log) is taken now.
+    private func deliver(
+        _ result: QueryProcessor.Result, for packet: UnsafeRawBufferPointer, client: sockaddr_storage, scratch: ResponseScratch,
+        started: NIODeadline?
+    ) {
+        switch result {
         case .drop:
             return
         case .reply(let length):
@@ -207,16 +220,16 @@ final class UDPListener: @unchecked Sendable {
             reply.withUnsafeBytes { send($0, to: client) }
             account(packet, replyFlags: reply[3], replyBytes: reply.count, source: .cache, client: client, started)
             if started != nil, processor.queryLog != nil { log(packet, reply: reply, client: client, started) }
-        case .later(let work):
-            Task { [self] in
-                guard let reply = await work() else { return }
+        case .later(let answer):
+            let questionType = ServerMetrics.questionType(packet), requestBytes = packet.count
+            let logged = started != nil && processor.queryLog != nil ? Array(packet) : nil
+            answer.whenSuccess { [self] reply in
+                guard let reply else { return }
                 reply.withUnsafeBytes { send($0, to: client) }
                 if reply.count > 3 {
-                    request.withUnsafeReadableBytes { account($0, replyFlags: reply[3], replyBytes: reply.count, source: .forward, client: client, started) }
+                    account(questionType, requestBytes, replyFlags: reply[3], replyBytes: reply.count, source: .forward, client: client, started)
                 }
-                if started != nil, processor.queryLog != nil {
-                    request.withUnsafeReadableBytes { log($0, reply: reply, client: client, started) }
-                }
+                if let logged { logged.withUnsafeBytes { log($0, reply: reply, client: client, started) } }
             }
         }
     }
@@ -229,13 +242,24 @@ final class UDPListener: @unchecked Sendable {
         }
     }
 
+    @inline(__always)
     private func account(
         _ packet: UnsafeRawBufferPointer, replyFlags: UInt8, replyBytes: Int, source: ServerMetrics.Source,
         client: sockaddr_storage, _ started: NIODeadline?
     ) {
+        guard processor.metrics != nil, started != nil else { return }
+        account(
+            ServerMetrics.questionType(packet), packet.count, replyFlags: replyFlags, replyBytes: replyBytes, source: source,
+            client: client, started)
+    }
+
+    private func account(
+        _ questionType: UInt16, _ requestBytes: Int, replyFlags: UInt8, replyBytes: Int, source: ServerMetrics.Source,
+        client: sockaddr_storage, _ started: NIODeadline?
+    ) {
         guard let metrics = processor.metrics, let started else { return }
         metrics.recordQuery(
-            questionType: ServerMetrics.questionType(packet), requestBytes: packet.count, replyFlags: replyFlags,
+            questionType: questionType, requestBytes: requestBytes, replyFlags: replyFlags,
             replyBytes: replyBytes, transport: .udp, ipv6: client.ss_family == sa_family_t(AF_INET6), source: source,
             started: started, shard: metricsShard)
     }

@@ -59,17 +59,40 @@ final class UpstreamSockets: Sendable {
     /// Sockets opened since start (replacements included).
     var openedCount: Int { slots.withLockedValue { $0.opened } }
 
-    /// Sends `query` to `upstream` and waits for its reply, at most `timeout`.
-    func exchange(_ query: [UInt8], with upstream: SocketAddress, timeout: TimeAmount) async throws -> [UInt8] {
-        let socket = try await acquire(family: upstream.protocol)
-        return try await socket.exchange(query, with: upstream, timeout: timeout)
+    /// Sends `query` to `upstream`; the future completes with its reply, or fails after
+    /// `timeout`. No Swift task and no thread hop on the way out when a socket is open: the
+    /// reply completes the future on the socket's event loop (issue #10).
+    func exchange(_ query: [UInt8], with upstream: SocketAddress, timeout: TimeAmount) -> EventLoopFuture<[UInt8]> {
+        switch choose(family: upstream.protocol) {
+        case .use(let socket):
+            return socket.exchange(query, with: upstream, timeout: timeout)
+        case .wait(let opening):
+            return opening.flatMap { socket in
+                socket.countUse()
+                return socket.exchange(query, with: upstream, timeout: timeout)
+            }
+        case .open(let promise, let replacing, let familyIndex, let slot):
+            let family = upstream.protocol
+            let opened = PooledSocket.open(family: family, group: group).map { [self] fresh in
+                fresh.countUse()
+                slots.withLockedValue { slots in
+                    slots.families[familyIndex][slot] = .ready(fresh)
+                    slots.opened += 1
+                }
+                replacing?.retire(after: retireAfter)
+                return fresh
+            }
+            opened.whenFailure { [self] _ in slots.withLockedValue { $0.families[familyIndex][slot] = .empty } }
+            opened.cascade(to: promise)
+            return opened.flatMap { $0.exchange(query, with: upstream, timeout: timeout) }
+        }
     }
 
     /// The next socket in turn. An empty or used-up slot gets a fresh socket, opened once
     /// however many queries find it so; the used-up one closes when its replies are due.
-    private func acquire(family: NIOBSDSocket.ProtocolFamily) async throws -> PooledSocket {
+    private func choose(family: NIOBSDSocket.ProtocolFamily) -> Choice {
         let familyIndex = family == .inet6 ? 1 : 0
-        let choice: Choice = slots.withLockedValue { slots in
+        return slots.withLockedValue { slots in
             let slot = slots.next
             slots.next = (slots.next + 1) % socketCount
             var replacing: PooledSocket?
@@ -85,30 +108,6 @@ final class UpstreamSockets: Sendable {
             let promise = group.next().makePromise(of: PooledSocket.self)
             slots.families[familyIndex][slot] = .opening(promise.futureResult)
             return .open(promise, replacing: replacing, family: familyIndex, slot: slot)
-        }
-        switch choice {
-        case .use(let socket):
-            return socket
-        case .wait(let future):
-            let socket = try await future.get()
-            socket.countUse()
-            return socket
-        case .open(let promise, let replacing, let familyIndex, let slot):
-            do {
-                let fresh = try await PooledSocket.open(family: family, group: group)
-                fresh.countUse()
-                slots.withLockedValue { slots in
-                    slots.families[familyIndex][slot] = .ready(fresh)
-                    slots.opened += 1
-                }
-                promise.succeed(fresh)
-                replacing?.retire(after: retireAfter)
-                return fresh
-            } catch {
-                slots.withLockedValue { $0.families[familyIndex][slot] = .empty }
-                promise.fail(error)
-                throw error
-            }
         }
     }
 
@@ -145,16 +144,16 @@ final class PooledSocket: Sendable {
         self.state = state
     }
 
-    static func open(family: NIOBSDSocket.ProtocolFamily, group: any EventLoopGroup) async throws -> PooledSocket {
+    static func open(family: NIOBSDSocket.ProtocolFamily, group: any EventLoopGroup) -> EventLoopFuture<PooledSocket> {
         let state = NIOLockedValueBox(State())
         let handler = PooledReplyHandler(state: state)
-        let channel = try await DatagramBootstrap(group: group.next())
+        return DatagramBootstrap(group: group.next())
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: UpstreamSockets.receiveCapacity))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
-            .bind(host: family == .inet6 ? "::" : "0.0.0.0", port: 0).get()
-        return PooledSocket(channel: channel, state: state)
+            .bind(host: family == .inet6 ? "::" : "0.0.0.0", port: 0)
+            .map { PooledSocket(channel: $0, state: state) }
     }
 
     /// Counts one more query on this socket, whatever its share.
@@ -169,7 +168,7 @@ final class PooledSocket: Sendable {
         }
     }
 
-    func exchange(_ query: [UInt8], with upstream: SocketAddress, timeout: TimeAmount) async throws -> [UInt8] {
+    func exchange(_ query: [UInt8], with upstream: SocketAddress, timeout: TimeAmount) -> EventLoopFuture<[UInt8]> {
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
         var outgoing = query
         let id: UInt16 = state.withLockedValue { state in
@@ -181,13 +180,18 @@ final class PooledSocket: Sendable {
             state.pending[id] = Pending(upstream: upstream, query: outgoing, promise: promise)
             return id
         }
-        let deadline = channel.eventLoop.scheduleTask(in: timeout) { [self] in
-            fail(id, promise, Forwarder.Failure.timeout)
+        // One hand-over to the socket's event loop for the timer and the write together: each
+        // submission from another thread wakes the loop.
+        let channel = self.channel, sent = outgoing
+        channel.eventLoop.execute { [self] in
+            let deadline = channel.eventLoop.scheduleTask(in: timeout) { [self] in
+                fail(id, promise, Forwarder.Failure.timeout)
+            }
+            promise.futureResult.whenComplete { _ in deadline.cancel() }
+            let envelope = AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: sent))
+            channel.writeAndFlush(envelope).whenFailure { [self] error in fail(id, promise, error) }
         }
-        defer { deadline.cancel() }
-        let envelope = AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: outgoing))
-        channel.writeAndFlush(envelope).whenFailure { [self] error in fail(id, promise, error) }
-        return try await promise.futureResult.get()
+        return promise.futureResult
     }
 
     /// Fails the query waiting under `id` if it is still `promise`'s: whoever takes an entry

@@ -88,7 +88,7 @@ final class UpstreamSocketsTests: XCTestCase {
         let sockets = UpstreamSockets(group: group, socketCount: 1, queriesPerSocket: 3, retireAfter: .seconds(1))
         upstream.answerAtOnce()
         for index in 0..<10 {
-            _ = try await sockets.exchange(try query("r\(index).example", id: 7), with: upstream.address, timeout: .seconds(5))
+            _ = try await sockets.exchange(try query("r\(index).example", id: 7), with: upstream.address, timeout: .seconds(5)).get()
         }
         XCTAssertEqual(sockets.openedCount, 4)
         XCTAssertGreaterThanOrEqual(Set(upstream.received.map(\.port)).count, 3, "\(upstream.received.map(\.port))")
@@ -120,7 +120,7 @@ final class UpstreamSocketsTests: XCTestCase {
         let sockets = UpstreamSockets(group: group, socketCount: 1, retireAfter: .seconds(1))
         upstream.hold(until: 1)
         let request = try query("real.example", id: 9), address = upstream.address!
-        async let reply = sockets.exchange(request, with: address, timeout: .seconds(10))
+        async let reply = sockets.exchange(request, with: address, timeout: .seconds(10)).get()
         try await upstream.waitForHeld()
         let held = upstream.received[0]
         // The same ID and question from a stranger's socket, then our upstream with another question.
