@@ -249,19 +249,29 @@ public final class ResponseCache: Sendable {
             if let old = state.entries[key] {
                 state.bytes -= old.reply.count
             } else {
-                if state.entries.count >= settings.capacity { Self.evictOne(&state) }
-                state.ring.append(key)
+                // CLOCK: a full cache's new entry takes the evicted one's place in the ring, just
+                // behind the hand, so it gets a whole turn; nothing in the ring moves. Removing
+                // the slot instead moved every key after it: a memmove of the whole ring per
+                // miss, 6 % of a forwarded miss's CPU (issue #10).
+                if state.entries.count >= settings.capacity, let slot = Self.evictOne(&state, keepingSlot: true) {
+                    state.ring[slot] = key
+                } else {
+                    state.ring.append(key)
+                }
             }
-            while state.bytes + reply.count > settings.maxBytes, !state.ring.isEmpty, Self.evictOne(&state, sparing: key) {}
+            // Over the byte budget (large answers; rare): slots are removed.
+            while state.bytes + reply.count > settings.maxBytes, !state.ring.isEmpty,
+                  Self.evictOne(&state, sparing: key, keepingSlot: false) != nil {}
             state.bytes += reply.count
             state.entries[key] = Entry(reply: reply, ttls: ttls, lifetime: lifetime, storedAt: now)
         }
     }
 
     /// CLOCK: skip (and clear) recently used entries once, evict the first unused one (never
-    /// `sparing`, the key being stored). False when nothing could be evicted.
-    @discardableResult
-    private static func evictOne(_ state: inout State, sparing: Key? = nil) -> Bool {
+    /// `sparing`, the key being stored). Returns the evicted entry's ring slot, which the
+    /// caller fills when `keepingSlot` (the hand has moved past it) and which is removed from
+    /// the ring otherwise; nil when nothing could be evicted.
+    private static func evictOne(_ state: inout State, sparing: Key? = nil, keepingSlot: Bool) -> Int? {
         var visited = 0
         while !state.ring.isEmpty, visited < 2 * state.ring.count + 1 {
             visited += 1
@@ -277,10 +287,11 @@ public final class ResponseCache: Sendable {
                 continue
             }
             if let evicted = state.entries.removeValue(forKey: key) { state.bytes -= evicted.reply.count }
-            state.ring.remove(at: state.hand)
-            return true
+            let slot = state.hand
+            if keepingSlot { state.hand += 1 } else { state.ring.remove(at: slot) }
+            return slot
         }
-        return false
+        return nil
     }
 
     private static func render(

@@ -1,3 +1,4 @@
+import DNSTestSupport
 import DNSWire
 import NIOCore
 @testable import DNSServer
@@ -96,6 +97,56 @@ final class ResolverPartsTests: XCTestCase {
         else { return XCTFail("entry missed before expiry") }
         XCTAssertFalse(again, "prefetch asked twice")
         XCTAssertNotNil(hot.withUnsafeBytes { cache.stale(hotKey, request: $0, questionEnd: questionEnd, now: now + .seconds(60)) })
+    }
+
+    /// A full cache's new entry takes the evicted entry's ring slot, behind the hand: the
+    /// hand reaches it last, and an entry whose second chance is spent goes before it. (The
+    /// ring used to drop the evicted slot and append the new key, moving every key after it,
+    /// which also put the newest entry next in line.)
+    func testFullCacheReplacesEntriesInPlaceInClockOrder() throws {
+        let cache = ResponseCache(settings: .init(capacity: 4, maxTTL: 100))
+        let now = NIODeadline.now()
+        var replies: [String: (ResponseCache.Key, [UInt8])] = [:]
+        for name in ["a", "b", "c", "d", "e", "f", "g", "h"] { replies[name] = try reply("\(name).example", ttl: 60) }
+        func store(_ name: String) { cache.store(replies[name]!.0, reply: replies[name]!.1, now: now) }
+        func cached(_ name: String) -> Bool {
+            let (key, bytes) = replies[name]!
+            guard case .hit = bytes.withUnsafeBytes({ cache.lookup(key, request: $0, questionEnd: bytes.count - 16, now: now) })
+            else { return false }
+            return true
+        }
+        for name in ["a", "b", "c", "d"] { store(name) }
+        XCTAssertTrue(cached("a"))  // a's second chance
+        store("e")
+        XCTAssertEqual(["a", "b", "c", "d", "e"].map(cached), [true, false, true, true, true])
+        // Those lookups referenced a, c, d and e again: the hand (at c) clears them all and
+        // comes round to c. The ring is now a e f d.
+        store("f")
+        XCTAssertEqual(["a", "c", "d", "e", "f"].map(cached), [true, false, true, true, true])
+        // g clears d a e f and takes d's slot; h finds a unread since, before the newer e.
+        for name in ["g", "h"] { store(name) }
+        XCTAssertEqual(cache.count, 4)
+        XCTAssertEqual(["a", "e", "f", "g", "h"].map(cached), [false, true, true, true, true])
+    }
+
+    /// Seeded: whatever mix of stores and reads, the cache holds at most its capacity and the
+    /// entry just stored is always there.
+    func testFullCacheStaysWithinCapacityAndKeepsTheNewestEntry() throws {
+        let cache = ResponseCache(settings: .init(capacity: 16, maxTTL: 100))
+        let now = NIODeadline.now()
+        var generator = SplitMix64(seed: 7)
+        let entries = try (0..<200).map { try reply("n\($0).example", ttl: 60) }
+        for _ in 0..<5_000 {
+            let (key, bytes) = entries[Int(generator.next() % 200)]
+            if generator.next() % 3 == 0 {
+                _ = bytes.withUnsafeBytes { cache.lookup(key, request: $0, questionEnd: bytes.count - 16, now: now) }
+                continue
+            }
+            cache.store(key, reply: bytes, now: now)
+            XCTAssertLessThanOrEqual(cache.count, 16)
+            guard case .hit = bytes.withUnsafeBytes({ cache.lookup(key, request: $0, questionEnd: bytes.count - 16, now: now) })
+            else { return XCTFail("the entry just stored is missing") }
+        }
     }
 
     /// The datagram thread's lookup writes the same reply the ordinary one returns, into the
