@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "clusterdns", targets: ["clusterdns"]),
         // The pure modules, for the nested Benchmarks/ package.
         .library(name: "ClusterDNSCore", targets: ["DNSWire", "ClusterRegistry", "DNSResponder"]),
+        // For the fuzz targets (Fuzz/): the server's and the API source's parsers.
+        .library(name: "ClusterDNSServer", targets: ["DNSServer", "KubernetesSource"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

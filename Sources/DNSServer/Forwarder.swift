@@ -227,12 +227,16 @@ enum UpstreamExchange {
     /// no records (RFC 2181 §9, RFC 1035 §4.2.1), so the client asks again over TCP. The
     /// client's ID and OPT presence come from `query` (RFC 6891 §7: an OPT answers an OPT).
     static func truncated(_ reply: [UInt8], query: [UInt8], payload: Int) -> [UInt8] {
-        guard let questionEnd = questionEnd(query), reply.count >= questionEnd else { return Array(reply.prefix(DNSHeader.byteCount)) }
-        var header = Array(reply[..<DNSHeader.byteCount])
-        header[0] = query[0]
-        header[1] = query[1]
+        // The reply's flags and rcode; QR alone for a reply too short to have them (the
+        // socket drops those, but this must hold for any input: found by Fuzz/).
+        var header = reply.count >= DNSHeader.byteCount
+            ? Array(reply[..<DNSHeader.byteCount]) : [0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        header[0] = query.count > 1 ? query[0] : 0
+        header[1] = query.count > 1 ? query[1] : 0
         header[2] |= UInt8(DNSHeader.Flag.truncated.rawValue >> 8)
-        for index in 6..<12 { header[index] = 0 }
+        for index in 4..<12 { header[index] = 0 }
+        guard let questionEnd = questionEnd(query) else { return header }
+        header[5] = 1  // the query's one question follows, whatever the reply counted
         var result = header + Array(query[DNSHeader.byteCount..<questionEnd])
         if query.count > questionEnd, var opt = optRecord(query, from: questionEnd) {
             opt[3] = UInt8(truncatingIfNeeded: payload >> 8)  // the size we take, in CLASS

@@ -99,6 +99,25 @@ final class ResolverPartsTests: XCTestCase {
         XCTAssertNotNil(hot.withUnsafeBytes { cache.stale(hotKey, request: $0, questionEnd: questionEnd, now: now + .seconds(60)) })
     }
 
+    /// A reply cut for a small client carries the client's ID, TC, exactly the query's one
+    /// question and an OPT, whatever header the upstream sent, even none (Fuzz/'s
+    /// forwarder-reply target found the short reply keeping the upstream's ID).
+    func testTruncatedReplyCarriesTheClientsIDAndOneQuestion() throws {
+        var query = DNSMessage(
+            questions: [DNSQuestion(name: try DomainName("www.example.com"), type: .a)], edns: EDNSRecord(udpPayloadSize: 1232))
+        query.header.id = 0x1234
+        let bytes = query.encoded()
+        for reply: [UInt8] in [[], [0xAB, 0xCD, 0x81], [0xAB, 0xCD, 0x81, 0x80, 0, 0, 0, 5, 0, 0, 0, 0]] {
+            let cut = try DNSMessage(decoding: UpstreamExchange.truncated(reply, query: bytes, payload: 512))
+            XCTAssertEqual(cut.header.id, 0x1234, "\(reply)")
+            XCTAssertTrue(cut.header[.truncated], "\(reply)")
+            XCTAssertTrue(cut.header[.response], "\(reply)")
+            XCTAssertEqual(cut.questions.map(\.name.description), ["www.example.com."], "\(reply)")
+            XCTAssertTrue(cut.answers.isEmpty, "\(reply)")
+            XCTAssertEqual(cut.edns?.udpPayloadSize, 512, "\(reply)")
+        }
+    }
+
     /// A full cache's new entry takes the evicted entry's ring slot, behind the hand: the
     /// hand reaches it last, and an entry whose second chance is spent goes before it. (The
     /// ring used to drop the evicted slot and append the new key, moving every key after it,
