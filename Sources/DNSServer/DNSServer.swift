@@ -54,7 +54,9 @@ public final class DNSServer: Sendable {
                 }
                 let tcp = try await bindTCP(configuration, port, processor, group)
                 let listeners = descriptors.enumerated().map {
-                    UDPListener(fd: $1, processor: processor, index: $0, rateLimit: configuration.responseRateLimit)
+                    UDPListener(
+                        fd: $1, processor: processor, index: $0, rateLimit: configuration.responseRateLimit,
+                        shedding: configuration.overloadShedding)
                 }
                 for (index, listener) in listeners.enumerated() { listener.start(name: "clusterdns-udp-\(index)") }
                 return DNSServer(udpListeners: listeners, tcpChannel: tcp, resolver: resolver)

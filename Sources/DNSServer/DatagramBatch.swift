@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// The memory of one `recvmmsg`/`sendmmsg` round, allocated once per serving thread: a slot per
-/// datagram in and per reply out, their iovecs, message headers and client addresses.
+/// datagram in and per reply out, their iovecs, message headers, client addresses and the
+/// control space where the kernel puts each datagram's arrival time.
 struct DatagramBatch {
     let count: Int
     let slotSize: Int
@@ -16,6 +17,8 @@ struct DatagramBatch {
     private let addresses: UnsafeMutablePointer<sockaddr_storage>
     private let inSlots: UnsafeMutableRawPointer
     private let outSlots: UnsafeMutableRawPointer
+    private let controls: UnsafeMutableRawPointer
+    private let controlSize: Int
 
     init(count: Int, slotSize: Int) {
         self.count = count
@@ -27,6 +30,8 @@ struct DatagramBatch {
         addresses = .allocate(capacity: count)
         inSlots = .allocate(byteCount: count * slotSize, alignment: 16)
         outSlots = .allocate(byteCount: count * slotSize, alignment: 16)
+        controlSize = csb_timestamp_control_size()
+        controls = .allocate(byteCount: count * controlSize, alignment: 16)
         for index in 0..<count {
             inVectors[index] = iovec(iov_base: inSlots + index * slotSize, iov_len: slotSize)
             outVectors[index] = iovec(iov_base: outSlots + index * slotSize, iov_len: 0)
@@ -42,7 +47,7 @@ struct DatagramBatch {
     func deallocate() {
         for pointer in [UnsafeMutableRawPointer(inMessages), UnsafeMutableRawPointer(outMessages),
                         UnsafeMutableRawPointer(inVectors), UnsafeMutableRawPointer(outVectors),
-                        UnsafeMutableRawPointer(addresses), inSlots, outSlots] {
+                        UnsafeMutableRawPointer(addresses), inSlots, outSlots, controls] {
             pointer.deallocate()
         }
     }
@@ -53,7 +58,15 @@ struct DatagramBatch {
             inMessages[index].msg_hdr.msg_name = UnsafeMutableRawPointer(addresses + index)
             inMessages[index].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
             inMessages[index].msg_hdr.msg_flags = 0
+            inMessages[index].msg_hdr.msg_control = controls + index * controlSize
+            inMessages[index].msg_hdr.msg_controllen = controlSize
         }
+    }
+
+    /// When datagram `index` arrived (CLOCK_REALTIME nanoseconds), 0 if the socket does not
+    /// stamp arrivals.
+    func arrival(_ index: Int) -> Int64 {
+        withUnsafePointer(to: &inMessages[index].msg_hdr) { Int64(csb_receive_timestamp($0)) }
     }
 
     /// Datagram `index` as received (cut at the slot size when larger: the parser rejects it).

@@ -42,6 +42,7 @@ public final class ServerMetrics: Sendable {
     private let cacheRequests: MetricCounter
     /// Answers response rate limiting withheld (`--rrl-responses-per-second`).
     private let rateLimited: (dropped: MetricCounter, truncated: MetricCounter)
+    private let shedQueries: (queueDelay: MetricCounter, clientShare: MetricCounter)
     private let reloadState = NIOLockedValueBox(RegistryReloader.Counts())
 
     /// CoreDNS `plugin/metrics/vars`: the query types counted by name; the rest are `other`.
@@ -124,6 +125,10 @@ public final class ServerMetrics: Sendable {
             MetricCounter(label: "clusterdns_rrl_responses_total", dimensions: [("action", "dropped")], factory: factory),
             MetricCounter(label: "clusterdns_rrl_responses_total", dimensions: [("action", "truncated")], factory: factory)
         )
+        shedQueries = (
+            MetricCounter(label: "clusterdns_udp_shed_total", dimensions: [("reason", "queue_delay")], factory: factory),
+            MetricCounter(label: "clusterdns_udp_shed_total", dimensions: [("reason", "client_share")], factory: factory)
+        )
         // CoreDNS counts the panics its server recovers from. A Swift trap ends the process
         // (and a restart is what Kubernetes counts), so there is none to count; the series is
         // there, at 0, for the dashboards and alerts that read it.
@@ -198,6 +203,15 @@ public final class ServerMetrics: Sendable {
     /// An answer response rate limiting dropped, or sent truncated instead.
     func rateLimited(truncated: Bool) {
         (truncated ? rateLimited.truncated : rateLimited.dropped).increment()
+    }
+
+    /// A UDP query dropped unanswered by the overload shedder.
+    func shed(_ verdict: OverloadShedder.Verdict) {
+        switch verdict {
+        case .tooOld: shedQueries.queueDelay.increment()
+        case .overShare: shedQueries.clientShare.increment()
+        case .answer: break
+        }
     }
 
     func cacheMiss() {

@@ -13,6 +13,8 @@ public struct ServerConfiguration: Sendable {
     public var tcpMessageTimeout: TimeAmount = .seconds(5)
     /// Response rate limiting over UDP (`ResponseRateLimiter`); nil when off.
     public var responseRateLimit: ResponseRateLimiter.Settings?
+    /// UDP overload shedding (`OverloadShedder`, `--udp-max-queue-delay`); nil when off.
+    public var overloadShedding: OverloadShedder.Settings? = OverloadShedder.Settings(maxQueueDelayNanoseconds: 1_000_000_000)
     /// Connections held at once, in all and per client (`ConnectionLimiter`).
     public var tcpConnectionLimits = ConnectionLimiter.Limits.dnsDefault
     public var responder: ResponderOptions

@@ -34,10 +34,18 @@ final class UDPListener: @unchecked Sendable {
     /// `--rrl-responses-per-second`; nil when off. Each thread keeps its own table.
     private let rateLimit: ResponseRateLimiter.Settings?
 
-    init(fd: Int32, processor: QueryProcessor, index: Int, rateLimit: ResponseRateLimiter.Settings? = nil) {
+    /// `--udp-max-queue-delay`; nil when off. Each thread keeps its own shedder.
+    private let shedding: OverloadShedder.Settings?
+
+    init(
+        fd: Int32, processor: QueryProcessor, index: Int, rateLimit: ResponseRateLimiter.Settings? = nil,
+        shedding: OverloadShedder.Settings? = nil
+    ) {
         self.fd = fd
         self.processor = processor
         self.rateLimit = rateLimit
+        // Arrival stamps are what tell the shedder how long a datagram waited.
+        self.shedding = shedding.flatMap { csb_enable_receive_timestamps(fd) == 0 ? $0 : nil }
         metricsShard = ShardedHistogram.shard(forListener: index)
     }
 
@@ -107,6 +115,7 @@ final class UDPListener: @unchecked Sendable {
         defer { batch.deallocate() }
         let scratch = ResponseScratch()
         var limiter = rateLimit.map(ResponseRateLimiter.init(settings:))
+        var shedder = shedding.map { OverloadShedder(settings: $0) }
         let waitForOne = csb_msg_waitforone()
         while true {
             batch.prepareToReceive()
@@ -120,7 +129,14 @@ final class UDPListener: @unchecked Sendable {
             // One snapshot for the whole batch: a reload's swap is seen by the next batch.
             let snapshot = processor.store.snapshot
             let second = limiter == nil ? 0 : Self.monotonicSecond()
+            let batchView = batch
+            let shedding = shedder?.judge(
+                count: Int(received), now: Int64(csb_realtime_now()), arrival: batchView.arrival, client: batchView.address) ?? false
             for index in 0..<Int(received) {
+                if shedding, let verdict = shedder?.verdicts[index], verdict != .answer {
+                    processor.metrics?.shed(verdict)
+                    continue
+                }
                 let packet = batch.datagram(index)
                 let started = processor.startTime
                 switch processor.answerFast(packet, snapshot: snapshot, transport: .udp, scratch: scratch) {

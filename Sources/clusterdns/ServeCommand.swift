@@ -44,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "With --rrl-responses-per-second: every Nth limited answer is sent truncated, so real clients retry over TCP (0: drop all).")
     var rrlSlip = 2
 
+    @Option(help: "UDP overload shedding: a query that waited longer than this many seconds in the socket's queue is dropped unanswered, and while the server is behind, one client's queries beyond a quarter of a batch are dropped too; both counted in clusterdns_udp_shed_total. 0 turns it off.")
+    var udpMaxQueueDelay: Double = 1
+
     @OptionGroup var log: LogOptions
 
     func run() async throws {
@@ -57,6 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard rrlResponsesPerSecond >= 0, rrlSlip >= 0 else {
             throw ValidationError("--rrl-responses-per-second and --rrl-slip must not be negative")
+        }
+        guard udpMaxQueueDelay >= 0, udpMaxQueueDelay <= 3600 else {
+            throw ValidationError("--udp-max-queue-delay must be between 0 and 3600 seconds")
         }
         guard tcpMaxConnections > 0, tcpMaxConnectionsPerClient > 0 else {
             throw ValidationError("--tcp-max-connections and --tcp-max-connections-per-client must be at least 1")
@@ -89,6 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
             autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics)
         serverConfiguration.tcpMessageTimeout = .milliseconds(Int64(tcpMessageTimeout * 1000))
         serverConfiguration.tcpConnectionLimits = connectionLimits
+        serverConfiguration.overloadShedding = udpMaxQueueDelay > 0
+            ? OverloadShedder.Settings(maxQueueDelayNanoseconds: Int64(udpMaxQueueDelay * 1e9)) : nil
         if rrlResponsesPerSecond > 0 {
             serverConfiguration.responseRateLimit = ResponseRateLimiter.Settings(responsesPerSecond: rrlResponsesPerSecond, slip: rrlSlip)
         }

@@ -15,14 +15,17 @@ final class RateLimitTests: XCTestCase {
 
     override func tearDown() { servers.stopAll() }
 
-    private struct Tally: Equatable {
+    struct Tally: Equatable {
         var answered = 0
         var truncated = 0
     }
 
     /// Sends `count` copies of one query from a UDP socket bound to `source` (one source port:
-    /// one serving thread), then reads replies until none comes for half a second.
-    private static func burst(_ server: ServerProcess, from source: String, count: Int) throws -> Tally {
+    /// one serving thread), between `beforeSending` and `afterSending`, then reads replies until
+    /// none comes for half a second.
+    static func burst(
+        _ server: ServerProcess, from source: String, count: Int, beforeSending: () -> Void = {}, afterSending: () -> Void = {}
+    ) throws -> Tally {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(socket) }
         var local = sockaddr_in()
@@ -37,6 +40,7 @@ final class RateLimitTests: XCTestCase {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(server.port).bigEndian)
         address.sin_addr.s_addr = inet_addr(server.host)
+        beforeSending()
         for id in 0..<count {
             var query = DNSMessage(questions: [DNSQuestion(name: try DomainName("nginx-service.myserver.svc.cluster.local"), type: .a)])
             query.header.id = UInt16(id)
@@ -47,6 +51,7 @@ final class RateLimitTests: XCTestCase {
                 }
             }
         }
+        afterSending()
         var tally = Tally()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

@@ -18,6 +18,18 @@ int csb_sendmmsg(int fd, csb_mmsghdr *messages, unsigned int count, int flags);
 /// MSG_WAITFORONE (also _GNU_SOURCE only): return as soon as one datagram has arrived.
 int csb_msg_waitforone(void);
 
+/// Asks the kernel to stamp each datagram `fd` receives with its arrival time (SO_TIMESTAMPNS).
+int csb_enable_receive_timestamps(int fd);
+
+/// Control-buffer bytes one arrival timestamp takes (CMSG_SPACE of a timespec).
+size_t csb_timestamp_control_size(void);
+
+/// The arrival time carried by a received `message` (CLOCK_REALTIME, nanoseconds), 0 if none.
+long long csb_receive_timestamp(const struct msghdr *message);
+
+/// CLOCK_REALTIME now, in nanoseconds: the clock of the arrival timestamps.
+long long csb_realtime_now(void);
+
 /// CPUs this process may run on (sched_getaffinity), or -1 when unknown.
 int csb_usable_cpus(void);
 
