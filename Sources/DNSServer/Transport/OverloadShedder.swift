@@ -8,7 +8,7 @@ import Glibc
 /// before any work is done on them, and counted, rather than left to wait in the socket's queue.
 ///
 /// "Behind" is read off the kernel's arrival stamps: the oldest datagram of a batch waited more
-/// than `behindDelay`. Then:
+/// than `behindNanoseconds`. Then:
 /// - a datagram that waited more than `maxQueueDelay` is dropped: its client has retried or
 ///   given up by the time an answer would reach it, and answering it makes every query queued
 ///   behind it wait longer still;
@@ -25,11 +25,12 @@ public struct OverloadShedder {
         /// Datagrams one client may have in a batch while behind.
         var clientShare: Int
 
-        /// A tenth of the queue delay means behind; a client may have a quarter of a batch
-        /// (16 of `UDPListener.batchSize`'s 64).
+        /// 2 ms of queueing means behind (a backlog of several batches: a thread that keeps
+        /// up reads each datagram within microseconds), or a tenth of the queue delay if that
+        /// is less; a client may have a quarter of a batch (16 of `UDPListener.batchSize`'s 64).
         public init(maxQueueDelayNanoseconds: Int64) {
             self.maxQueueDelayNanoseconds = maxQueueDelayNanoseconds
-            behindNanoseconds = maxQueueDelayNanoseconds / 10
+            behindNanoseconds = min(2_000_000, maxQueueDelayNanoseconds / 10)
             clientShare = 16
         }
     }
