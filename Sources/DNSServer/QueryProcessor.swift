@@ -120,8 +120,9 @@ struct QueryProcessor: Sendable {
     }
 
     /// A cache hit for an out-of-zone query, written into the scratch output on the datagram
-    /// thread: no Task, no copy of the packet, no allocation (issue #10). Nil when the full path
-    /// must run: a miss, a client not allowed to recurse (it gets REFUSED there), a loop probe.
+    /// thread: no Task, no copy of the packet, no allocation (issue #10); or, with
+    /// `--filter-aaaa`, an AAAA question's NODATA. Nil when the full path must run: a miss, a
+    /// client not allowed to recurse (it gets REFUSED there), a loop probe.
     func cachedReply(
         _ packet: UnsafeRawBufferPointer, client: sockaddr_storage, sizeLimit: Int, scratch: ResponseScratch
     ) -> Int? {
@@ -129,6 +130,7 @@ struct QueryProcessor: Sendable {
         let name = UnsafeRawBufferPointer(rebasing: scratch.lowercasedName.prefix(query.nameLength))
         let forwarder = resolver.router.forwarder(for: name)
         guard resolver.loopDetector?.intercept(name) != true, forwarder.isEnabled else { return nil }
+        if let filtered = resolver.filteredAAAA(packet, query: query, scratch: scratch) { return filtered }
         let key = ResponseCache.Key(
             borrowing: name, type: query.type, recordClass: query.recordClass, edns: query.edns != nil,
             dnssecOK: query.edns?.dnssecOK ?? false, checkingDisabled: query.checkingDisabled)

@@ -74,6 +74,8 @@ public struct ResolverSettings: Sendable {
     public var cache: ResponseCache.Settings?
     public var accessControl: AccessControl
     public var detectLoops: Bool
+    /// `--filter-aaaa`: AAAA questions for names outside our zones get NODATA, never forwarded.
+    public var filtersAAAA = false
 
     public init(
         upstreams: [SocketAddress], policy: UpstreamSet.Policy = .random, timeout: TimeAmount = .seconds(2),
@@ -109,8 +111,10 @@ public struct ResolverSettings: Sendable {
         let router = ForwardingRouter(
             default: forwarder(upstreams),
             stubs: stubs.map { ForwardingRouter.Stub(domain: $0.domain, forwarder: forwarder($0.upstreams)) })
-        return Resolver(
+        var resolver = Resolver(
             router: router, cache: cache.map(ResponseCache.init(settings:)), accessControl: accessControl,
             loopDetector: detectLoops ? LoopDetector(report: report) : nil, metrics: metrics)
+        resolver.filtersAAAA = filtersAAAA
+        return resolver
     }
 }

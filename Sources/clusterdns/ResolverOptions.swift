@@ -49,6 +49,9 @@ struct ResolverOptions: ParsableArguments {
     @Flag(help: "Complete the search path server-side for queries from known pod IPs (CNAME to the first name that exists).")
     var autopath = false
 
+    @Flag(help: "Answer AAAA questions for names outside our zones with an empty NOERROR (NODATA) at once, never forwarded: for IPv4-only clusters. Cluster names keep their AAAA records.")
+    var filterAAAA = false
+
     @Flag(help: "Log one line per query (CoreDNS log format) on stdout.")
     var logQueries = false
 
@@ -69,10 +72,12 @@ struct ResolverOptions: ParsableArguments {
                 capacity: cacheSize, maxTTL: cacheMaxTTL, maxNegativeTTL: cacheNegativeTTL, staleWindow: serveStale,
                 maxBytes: max(0, cacheMaxMiB) << 20)
             : nil
-        return ResolverSettings(
+        var settings = ResolverSettings(
             upstreams: upstreams, policy: policy, timeout: .milliseconds(Int64(upstreamTimeout * 1000)),
             forceTCP: forceTCP, maxConcurrent: maxConcurrent, stubs: stubs, cache: cache,
             accessControl: try accessControl())
+        settings.filtersAAAA = filterAAAA
+        return settings
     }
 
     private func accessControl() throws -> AccessControl {

@@ -106,6 +106,39 @@ final class ResolverTests: XCTestCase {
         try await fixture.shutdown()
     }
 
+    /// `--filter-aaaa` (issue #13): an upstream name's AAAA gets NODATA with the synthetic SOA
+    /// at once, over UDP (the datagram thread's path) and TCP, with an OPT when asked with one,
+    /// and is never forwarded: with NSD stopped it is still NODATA, not SERVFAIL. A cluster
+    /// Service keeps its AAAA; without the flag the same AAAA is forwarded and answered.
+    func testFilteredAAAAGetsNODATAWithoutBeingForwarded() async throws {
+        let service = Service(name: "dual", namespace: "prod", kind: .clusterIP([IPAddress("10.96.0.7")!, IPAddress("fd00::7")!]))
+        let unfiltered = try await ServerFixture(objects: [.service(service)], resolver: try settings([nsd.port]))
+        let forwarded = try await unfiltered.ask("www.example.com", .aaaa)
+        XCTAssertEqual(forwarded.answerLines, ["www.example.com. AAAA 2606:2800:220:1:248:1893:25c8:1946"])
+        try await unfiltered.shutdown()
+        var resolver = try settings([nsd.port])
+        resolver.filtersAAAA = true
+        let fixture = try await ServerFixture(objects: [.service(service)], resolver: resolver)
+        let address = try await fixture.ask("www.example.com", .a)
+        XCTAssertEqual(address.answerLines, ["www.example.com. A 93.184.216.34"], "A is forwarded as usual")
+        nsd.stop()
+        for (tcp, payload) in [(false, nil), (false, 1232), (true, nil)] as [(Bool, UInt16?)] {
+            let context = "tcp \(tcp), payload \(payload.map(String.init) ?? "none")"
+            let filtered = try await fixture.ask("WWW.example.com", .aaaa, tcp: tcp, payload: payload)
+            XCTAssertEqual(filtered.responseCode, .noError, context)
+            XCTAssertTrue(filtered.answers.isEmpty, context)
+            XCTAssertFalse(filtered.header[.authoritative], context)
+            XCTAssertTrue(filtered.header[.recursionAvailable], context)
+            XCTAssertEqual(filtered.questions.first?.name.description, "WWW.example.com.", "the client's spelling: \(context)")
+            XCTAssertEqual(filtered.authorities.map(\.type), [.soa], context)
+            XCTAssertEqual(filtered.authorities.first?.ttl, 30, context)
+            XCTAssertEqual(filtered.edns != nil, payload != nil, "an OPT answers an OPT: \(context)")
+            let cluster = try await fixture.ask("dual.prod.svc.cluster.local", .aaaa, tcp: tcp, payload: payload)
+            XCTAssertEqual(cluster.answerLines, ["dual.prod.svc.cluster.local. AAAA fd00::7"], context)
+        }
+        try await fixture.shutdown()
+    }
+
     /// An upstream TTL is capped at --cache-max-ttl on the first answer too, not only on hits
     /// (issue #11 item 12).
     func testForwardedTTLsAreCappedOnTheFirstAnswer() async throws {

@@ -43,6 +43,7 @@ public final class ServerMetrics: Sendable {
     /// Answers response rate limiting withheld (`--rrl-responses-per-second`).
     private let rateLimited: (dropped: MetricCounter, truncated: MetricCounter)
     private let shedQueries: (queueDelay: MetricCounter, clientShare: MetricCounter)
+    private let aaaaFilteredQueries: MetricCounter
     private let reloadState = NIOLockedValueBox(RegistryReloader.Counts())
 
     /// CoreDNS `plugin/metrics/vars`: the query types counted by name; the rest are `other`.
@@ -125,6 +126,7 @@ public final class ServerMetrics: Sendable {
             MetricCounter(label: "clusterdns_rrl_responses_total", dimensions: [("action", "dropped")], factory: factory),
             MetricCounter(label: "clusterdns_rrl_responses_total", dimensions: [("action", "truncated")], factory: factory)
         )
+        aaaaFilteredQueries = MetricCounter(label: "clusterdns_aaaa_filtered_total", dimensions: [], factory: factory)
         shedQueries = (
             MetricCounter(label: "clusterdns_udp_shed_total", dimensions: [("reason", "queue_delay")], factory: factory),
             MetricCounter(label: "clusterdns_udp_shed_total", dimensions: [("reason", "client_share")], factory: factory)
@@ -204,6 +206,9 @@ public final class ServerMetrics: Sendable {
     func rateLimited(truncated: Bool) {
         (truncated ? rateLimited.truncated : rateLimited.dropped).increment()
     }
+
+    /// An AAAA question answered NODATA by `--filter-aaaa`.
+    func aaaaFiltered() { aaaaFilteredQueries.increment() }
 
     /// A UDP query dropped unanswered by the overload shedder.
     func shed(_ verdict: OverloadShedder.Verdict) {

@@ -15,6 +15,8 @@ public struct Resolver: Sendable {
     public let loopDetector: LoopDetector?
     /// Cache hit and miss counters; nil when metrics are off.
     let metrics: ServerMetrics?
+    /// `--filter-aaaa` (`AAAAFilter`).
+    public var filtersAAAA = false
 
     public init(
         router: ForwardingRouter, cache: ResponseCache? = nil, accessControl: AccessControl = .privateNetworks,
@@ -57,6 +59,7 @@ public struct Resolver: Sendable {
         if loopDetector?.intercept(name) == true || !mayRecurse {
             return .reply(length: responder.reject(request: packet, rcode: .refused, scratch: scratch))
         }
+        if let length = filteredAAAA(packet, query: query, scratch: scratch) { return .reply(length: length) }
         let forwarder = router.forwarder(for: name)
         guard forwarder.isEnabled else { return .reply(length: responder.reject(request: packet, rcode: .refused, scratch: scratch)) }
         let key = ResponseCache.Key(
@@ -83,6 +86,15 @@ public struct Resolver: Sendable {
                 return QueryProcessor.failure(request, responder: responder)
             }
         return .later(answer)
+    }
+
+    /// With `--filter-aaaa`, the NODATA for an AAAA question, written into the scratch output:
+    /// its length; nil for every other question.
+    @inline(__always)
+    func filteredAAAA(_ packet: UnsafeRawBufferPointer, query: QueryView, scratch: ResponseScratch) -> Int? {
+        guard filtersAAAA, query.type == .aaaa else { return nil }
+        metrics?.aaaaFiltered()
+        return AAAAFilter.write(request: packet, query: query, into: scratch.output)
     }
 
     /// Refreshes a popular entry near expiry in the background, so it never expires while in use.
