@@ -110,6 +110,25 @@ final class TCPBackPressureTests: XCTestCase {
         XCTAssertTrue(admitted, "the place of a closed connection was not given back")
     }
 
+    /// When a cap is full, the connection idle longest makes way for a newcomer (issue #11):
+    /// of a client's two connections, the one that has read nothing for over a second is closed
+    /// by the server for its third, and the one in use keeps answering. (The test above: while
+    /// every held connection is in use, the newcomer is refused.)
+    func testTheLongestIdleConnectionMakesWayForANewcomer() throws {
+        let server = try servers.start(arguments: ["--tcp-max-connections", "5", "--tcp-max-connections-per-client", "2"])
+        let idle = Self.connect(server, from: "127.0.0.15"), busy = Self.connect(server, from: "127.0.0.15")
+        defer { for socket in [idle, busy] { close(socket) } }
+        XCTAssertTrue(Self.answers(idle))
+        XCTAssertTrue(Self.answers(busy))
+        Thread.sleep(forTimeInterval: 1.3)  // both idle past ConnectionLimiter.idleAfter
+        XCTAssertTrue(Self.answers(busy), "in use again")
+        let newcomer = Self.connect(server, from: "127.0.0.15")
+        defer { close(newcomer) }
+        XCTAssertTrue(Self.answers(newcomer), "the newcomer was refused")
+        XCTAssertTrue(Self.closedByServer(idle), "the idle connection was kept")
+        XCTAssertTrue(Self.answers(busy), "the connection in use was cut")
+    }
+
     /// One byte every 200 ms restarts the idle timer each time; the message deadline (1 s
     /// here) still closes the connection. Before it, such a connection lived forever.
     func testATricklingClientIsClosedAtTheMessageDeadline() throws {
