@@ -76,6 +76,8 @@ public struct ResolverSettings: Sendable {
     public var detectLoops: Bool
     /// `--filter-aaaa`: AAAA questions for names outside our zones get NODATA, never forwarded.
     public var filtersAAAA = false
+    /// `--dns64`: AAAA synthesized from A records in this prefix (RFC 6147).
+    public var dns64: DNS64?
 
     public init(
         upstreams: [SocketAddress], policy: UpstreamSet.Policy = .random, timeout: TimeAmount = .seconds(2),
@@ -115,6 +117,7 @@ public struct ResolverSettings: Sendable {
             router: router, cache: cache.map(ResponseCache.init(settings:)), accessControl: accessControl,
             loopDetector: detectLoops ? LoopDetector(report: report) : nil, metrics: metrics)
         resolver.filtersAAAA = filtersAAAA
+        resolver.dns64 = dns64
         return resolver
     }
 }

@@ -52,6 +52,12 @@ struct ResolverOptions: ParsableArguments {
     @Flag(help: "Answer AAAA questions for names outside our zones with an empty NOERROR (NODATA) at once, never forwarded: for IPv4-only clusters. Cluster names keep their AAAA records.")
     var filterAAAA = false
 
+    @Flag(help: "DNS64 (RFC 6147) for IPv6-only clusters behind a NAT64: forwarded names with A records but no AAAA get AAAA synthesized in --dns64-prefix, and PTR questions for that prefix are answered through the IPv4 reverse name.")
+    var dns64 = false
+
+    @Option(help: "With --dns64: the NAT64 prefix, a /96.")
+    var dns64Prefix = "64:ff9b::/96"
+
     @Flag(help: "Log one line per query (CoreDNS log format) on stdout.")
     var logQueries = false
 
@@ -77,6 +83,13 @@ struct ResolverOptions: ParsableArguments {
             forceTCP: forceTCP, maxConcurrent: maxConcurrent, stubs: stubs, cache: cache,
             accessControl: try accessControl())
         settings.filtersAAAA = filterAAAA
+        if dns64 {
+            guard !filterAAAA else { throw ValidationError("--dns64 and --filter-aaaa contradict each other: choose one") }
+            guard let prefix = DNS64(prefix: dns64Prefix) else {
+                throw ValidationError("--dns64-prefix \(dns64Prefix): expected an IPv6 /96 prefix such as 64:ff9b::/96")
+            }
+            settings.dns64 = prefix
+        }
         return settings
     }
 

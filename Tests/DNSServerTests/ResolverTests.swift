@@ -15,6 +15,9 @@ final class ResolverTests: XCTestCase {
         nsd = try NSDServer(zones: [
             "example.com": UpstreamZones.exampleCom + "short 1 IN A 10.1.1.1\nforever 2147483647 IN A 10.1.1.2\n"
                 + "pool IN A 10.3.0.1\npool IN A 10.3.0.2\npool IN A 10.3.0.3\ncdn IN CNAME pool.example.com.\n",
+            // The reverse of db.example.com (10.20.30.40), for DNS64's PTR.
+            "20.10.in-addr.arpa": "$ORIGIN 20.10.in-addr.arpa.\n$TTL 300\n@ IN SOA ns.example.com. admin.example.com. 1 3600 600 86400 60\n"
+                + "@ IN NS ns.example.com.\n40.30 IN PTR db.example.com.\n",
         ])
     }
 
@@ -136,6 +139,32 @@ final class ResolverTests: XCTestCase {
             let cluster = try await fixture.ask("dual.prod.svc.cluster.local", .aaaa, tcp: tcp, payload: payload)
             XCTAssertEqual(cluster.answerLines, ["dual.prod.svc.cluster.local. AAAA fd00::7"], context)
         }
+        try await fixture.shutdown()
+    }
+
+    /// `--dns64` (issue #13) against an upstream with only an A record for `db`: its AAAA is
+    /// synthesized in the prefix, over UDP and TCP; `www`, which has its own AAAA, keeps it; the
+    /// PTR of the synthesized address is a CNAME to the IPv4 reverse name and its PTR.
+    func testDNS64SynthesizesAAAAFromARecordsAndMapsThePointerBack() async throws {
+        var resolver = try settings([nsd.port])
+        resolver.dns64 = .wellKnown
+        let fixture = try await ServerFixture(objects: [], resolver: resolver)
+        for tcp in [false, true] {
+            let synthesized = try await fixture.ask("db.example.com", .aaaa, tcp: tcp)
+            XCTAssertEqual(synthesized.answerLines, ["db.example.com. AAAA 64:ff9b::a14:1e28"], "tcp \(tcp)")
+            XCTAssertEqual(synthesized.questions.first?.type, .aaaa)
+            let native = try await fixture.ask("www.example.com", .aaaa, tcp: tcp)
+            XCTAssertEqual(native.answerLines, ["www.example.com. AAAA 2606:2800:220:1:248:1893:25c8:1946"], "tcp \(tcp)")
+        }
+        let pointer = IPAddress("64:ff9b::a14:1e28")!.reverseDomainName.description
+        let reverse = try await fixture.ask(pointer, .ptr)
+        XCTAssertEqual(reverse.answerLines, ["\(pointer) CNAME 40.30.20.10.in-addr.arpa.", "40.30.20.10.in-addr.arpa. PTR db.example.com."])
+        // Without the flag, the AAAA question gets the upstream's NODATA.
+        let plain = try await ServerFixture(objects: [], resolver: try settings([nsd.port]))
+        let nodata = try await plain.ask("db.example.com", .aaaa)
+        XCTAssertEqual(nodata.responseCode, .noError)
+        XCTAssertTrue(nodata.answers.isEmpty)
+        try await plain.shutdown()
         try await fixture.shutdown()
     }
 

@@ -17,6 +17,8 @@ public struct Resolver: Sendable {
     let metrics: ServerMetrics?
     /// `--filter-aaaa` (`AAAAFilter`).
     public var filtersAAAA = false
+    /// `--dns64`: AAAA synthesized from A for names that have none, and PTR for the prefix.
+    public var dns64: DNS64?
 
     public init(
         router: ForwardingRouter, cache: ResponseCache? = nil, accessControl: AccessControl = .privateNetworks,
@@ -62,6 +64,9 @@ public struct Resolver: Sendable {
         if let length = filteredAAAA(packet, query: query, scratch: scratch) { return .reply(length: length) }
         let forwarder = router.forwarder(for: name)
         guard forwarder.isEnabled else { return .reply(length: responder.reject(request: packet, rcode: .refused, scratch: scratch)) }
+        if let dns64, query.type == .ptr, let chase = dns64PointerChase(packet, name: name, dns64: dns64, sizeLimit: sizeLimit) {
+            return .later(chase)
+        }
         let key = ResponseCache.Key(
             name: name, type: query.type, recordClass: query.recordClass, edns: query.edns != nil,
             dnssecOK: query.edns?.dnssecOK ?? false, checkingDisabled: query.checkingDisabled)
@@ -78,7 +83,12 @@ public struct Resolver: Sendable {
         let request = Array(packet)
         let cache = self.cache
         let questionEnd = query.questionEnd
-        let answer = forwarder.resolving(request, udpLimit: transport == .udp ? sizeLimit : nil)
+        let udpLimit = transport == .udp ? sizeLimit : nil
+        var asked = forwarder.resolving(request, udpLimit: udpLimit)
+        if let dns64, query.type == .aaaa, let asking = DNS64.addressRequest(request, questionEnd: questionEnd) {
+            asked = Self.synthesizing(asked, dns64: dns64, asking: asking, request: request, udpLimit: udpLimit, forwarder: forwarder)
+        }
+        let answer = asked
             .map { reply -> [UInt8]? in cache?.relay(key, reply: reply) ?? ReplyTTLs.capped(reply, maxTTL: UInt32(Int32.max)) }
             .recover { _ in
                 let stale = request.withUnsafeBytes { cache?.stale(key, request: $0, questionEnd: questionEnd) }
@@ -86,6 +96,52 @@ public struct Resolver: Sendable {
                 return QueryProcessor.failure(request, responder: responder)
             }
         return .later(answer)
+    }
+
+    /// DNS64 (RFC 6147 §5.1): when the AAAA reply has no usable address, the name's A records
+    /// asked for and turned into AAAA; the AAAA reply stands when there are none, or the A
+    /// question fails.
+    private static func synthesizing(
+        _ asked: EventLoopFuture<[UInt8]>, dns64: DNS64, asking: [UInt8], request: [UInt8], udpLimit: Int?, forwarder: Forwarder
+    ) -> EventLoopFuture<[UInt8]> {
+        asked.flatMap { reply in
+            guard DNS64.needsSynthesis(reply) else { return asked.eventLoop.makeSucceededFuture(reply) }
+            return forwarder.resolving(asking, udpLimit: 65_535)
+                .map { addresses in
+                    guard var synthesized = dns64.synthesize(aaaaReply: reply, aReply: addresses) else { return reply }
+                    synthesized[0] = request[0]
+                    synthesized[1] = request[1]
+                    if let udpLimit, synthesized.count > udpLimit {
+                        return UpstreamExchange.truncated(synthesized, query: request, payload: udpLimit)
+                    }
+                    return synthesized
+                }
+                .recover { _ in reply }
+        }
+    }
+
+    /// DNS64 (RFC 6147 §5.3.1): a PTR question for an address inside the prefix is answered
+    /// with a CNAME to the IPv4 address's reverse name, and that name is resolved and appended
+    /// as an ExternalName target is. Nil for any other name.
+    private func dns64PointerChase(
+        _ packet: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, dns64: DNS64, sizeLimit: Int
+    ) -> EventLoopFuture<[UInt8]?>? {
+        guard let owner = try? DomainName(wire: Array(name)), let target = dns64.ipv4ReverseName(for: owner),
+              var reply = try? DNSMessage(decoding: Array(packet)), let question = reply.questions.first
+        else { return nil }
+        reply.header[.response] = true
+        reply.header[.recursionAvailable] = true
+        reply.header[.authoritative] = false
+        reply.header.rcodeLow = 0
+        reply.answers = [ResourceRecord(name: question.name, ttl: DNS64.pointerAliasTTL, data: .cname(target))]
+        reply.authorities = []
+        reply.additionals = []
+        let prefix = reply.encoded()
+        let forwarder = target.lowercasedWire.withUnsafeBytes { router.forwarder(for: $0) }
+        let chase = ExternalNameChase(forwarder: forwarder, cache: cache)
+        return forwarder.group.next().makeFutureWithTask {
+            await chase.complete(prefix, target: target, type: .ptr, sizeLimit: sizeLimit)
+        }
     }
 
     /// With `--filter-aaaa`, the NODATA for an AAAA question, written into the scratch output:
