@@ -147,6 +147,48 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         return DomainName(uncheckedWire: wire)
     }
 
+    /// The address a reverse-lookup name stands for: `d.c.b.a.in-addr.arpa` (decimal labels
+    /// without leading zeros) or 32 nibble labels under `ip6.arpa`, in any case; nil for any
+    /// other name, including the partial names of a reverse zone's upper levels.
+    public init?(reverseDomainName name: DomainName) {
+        let labels = name.labels.map { Array($0.map(DomainName.lowercase)) }
+        guard let arpa = labels.last, arpa == Array("arpa".utf8), labels.count >= 2 else { return nil }
+        let zone = labels[labels.count - 2]
+        if zone == Array("in-addr".utf8), labels.count == 6 {
+            var value: UInt32 = 0
+            for label in labels.prefix(4).reversed() {
+                guard (1...3).contains(label.count), label.allSatisfy({ (48...57).contains($0) }),
+                      label.count == 1 || label.first != UInt8(ascii: "0")
+                else { return nil }
+                let octet = label.reduce(0) { $0 * 10 + Int($1 - 48) }
+                guard octet <= 255 else { return nil }
+                value = value << 8 | UInt32(octet)
+            }
+            self = .v4(value)
+        } else if zone == Array("ip6".utf8), labels.count == 34 {
+            var high: UInt64 = 0, low: UInt64 = 0
+            for (index, label) in labels.prefix(32).enumerated() {
+                guard label.count == 1, let nibble = Self.hexValue(label[0]) else { return nil }
+                if index < 16 {
+                    low |= UInt64(nibble) << UInt64(4 * index)
+                } else {
+                    high |= UInt64(nibble) << UInt64(4 * (index - 16))
+                }
+            }
+            self = .v6(high, low)
+        } else {
+            return nil
+        }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+
     public var reverseName: String {
         switch self {
         case .v4:

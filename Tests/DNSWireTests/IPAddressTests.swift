@@ -104,4 +104,24 @@ final class IPAddressTests: XCTestCase {
             XCTAssertEqual(ip.reverseDomainName, try DomainName(ip.reverseName), text)
         }
     }
+
+    /// A reverse name reads back to its address, in any case; partial and malformed names
+    /// (a reverse zone's upper levels, leading zeros, octets over 255, long nibbles) do not.
+    func testReverseDomainNameReadsBack() throws {
+        var generator = SplitMix64(seed: 11)
+        var samples = ["0.0.0.0", "10.1.2.3", "255.255.255.255", "::", "fd00::1", "64:ff9b::c000:201"].map { address($0) }
+        for _ in 0..<200 {
+            samples.append(.v4(UInt32(truncatingIfNeeded: generator.next())))
+            samples.append(.v6(generator.next(), generator.next()))
+        }
+        for ip in samples {
+            XCTAssertEqual(IPAddress(reverseDomainName: ip.reverseDomainName), ip, "\(ip)")
+            XCTAssertEqual(IPAddress(reverseDomainName: try DomainName(ip.reverseName.uppercased())), ip, "\(ip) upper-case")
+        }
+        for name in ["2.0.10.in-addr.arpa", "4.3.2.1.0.in-addr.arpa", "01.2.0.10.in-addr.arpa", "256.2.0.10.in-addr.arpa",
+                     "a.2.0.10.in-addr.arpa", "in-addr.arpa", "1.2.0.10.example.arpa", "1.2.0.10.in-addr.example",
+                     "0.0.ip6.arpa", String(repeating: "0.", count: 31) + "10.ip6.arpa", String(repeating: "g.", count: 32) + "ip6.arpa"] {
+            XCTAssertNil(IPAddress(reverseDomainName: try DomainName(name)), name)
+        }
+    }
 }

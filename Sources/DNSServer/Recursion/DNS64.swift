@@ -92,30 +92,10 @@ public struct DNS64: Sendable, Equatable {
 
     /// For a PTR name inside the prefix's `ip6.arpa` tree: the IPv4 address's reverse name.
     func ipv4ReverseName(for name: DomainName) -> DomainName? {
-        // 32 one-nibble labels, lowest nibble first, then ip6.arpa.
-        let labels = name.labels
-        guard labels.count == 34, labels[32].elementsEqual("ip6".utf8) || labels[32].elementsEqual("IP6".utf8),
-              labels[33].lowercased() == "arpa"
+        guard case .v6(let high, let low)? = IPAddress(reverseDomainName: name), high == self.high,
+              UInt32(truncatingIfNeeded: low >> 32) == lowTop
         else { return nil }
-        var high: UInt64 = 0, low: UInt64 = 0
-        for (index, label) in labels.prefix(32).enumerated() {
-            guard label.count == 1, let nibble = Self.nibble(label.first!) else { return nil }
-            if index < 16 { low |= UInt64(nibble) << UInt64(4 * index) } else { high |= UInt64(nibble) << UInt64(4 * (index - 16)) }
-        }
-        guard high == self.high, UInt32(truncatingIfNeeded: low >> 32) == lowTop else { return nil }
         return IPAddress.v4(UInt32(truncatingIfNeeded: low)).reverseDomainName
     }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }
 
-private extension ArraySlice<UInt8> {
-    func lowercased() -> String { String(decoding: map(DomainName.lowercase), as: UTF8.self) }
-}
