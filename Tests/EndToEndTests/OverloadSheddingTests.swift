@@ -14,15 +14,34 @@ final class OverloadSheddingTests: XCTestCase {
 
     override func tearDown() { servers.stopAll() }
 
-    /// Queries sent while the server is stopped for 600 ms.
+    /// Queries sent while the server is stopped for 600 ms. SIGSTOP is asynchronous: the
+    /// queries go out only once every thread of the server shows as stopped, or a serving thread
+    /// still running would answer the first of them at once.
     private func burstWhileStopped(_ server: ServerProcess, from source: String) throws -> RateLimitTests.Tally {
         let pid = server.process.processIdentifier
         return try RateLimitTests.burst(
-            server, from: source, count: 30, beforeSending: { kill(pid, SIGSTOP) },
+            server, from: source, count: 30,
+            beforeSending: {
+                kill(pid, SIGSTOP)
+                let stopped = Subprocess.poll(until: Date().addingTimeInterval(5)) { Self.allThreadsStopped(pid) }
+                XCTAssertTrue(stopped, "the server did not stop")
+            },
             afterSending: {
                 usleep(600_000)
                 kill(pid, SIGCONT)
             })
+    }
+
+    /// Whether every thread of `pid` is in the stopped state (`T` in /proc/PID/task/*/stat).
+    private static func allThreadsStopped(_ pid: Int32) -> Bool {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task"), !tasks.isEmpty else { return false }
+        return tasks.allSatisfy { task in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")")
+            else { return false }
+            // The state follows the command name in parentheses: "PID (name) T ...".
+            return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("T")
+        }
     }
 
     func testQueriesThatWaitedTooLongAreShedAndCounted() throws {
