@@ -19,11 +19,13 @@ public struct RegistryConfiguration: Sendable, Hashable {
     public var reverse: Bool
     /// Addresses of this server, for `ns.dns.<zone>` and the apex NS glue.
     public var nameserverAddresses: [IPAddress]
+    /// `--single-ptr`: one PTR per address (`SinglePointer`) instead of one per name.
+    public var singlePointer: Bool
 
     public init(
         domain: DomainName = try! DomainName("cluster.local"), ttl: UInt32 = 5, pods: PodMode = .insecure,
         namespaces: Set<String>? = nil, endpointPodNames: Bool = false, reverse: Bool = true,
-        nameserverAddresses: [IPAddress] = []
+        nameserverAddresses: [IPAddress] = [], singlePointer: Bool = false
     ) {
         self.domain = domain.lowercased()
         self.ttl = ttl
@@ -32,6 +34,7 @@ public struct RegistryConfiguration: Sendable, Hashable {
         self.endpointPodNames = endpointPodNames
         self.reverse = reverse
         self.nameserverAddresses = nameserverAddresses
+        self.singlePointer = singlePointer
     }
 
     public func exposes(namespace: String) -> Bool {

@@ -27,6 +27,9 @@ struct RegistryOptions: ParsableArguments {
     @Flag(help: "Name endpoints without a hostname after their pod.")
     var endpointPodNames = false
 
+    @Flag(help: "One PTR per address instead of one per name: an endpoint's hostname first, then the Service whose ClusterIP it is, then the smallest name.")
+    var singlePTR = false
+
     func configuration(nameserverAddresses: [IPAddress] = []) throws -> RegistryConfiguration {
         guard let domain = try? DomainName(domain), !domain.isRoot else {
             throw ValidationError("--domain \(self.domain) is not a domain name")
@@ -34,7 +37,7 @@ struct RegistryOptions: ParsableArguments {
         let exposed = namespaces.map { Set($0.split(separator: ",").map { String($0).trimmingSpaces }) }
         return RegistryConfiguration(
             domain: domain, ttl: ttl, pods: pods, namespaces: exposed, endpointPodNames: endpointPodNames,
-            nameserverAddresses: nameserverAddresses)
+            nameserverAddresses: nameserverAddresses, singlePointer: singlePTR)
     }
 
     /// Loads everything, or prints every problem to stderr and exits non-zero.

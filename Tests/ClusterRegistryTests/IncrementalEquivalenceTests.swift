@@ -23,6 +23,9 @@ final class IncrementalEquivalenceTests: XCTestCase {
         check(RegistryConfiguration(pods: .disabled, reverse: false), seeds: 30..<33)
     }
 
+    /// `--single-ptr`: the PTR each address keeps must not depend on which units changed.
+    func testSinglePointer() { check(RegistryConfiguration(singlePointer: true), seeds: 40..<44) }
+
     /// A large full build is split over two threads: it must equal the single-threaded one.
     func testParallelFullBuildEqualsSequential() {
         var random = RandomCluster(seed: 99, namespaces: 6, servicesPerNamespace: 40)

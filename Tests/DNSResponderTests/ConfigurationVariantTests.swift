@@ -190,6 +190,61 @@ final class ConfigurationVariantTests: XCTestCase {
         ], snapshot: snapshot)
     }
 
+    // MARK: --single-ptr
+
+    /// One PTR per address (issue #13): a hostname beats the Service whose ClusterIP the address
+    /// also is; a ClusterIP's Service beats an endpoint named after its address; otherwise the
+    /// smallest name wins, across namespaces too. Without the flag every name keeps its PTR.
+    func testSinglePointer() {
+        func ip(_ text: String) -> IPAddress { TestCluster.ip(text) }
+        func slice(_ service: String, _ namespace: String, _ endpoints: [Endpoint]) -> KubernetesObject {
+            .endpoints(EndpointGroup(
+                serviceName: service, namespace: namespace, origin: .endpointSlice, endpoints: endpoints,
+                ports: [EndpointPort(name: "http", port: 80)]))
+        }
+        let extra: [KubernetesObject] = [
+            // 10.0.9.1: the ClusterIP of web, and the address of db's endpoint db-0.
+            .service(Service(name: "web", namespace: "testns", kind: .clusterIP([ip("10.0.9.1")]))),
+            .service(Service(name: "db", namespace: "testns", kind: .headless)),
+            slice("db", "testns", [Endpoint(addresses: [ip("10.0.9.1")], hostname: "db-0")]),
+            // 10.0.9.2: the ClusterIP of api, and an endpoint of zz without a hostname.
+            .service(Service(name: "api", namespace: "testns", kind: .clusterIP([ip("10.0.9.2")]))),
+            .service(Service(name: "zz", namespace: "testns", kind: .headless)),
+            slice("zz", "testns", [Endpoint(addresses: [ip("10.0.9.2")]), Endpoint(addresses: [ip("10.0.9.3")])]),
+            // 10.0.9.3: endpoints without hostnames in two namespaces.
+            .service(Service(name: "aa", namespace: "other", kind: .headless)),
+            slice("aa", "other", [Endpoint(addresses: [ip("10.0.9.3")])]),
+        ]
+        func snapshot(single: Bool) -> RegistrySnapshot {
+            var configuration = TestCluster.configuration()
+            configuration.singlePointer = single
+            return SnapshotBuilder.build(
+                objects: TestCluster.objects + extra, staticZones: [TestCluster.staticZone()], configuration: configuration,
+                serial: TestCluster.serial
+            ).snapshot
+        }
+        let hdls = Zone.svc("hdls")
+        check([
+            AnswerCase("1.9.0.10.in-addr.arpa", .ptr, answer: [rr("1.9.0.10.in-addr.arpa.", "PTR", "db-0." + Zone.svc("db"))]),
+            AnswerCase("2.9.0.10.in-addr.arpa", .ptr, answer: [rr("2.9.0.10.in-addr.arpa.", "PTR", Zone.svc("api"))]),
+            AnswerCase("3.9.0.10.in-addr.arpa", .ptr,
+                       answer: [rr("3.9.0.10.in-addr.arpa.", "PTR", "10-0-9-3." + Zone.svc("aa", "other"))]),
+            // Two hostnames in one headless Service: the smaller.
+            AnswerCase("2.1.17.172.in-addr.arpa", .ptr, answer: [rr("2.1.17.172.in-addr.arpa.", "PTR", "web-1." + hdls)]),
+            // A single PTR is untouched.
+            AnswerCase("1.0.0.10.in-addr.arpa", .ptr, answer: [rr("1.0.0.10.in-addr.arpa.", "PTR", Zone.svc("svc1"))]),
+        ], snapshot: snapshot(single: true))
+        check([
+            AnswerCase("1.9.0.10.in-addr.arpa", .ptr, answer: [
+                rr("1.9.0.10.in-addr.arpa.", "PTR", Zone.svc("web")), rr("1.9.0.10.in-addr.arpa.", "PTR", "db-0." + Zone.svc("db")),
+            ]),
+            AnswerCase("3.9.0.10.in-addr.arpa", .ptr, answer: [
+                rr("3.9.0.10.in-addr.arpa.", "PTR", "10-0-9-3." + Zone.svc("zz")),
+                rr("3.9.0.10.in-addr.arpa.", "PTR", "10-0-9-3." + Zone.svc("aa", "other")),
+            ]),
+        ], snapshot: snapshot(single: false))
+    }
+
     /// Reverse answers off: PTR questions are not ours.
     func testReverseDisabled() {
         let snapshot = TestCluster.snapshot(TestCluster.configuration(reverse: false))

@@ -6,12 +6,17 @@ struct ZoneLayout: Sendable {
     var apexes: [DomainName]
     var kinds: [ZoneModel.Kind]
     var soas: [ResourceRecord]
+    /// `--single-ptr`: reverse names keep one PTR (`SinglePointer`).
+    var singlePointer = false
 
     init(_ zones: [ZoneModel]) {
         apexes = zones.map(\.apex)
         kinds = zones.map(\.kind)
         soas = zones.map(\.soa)
     }
+
+    /// The cluster zone's apex, when there is one.
+    var clusterDomain: DomainName? { kinds.firstIndex(of: .cluster).map { apexes[$0] } }
 
     /// The cluster or file zone holding `name`; reverse zones are not authoritative for misses.
     /// The deepest matching apex wins. A plain loop: this runs for every SRV target.
@@ -84,6 +89,10 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         _ name: DomainName, records: [ResourceRecord], zone: Int, synthesizesPods: Bool, lookup: inout some RecordLookup
     ) {
         let first = answers.count
+        // One PTR per address: chosen here, where every build path (a unit's own names, the
+        // shards' merge of names several units make, the reference whole-model build) passes.
+        let records = layout.singlePointer && layout.kinds[zone] == .reverse
+            ? SinglePointer.choose(for: name, among: records, clusterDomain: layout.clusterDomain) : records
         let byType = Self.groupedByType(records)
         if let cname = byType.first(where: { $0.type == .cname })?.records {
             // A CNAME owner holds nothing else (RFC 1034 §3.6.2): one generic answer plus A and

@@ -16,6 +16,7 @@ extension SegmentedRegistry {
     mutating func compileUnits() -> [ShardPieces] {
         let shells = ClusterRecordsBuilder.empty(configuration: configuration, serial: serial).zones
         layout = ZoneLayout(shells + staticZones)
+        layout.singlePointer = configuration.singlePointer
         let units = [RegistryUnit.apex] + objects.namespaceNames.map(RegistryUnit.namespace)
             + objects.serviceUnits.map(RegistryUnit.service)
         let parts = parallelBuild ?? (units.count >= Self.parallelUnitThreshold) ? 2 : 1
@@ -24,18 +25,21 @@ extension SegmentedRegistry {
         if handsBackMemory { FreeMemory.returnToSystem() }
         let work = UnitBuildWork(
             objects: objects, staticZones: staticZones, clusterZones: shells.count, serial: serial, layout: layout, units: units,
-            chunkNames: fullBuildChunkNames, trims: handsBackMemory)
+            chunkNames: fullBuildChunkNames, trims: handsBackMemory, collectsPointers: configuration.singlePointer)
         var compiled = concurrentMap(count: parts) { part in
             work.compile(units: (units.count * part / parts)..<(units.count * (part + 1) / parts))
         }
         dependencies = UnitDependencies()
         warnings = [:]
         var records = 0
+        var pointers: [DomainName: [ResourceRecord]] = [:]
         for part in compiled {
             dependencies.merge(part.dependencies)
             warnings.merge(part.warnings) { $0 + $1 }
             records += part.records
+            pointers.merge(part.pointers) { $0 + $1 }
         }
+        pointerSets = pointers.filter { $0.value.count > 1 }.mapValues { Self.ordered($0, domain: configuration.domain) }
         var pieces: [ShardPieces] = []
         for index in compiled.indices {
             pieces.append(compiled[index].pieces)
@@ -74,8 +78,15 @@ extension SegmentedRegistry {
         let built = ClusterRecordsBuilder.build(objects, serial: serial, parallel: parallelBuild)
         let models = built.zones + staticZones
         layout = ZoneLayout(models)
+        layout.singlePointer = configuration.singlePointer
         warnings = built.warnings
         dependencies = UnitDependencies()
+        pointerSets = [:]
+        if configuration.singlePointer {
+            for zone in built.zones where zone.kind == .reverse {
+                for (owner, records) in zone.nodes where records.count > 1 { pointerSets[owner] = records }
+            }
+        }
         counts = RegistryCounts(objects: objects, records: (models).reduce(0) { $0 + $1.recordCount })
         let compiled = Self.compileInParallel(
             models, clusterZones: built.zones.count, layout: layout, domain: configuration.domain, parallel: parallelBuild)
@@ -148,12 +159,16 @@ private struct UnitBuildWork: Sendable {
     let chunkNames: Int
     /// Whether to hand freed memory back to the system every few chunks (large builds).
     let trims: Bool
+    /// `--single-ptr`: keep every unit's PTR records by name (`SegmentedRegistry.pointerSets`).
+    let collectsPointers: Bool
 
     struct Part: Sendable {
         var pieces = ShardPieces()
         var dependencies = UnitDependencies()
         var warnings: [RegistryUnit: [String]] = [:]
         var records = 0
+        /// With `collectsPointers`: every PTR record made, by name.
+        var pointers: [DomainName: [ResourceRecord]] = [:]
     }
 
     /// Compiles `range` of the units in order, each unit's names as `apply` compiles them, and
@@ -186,6 +201,7 @@ private struct UnitBuildWork: Sendable {
                 for (offset, zone) in model.reverse.enumerated() {
                     for (owner, records) in zone.nodes {
                         compiler.compileNode(owner, records: records, zone: 1 + offset, synthesizesPods: false, lookup: &pointerLookup)
+                        if collectsPointers { part.pointers[owner, default: []] += records }
                         part.records += records.count
                     }
                 }

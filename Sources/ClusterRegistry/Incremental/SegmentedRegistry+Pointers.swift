@@ -25,12 +25,14 @@ extension SegmentedRegistry {
             }
         }
         for (owner, zone) in owners {
-            let old = pointerRecords(at: owner)
+            // With --single-ptr a shared name's compiled answer holds one PTR: the others are kept aside.
+            let old = pointerSets[owner] ?? pointerRecords(at: owner)
             let kept = old.filter { record in
                 guard case .ptr(let target) = record.data, let unit = RegistryUnit.of(target.lowercased(), domain: domain) else { return true }
                 return !changedUnits.contains(unit)
             }
             let merged = Self.ordered(kept + (contributions[owner] ?? []), domain: domain)
+            if configuration.singlePointer { pointerSets[owner] = merged.count > 1 ? merged : nil }
             counts.records += merged.count - old.count
             diff.records.added += merged.filter { !old.contains($0) }.count
             diff.records.removed += old.filter { !merged.contains($0) }.count
@@ -45,7 +47,7 @@ extension SegmentedRegistry {
 
     /// PTR records in a full build's order: by the Service they point at (as Services are built
     /// in order), each Service's records as it made them, duplicates dropped.
-    private static func ordered(_ records: [ResourceRecord], domain: DomainName) -> [ResourceRecord] {
+    static func ordered(_ records: [ResourceRecord], domain: DomainName) -> [ResourceRecord] {
         let keyed = records.enumerated().map { offset, record -> (unit: RegistryUnit?, offset: Int, record: ResourceRecord) in
             guard case .ptr(let target) = record.data else { return (nil, offset, record) }
             return (RegistryUnit.of(target.lowercased(), domain: domain), offset, record)

@@ -28,6 +28,11 @@ public struct SegmentedRegistry: Sendable {
     var dependencies = UnitDependencies()
     var warnings: [RegistryUnit: [String]] = [:]
     var counts = RegistryCounts()
+    /// With `--single-ptr`: the whole PTR RRset of every reverse name that has more than one
+    /// PTR, since its compiled answer holds only the one chosen (`SinglePointer`), and an
+    /// incremental update needs the others (`updatePointers`). Addresses shared by several
+    /// names are few; empty without the flag.
+    var pointerSets: [DomainName: [ResourceRecord]] = [:]
 
     static let shardShift = UInt64(64 - shardCount.trailingZeroBitCount)
     /// Splits full builds over two threads (true) or not (false) whatever their size; nil
