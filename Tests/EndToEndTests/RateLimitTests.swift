@@ -26,30 +26,15 @@ final class RateLimitTests: XCTestCase {
     static func burst(
         _ server: ServerProcess, from source: String, count: Int, beforeSending: () -> Void = {}, afterSending: () -> Void = {}
     ) throws -> Tally {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let socket = try RawSocket.open(.udp, host: server.host, port: server.port, from: source)
         defer { close(socket) }
-        var local = sockaddr_in()
-        local.sin_family = sa_family_t(AF_INET)
-        local.sin_addr.s_addr = inet_addr(source)
-        _ = withUnsafePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var timeout = timeval(tv_sec: 0, tv_usec: 500_000)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(server.port).bigEndian)
-        address.sin_addr.s_addr = inet_addr(server.host)
+        RawSocket.setReceiveTimeout(socket, milliseconds: 500)
         beforeSending()
         for id in 0..<count {
             var query = DNSMessage(questions: [DNSQuestion(name: try DomainName("nginx-service.myserver.svc.cluster.local"), type: .a)])
             query.header.id = UInt16(id)
             let bytes = query.encoded()
-            _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(socket, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+            _ = send(socket, bytes, bytes.count, 0)
         }
         afterSending()
         var tally = Tally()

@@ -23,30 +23,16 @@ final class TCPBackPressureTests: XCTestCase {
     /// A connection to `server`, from `source` when given (any 127/8 address is this host's);
     /// a connection from a chosen source also gives up a read after 2 s.
     private static func connect(_ server: ServerProcess, from source: String? = nil) -> Int32 {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        if let source {
-            var local = sockaddr_in()
-            local.sin_family = sa_family_t(AF_INET)
-            local.sin_addr.s_addr = inet_addr(source)
-            let bound = withUnsafePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            XCTAssertEqual(bound, 0, "bind \(source)")
-            var timeout = timeval(tv_sec: 2, tv_usec: 0)
-            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        do {
+            let socket = try RawSocket.open(.tcp, host: server.host, port: server.port, from: source)
+            if source != nil { RawSocket.setReceiveTimeout(socket, milliseconds: 2_000) }
+            return socket
+        } catch {
+            XCTFail("\(error)")
+            return -1
         }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(server.port).bigEndian)
-        address.sin_addr.s_addr = inet_addr(server.host)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        XCTAssertEqual(connected, 0)
-        return socket
     }
 
-    /// Whether a query on `socket` is answered (false: the server closed it, or no answer in 2 s).
     private static func answers(_ socket: Int32) -> Bool {
         var query = DNSMessage(questions: [DNSQuestion(name: try! DomainName("nginx-service.myserver.svc.cluster.local"), type: .a)])
         query.header.id = 9

@@ -17,28 +17,51 @@ final class RawSocket {
     }
 
     init(_ kind: Kind, host: String, port: Int) throws {
+        descriptor = try Self.open(kind, host: host, port: port)
+    }
+
+    /// A descriptor for an IPv4 socket connected to `host:port`, bound first to `source` (any
+    /// port) when given, so a test can speak as several clients over loopback. The caller
+    /// closes it.
+    static func open(_ kind: Kind, host: String, port: Int, from source: String? = nil) throws -> Int32 {
         #if canImport(Glibc)
-        descriptor = socket(AF_INET, Int32((kind == .udp ? SOCK_DGRAM : SOCK_STREAM).rawValue), 0)
+        let descriptor = socket(AF_INET, Int32((kind == .udp ? SOCK_DGRAM : SOCK_STREAM).rawValue), 0)
         #else
-        descriptor = socket(AF_INET, kind == .udp ? SOCK_DGRAM : SOCK_STREAM, 0)
+        let descriptor = socket(AF_INET, kind == .udp ? SOCK_DGRAM : SOCK_STREAM, 0)
         #endif
         guard descriptor >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port)).bigEndian
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+        func fail(_ description: String) -> Failure {
             close(descriptor)
-            throw Failure(description: "not an IPv4 address: \(host)")
+            return Failure(description: description)
         }
-        let connected = withUnsafePointer(to: &address) {
+        func address(_ host: String, _ port: Int) throws -> sockaddr_in {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port)).bigEndian
+            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw fail("not an IPv4 address: \(host)") }
+            return address
+        }
+        if let source {
+            var local = try address(source, 0)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { throw fail("bind \(source): errno \(errno)") }
+        }
+        var remote = try address(host, port)
+        let connected = withUnsafePointer(to: &remote) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected == 0 else {
-            close(descriptor)
-            throw Failure(description: "connect: errno \(errno)")
-        }
+        guard connected == 0 else { throw fail("connect: errno \(errno)") }
+        return descriptor
+    }
+
+    /// Sets `descriptor`'s receive timeout.
+    static func setReceiveTimeout(_ descriptor: Int32, milliseconds: Int) {
+        var timeout = timeval(tv_sec: milliseconds / 1000, tv_usec: Int(milliseconds % 1000) * 1000)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { close(descriptor) }
