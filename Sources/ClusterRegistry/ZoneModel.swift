@@ -95,7 +95,15 @@ public struct ZoneModel: Sendable {
     var recordCount: Int { nodes.values.reduce(0) { $0 + $1.count } }
 
     /// Every record, in canonical name order then type, for `clusterdns records`.
-    public var sortedRecords: [ResourceRecord] {
+    public var sortedRecords: [ResourceRecord] { Self.canonicalOrder(nodes) }
+
+    /// Names in canonical order (RFC 4034 §6.1), each name's records by type then data: the
+    /// order of `clusterdns records` and of a zone transfer.
+    public static func canonicalOrder(_ records: [ResourceRecord]) -> [ResourceRecord] {
+        canonicalOrder(Dictionary(grouping: records, by: \.name))
+    }
+
+    private static func canonicalOrder(_ nodes: [DomainName: [ResourceRecord]]) -> [ResourceRecord] {
         nodes.keys.sorted().flatMap { name in
             nodes[name, default: []].sorted { ($0.type.rawValue, "\($0.data)") < ($1.type.rawValue, "\($1.data)") }
         }

@@ -38,10 +38,11 @@ public final class DNSServer: Sendable {
     ) async throws -> DNSServer {
         let resolver = configuration.resolver.makeResolver(group: group, report: report, metrics: configuration.metrics)
         let responder = Responder(options: configuration.responder)
-        let processor = QueryProcessor(
+        var processor = QueryProcessor(
             store: store, responder: responder, resolver: resolver,
             autopath: configuration.autopath ? Autopath(responder: responder, resolver: resolver) : nil,
             queryLog: configuration.logQueries ? QueryLog() : nil, metrics: configuration.metrics)
+        processor.zoneTransfer = configuration.transferTo.map(ZoneTransfer.init(allowed:))
         let sockets = max(1, min(Array(group.makeIterator()).count, Self.usableCPUs()))
         // Port 0: UDP picks a free port, which may be taken for TCP; then try another.
         let attempts = configuration.listenPort == 0 ? 8 : 1

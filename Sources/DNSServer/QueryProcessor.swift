@@ -19,6 +19,8 @@ struct QueryProcessor: Sendable {
     let queryLog: QueryLog?
     /// `--metrics-listen`; nil when off.
     var metrics: ServerMetrics? = nil
+    /// `--transfer-to`; nil when no one may transfer a zone.
+    var zoneTransfer: ZoneTransfer? = nil
 
     /// When the query arrived, if anything (log, metrics) needs its duration.
     var startTime: NIODeadline? { queryLog == nil && metrics == nil ? nil : NIODeadline.now() }

@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     public var logQueries: Bool
     /// Prometheus counters (`--metrics-listen`); nil when off.
     public var metrics: ServerMetrics?
+    /// Networks that may transfer our zones over TCP (`--transfer-to`); nil: none may.
+    public var transferTo: AccessControl? = nil
 
     public init(
         listenHost: String, listenPort: Int, resolver: ResolverSettings, tcpIdleTimeout: TimeAmount = .seconds(10),

@@ -69,6 +69,8 @@ public struct ResponseCode: RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let nxDomain = ResponseCode(rawValue: 3)
     public static let notImp = ResponseCode(rawValue: 4)
     public static let refused = ResponseCode(rawValue: 5)
+    /// The server is not authoritative for the zone asked for (RFC 2136 §2.2; RFC 5936 §2.2.1).
+    public static let notAuth = ResponseCode(rawValue: 9)
     public static let badVers = ResponseCode(rawValue: 16)
 
     public var description: String {

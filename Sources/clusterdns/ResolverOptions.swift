@@ -95,9 +95,14 @@ struct ResolverOptions: ParsableArguments {
 
     private func accessControl() throws -> AccessControl {
         guard let allowRecursion else { return .privateNetworks }
-        let networks = try allowRecursion.split(separator: ",").map { text in
+        return try Self.networks(allowRecursion, flag: "--allow-recursion")
+    }
+
+    /// A flag's comma-separated CIDRs (`10.0.0.0/8,fd00::/8`, or bare addresses).
+    static func networks(_ list: String, flag: String) throws -> AccessControl {
+        let networks = try list.split(separator: ",").map { text in
             guard let network = AccessControl.Network(String(text).trimmingSpaces) else {
-                throw ValidationError("--allow-recursion: \(text) is not a CIDR")
+                throw ValidationError("\(flag): \(text) is not a CIDR")
             }
             return network
         }

@@ -47,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "UDP overload shedding: a query that waited longer than this many seconds in the socket's queue is dropped unanswered, and while the server is behind, one client's queries beyond a quarter of a batch are dropped too; both counted in clusterdns_udp_shed_total. 0 turns it off.")
     var udpMaxQueueDelay: Double = 1
 
+    @Option(help: "Networks that may transfer our zones (AXFR, and IXFR answered in full) over TCP, as comma-separated CIDRs. Default: none, so transfers are REFUSED.")
+    var transferTo: String?
+
     @OptionGroup var log: LogOptions
 
     func run() async throws {
@@ -72,6 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
         let connectionLimits = ConnectionLimiter.Limits(total: tcpMaxConnections, perClient: tcpMaxConnectionsPerClient)
             .within(descriptors: descriptors, reserve: 256)
         let endpoint = try HostPort(listen, defaultPort: 53)
+        let transferNetworks = try transferTo.map { try ResolverOptions.networks($0, flag: "--transfer-to") }
         var resolverSettings = try resolver.settings(listen: endpoint, warn: { logger.warning("warning: \($0)") })
         resolverSettings.cache?.shufflesAddresses = shuffle
         let nameserver = IPAddress(endpoint.host).map { [$0] }?.filter { !$0.isUnspecified } ?? []
@@ -95,6 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
             autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics)
         serverConfiguration.tcpMessageTimeout = .milliseconds(Int64(tcpMessageTimeout * 1000))
         serverConfiguration.tcpConnectionLimits = connectionLimits
+        serverConfiguration.transferTo = transferNetworks
         serverConfiguration.overloadShedding = udpMaxQueueDelay > 0
             ? OverloadShedder.Settings(maxQueueDelayNanoseconds: Int64(udpMaxQueueDelay * 1e9)) : nil
         if rrlResponsesPerSecond > 0 {

@@ -1,4 +1,5 @@
 import DNSResponder
+import DNSWire
 import NIOCore
 
 /// Answers length-framed queries on one TCP connection; several per connection (RFC 7766 §6.2.1).
@@ -27,6 +28,11 @@ final class TCPQueryHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
         let client = context.remoteAddress
+        if let transfer = processor.zoneTransfer, request.withUnsafeReadableBytes(ZoneTransfer.mayAskForTransfer),
+           let accepted = transfer.accept(Array(request.readableBytesView), client: client?.ipAddress.flatMap(IPAddress.init)) {
+            send(accepted, context: context)
+            return
+        }
         let started = processor.startTime
         switch processor.process(request, transport: .tcp, client: client, scratch: scratch) {
         case .drop:
@@ -64,6 +70,29 @@ final class TCPQueryHandler: ChannelInboundHandler {
                 if reply.count > 3 { processor.count(request, reply: reply[3], bytes: reply.count, .tcp, client, .forward, started) }
                 if let started, processor.queryLog != nil { processor.log(request, reply, client, "tcp", started) }
             }
+        }
+    }
+
+    /// A zone transfer: its messages are built off the event loop (a large zone takes a while)
+    /// from the snapshot current now, then written in order; the connection reads nothing more
+    /// until they are queued.
+    private func send(_ transfer: ZoneTransfer.Request, context: ChannelHandlerContext) {
+        let channel = context.channel
+        let snapshot = processor.store.snapshot
+        pending += 1
+        updateReading(channel)
+        let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        channel.eventLoop.makeFutureWithTask { ZoneTransfer.messages(answering: transfer, from: snapshot) }.whenSuccess { messages in
+            let handler = handler.value
+            handler.pending -= 1
+            handler.updateReading(channel)
+            for message in messages {
+                var buffer = channel.allocator.buffer(capacity: message.count + 2)
+                buffer.writeInteger(UInt16(message.count))
+                buffer.writeBytes(message)
+                channel.write(buffer, promise: nil)
+            }
+            channel.flush()
         }
     }
 
