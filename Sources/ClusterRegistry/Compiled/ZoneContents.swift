@@ -27,25 +27,12 @@ extension CompiledSegment {
     /// start with its CNAME, which its own CNAME answer holds too, so keeping only records of
     /// the answer's type at the owner's name yields each record once.
     func ownRecords(ofEntry index: Int) -> [ResourceRecord] {
-        let owner = Array(names.key(index))
+        guard let owner = try? DomainName(wire: Array(names.key(index))) else { return [] }
         var records: [ResourceRecord] = []
         for answerIndex in entries[index].answers {
             let answer = prepared(at: answerIndex)
             guard answer.answerCount > 0 else { continue }
-            // A message as the responder would send it: the answer bytes are compressed
-            // against the question name at offset 12.
-            var message = [UInt8](repeating: 0, count: DNSHeader.byteCount)
-            message += owner
-            message += [UInt8(truncatingIfNeeded: answer.type.rawValue >> 8), UInt8(truncatingIfNeeded: answer.type.rawValue), 0, 1]
-            let start = message.count
-            message += answerBytes[answer.start..<answer.start + answer.answerLength]
-            var reader = WireReader(bytes: message, offset: start)
-            for _ in 0..<answer.answerCount {
-                // The compiler wrote these bytes itself: a record that does not read back is a
-                // bug, and skipping it beats sending a broken transfer.
-                guard let record = try? reader.readRecord() else { break }
-                if record.type == answer.type, record.name.wire == owner { records.append(record) }
-            }
+            records += decodeAnswerSection(answer, owner: owner).filter { $0.type == answer.type && $0.name == owner }
         }
         return records
     }
