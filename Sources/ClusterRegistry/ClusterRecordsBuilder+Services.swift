@@ -58,6 +58,46 @@ extension ClusterRecordsBuilder {
         }
     }
 
+    /// The Service's accepted aliases answer like its own name: the same A and AAAA records (its
+    /// ClusterIPs, or its ready endpoints when headless), or its CNAME. An alias two Services
+    /// claim goes to the older (`ClusterObjects.aliasOwner`); refusals are reported for the
+    /// Service.
+    mutating func addAliases(of service: Service, unit: ServiceUnit, from objects: ClusterObjects) {
+        guard let aliases = service.aliases, !aliasZones.isEmpty, let base = serviceName(service) else { return }
+        let own = (cluster.records(at: base) ?? []).filter { [.a, .aaaa, .cname].contains($0.type) }
+        var seen: Set<String> = []
+        for text in aliases.names where seen.insert(text.lowercased()).inserted {
+            let alias: DomainName
+            switch configuration.acceptedAlias(text) {
+            case .failure(.notAName):
+                recordSkip("service \(service.namespace)/\(service.name): alias \"\(text)\" is not a host name; ignored")
+                continue
+            case .failure(.outsideAliasDomains):
+                let domains = configuration.aliasDomains.map { "\($0)" }.joined(separator: ", ")
+                recordSkip("service \(service.namespace)/\(service.name): alias \(text) is not below --alias-domains (\(domains)); ignored")
+                continue
+            case .success(let name):
+                alias = name
+            }
+            if let owner = objects.aliasOwner(alias), owner != unit {
+                recordSkip("service \(service.namespace)/\(service.name): alias \(alias) is also claimed by \(owner.namespace)/\(owner.name), "
+                    + "the older Service; served for that one only")
+                continue
+            }
+            // The deepest alias domain holding it (example.com and a.example.com may both be listed).
+            guard let zone = aliasZones.indices.filter({ alias.isSubdomain(of: aliasZones[$0].apex) })
+                .max(by: { aliasZones[$0].apex.labelCount < aliasZones[$1].apex.labelCount })
+            else { continue }
+            // A Service without addresses yet still holds the name: NODATA, never forwarded.
+            aliasZones[zone].addName(alias)
+            for record in own {
+                var copy = record
+                copy.name = alias
+                aliasZones[zone].add(copy)
+            }
+        }
+    }
+
     /// `_name._proto.<base>`; nil for unnamed ports, which get no SRV name (spec §2.4.1).
     private func srvName(_ portName: String?, _ proto: TransportProtocol, _ base: DomainName) -> DomainName? {
         guard let portName, !portName.isEmpty else { return nil }

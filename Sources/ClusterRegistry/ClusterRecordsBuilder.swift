@@ -8,6 +8,8 @@ public struct ClusterRecordsBuilder: Sendable {
     public let serial: UInt32
     var cluster: ZoneModel
     var reverse: [ZoneModel]
+    /// One zone per `--alias-domains` domain, holding the Services' aliases below it.
+    var aliasZones: [ZoneModel]
     /// Objects that produce no names and why, by the unit that met them.
     var skipped: [RegistryUnit: [String]] = [:]
     private var currentUnit: RegistryUnit?
@@ -60,9 +62,10 @@ public struct ClusterRecordsBuilder: Sendable {
         for other in builders.dropFirst() {
             builder.cluster.merge(other.cluster)
             for zone in builder.reverse.indices { builder.reverse[zone].merge(other.reverse[zone]) }
+            for zone in builder.aliasZones.indices { builder.aliasZones[zone].merge(other.aliasZones[zone]) }
             builder.skipped.merge(other.skipped) { $0 + $1 }
         }
-        return ([builder.cluster] + (configuration.reverse ? builder.reverse : []), builder.skipped)
+        return (builder.zones, builder.skipped)
     }
 
     /// The records of one unit alone (with the non-terminals above its names): what an
@@ -84,8 +87,25 @@ public struct ClusterRecordsBuilder: Sendable {
         ClusterRecordsBuilder(configuration: configuration, serial: serial)
     }
 
-    /// The cluster zone then the reverse zones, as `build` returns them.
-    var zones: [ZoneModel] { [cluster] + (configuration.reverse ? reverse : []) }
+    /// The cluster zone, the reverse zones, then the alias zones, as `build` returns them.
+    var zones: [ZoneModel] { [cluster] + (configuration.reverse ? reverse : []) + aliasZones }
+
+    /// Compiles the alias names this unit's model holds (zones after the reverse ones); returns
+    /// how many records they have.
+    @discardableResult
+    func compileAliases(into compiler: inout SnapshotCompiler, lookup: inout some RecordLookup) -> Int {
+        var records = 0
+        for (offset, zone) in aliasZones.enumerated() {
+            for (owner, ownerRecords) in zone.nodes {
+                compiler.compileNode(owner, records: ownerRecords, zone: aliasZoneStart + offset, synthesizesPods: false, lookup: &lookup)
+                records += ownerRecords.count
+            }
+        }
+        return records
+    }
+
+    /// The index in `zones` of the first alias zone.
+    var aliasZoneStart: Int { 1 + (configuration.reverse ? reverse.count : 0) }
 
     private mutating func add(_ unit: RegistryUnit, from objects: ClusterObjects) {
         let before = skipped[unit]?.count ?? 0
@@ -101,6 +121,7 @@ public struct ClusterRecordsBuilder: Sendable {
             let copies = objects.services(service.namespace, service.name)
             guard let first = copies.first else { break }
             addService(first, endpoints: objects.endpoints(of: first))
+            addAliases(of: first, unit: service, from: objects)
             for duplicate in copies.dropFirst() {
                 currentUnit = unit
                 recordSkip("service \(duplicate.namespace)/\(duplicate.name)\(Self.at(duplicate.source)) is declared again; "
@@ -119,6 +140,9 @@ public struct ClusterRecordsBuilder: Sendable {
         reverse = ["in-addr.arpa", "ip6.arpa"].compactMap { text in
             guard let apex = try? DomainName(text) else { return nil }
             return ZoneModel(apex: apex, kind: .reverse, soa: Self.soa(apex: apex, domain: domain, configuration, serial))
+        }
+        aliasZones = configuration.aliasDomains.map { apex in
+            ZoneModel(apex: apex, kind: .alias, soa: Self.soa(apex: apex, domain: domain, configuration, serial))
         }
     }
 
@@ -211,7 +235,7 @@ public struct ClusterRecordsBuilder: Sendable {
 
     mutating func recordSkip(_ reason: String) { skipped[currentUnit ?? .apex, default: []].append(reason) }
 
-    private func serviceName(_ service: Service) -> DomainName? {
+    func serviceName(_ service: Service) -> DomainName? {
         name(service.name, service.namespace, "svc", under: configuration.domain)
     }
 

@@ -130,11 +130,13 @@ public struct Service: Hashable, Sendable {
     public var selector: [String: String]?
     public var publishNotReadyAddresses: Bool
     public var source: SourceLocation?
+    /// The `clusterdns.io/aliases` annotation, when the Service has one.
+    public var aliases: ServiceAliases?
 
     public init(
         name: String, namespace: String, kind: Kind, ports: [ServicePort] = [],
         selector: [String: String]? = nil, publishNotReadyAddresses: Bool = false,
-        source: SourceLocation? = nil
+        source: SourceLocation? = nil, aliases: ServiceAliases? = nil
     ) {
         self.name = name
         self.namespace = namespace
@@ -143,6 +145,54 @@ public struct Service: Hashable, Sendable {
         self.selector = selector
         self.publishNotReadyAddresses = publishNotReadyAddresses
         self.source = source
+        self.aliases = aliases
+    }
+}
+
+/// A Service's `clusterdns.io/aliases` annotation: names outside the cluster zone that answer
+/// like the Service's own name (`--alias-domains` says which are accepted). Boxed, since
+/// almost no Service has one and a Service is stored 100k times. `created` is
+/// `metadata.creationTimestamp` in seconds: an alias two Services claim goes to the older.
+public final class ServiceAliases: Hashable, Sendable {
+    /// The names as written, trimmed, without a trailing dot; not yet validated.
+    public let names: [String]
+    public let created: Double?
+
+    public static let annotation = "clusterdns.io/aliases"
+
+    public init(names: [String], created: Double? = nil) {
+        self.names = names
+        self.created = created
+    }
+
+    /// The names of an annotation value: comma-separated, blanks around each ignored.
+    public convenience init?(annotation value: String, created: Double?) {
+        let names = value.split(separator: ",").map { entry -> String in
+            var name = entry.trimmingCharacters(in: " \t\n")
+            if name.hasSuffix("."), name.count > 1 { name.removeLast() }
+            return name
+        }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { return nil }
+        self.init(names: names, created: created)
+    }
+
+    public static func == (lhs: ServiceAliases, rhs: ServiceAliases) -> Bool {
+        lhs.names == rhs.names && lhs.created == rhs.created
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(names)
+        hasher.combine(created)
+    }
+}
+
+extension StringProtocol {
+    /// Without the leading and trailing characters in `characters` (no Foundation here).
+    func trimmingCharacters(in characters: String) -> String {
+        let set = Set(characters)
+        guard let first = firstIndex(where: { !set.contains($0) }) else { return "" }
+        let last = lastIndex(where: { !set.contains($0) })!
+        return String(self[first...last])
     }
 }
 

@@ -20,11 +20,23 @@ extension ManifestDecoder {
         // An empty selector means "no selector" to Kubernetes too: endpoints are managed elsewhere.
         let selector = stringMap(spec?.field("selector"), at: "spec.selector").flatMap { $0.isEmpty ? nil : $0 }
         let publishNotReady = bool(spec?.field("publishNotReadyAddresses"), at: "spec.publishNotReadyAddresses")
+        let aliases = serviceAliases(object)
         guard let meta, let kind else { return nil }
         return Service(
             name: meta.name, namespace: meta.namespace, kind: kind, ports: ports,
-            selector: selector, publishNotReadyAddresses: publishNotReady ?? false, source: source
+            selector: selector, publishNotReadyAddresses: publishNotReady ?? false, source: source, aliases: aliases
         )
+    }
+
+    /// `metadata.annotations["clusterdns.io/aliases"]`, with `metadata.creationTimestamp` to
+    /// settle conflicts. The names are checked against `--alias-domains` when records are built,
+    /// where a refused one is reported for its Service.
+    private mutating func serviceAliases<Object: ManifestMapping>(_ object: Object) -> ServiceAliases? {
+        let meta = object.field("metadata")?.mapping
+        guard let node = meta?.field("annotations")?.mapping?.field(ServiceAliases.annotation),
+              let value = text(node, at: "metadata.annotations[\"\(ServiceAliases.annotation)\"]")
+        else { return nil }
+        return ServiceAliases(annotation: value, created: meta?.field("creationTimestamp")?.scalarText.flatMap(Self.rfc3339Seconds))
     }
 
     /// `spec.type` decides: ExternalName → its target; otherwise `spec.clusterIPs` (else

@@ -21,6 +21,12 @@ public struct RegistryConfiguration: Sendable, Hashable {
     public var nameserverAddresses: [IPAddress]
     /// `--single-ptr`: one PTR per address (`SinglePointer`) instead of one per name.
     public var singlePointer: Bool
+    /// `--alias-domains`: Services' `clusterdns.io/aliases` are accepted below these domains
+    /// only (lower-cased, sorted); empty turns aliases off. A security boundary: a namespace
+    /// owner must not be able to take over arbitrary names.
+    public var aliasDomains: [DomainName] = [] {
+        didSet { aliasDomains = Array(Set(aliasDomains.map { $0.lowercased() })).sorted() }
+    }
 
     public init(
         domain: DomainName = try! DomainName("cluster.local"), ttl: UInt32 = 5, pods: PodMode = .insecure,
@@ -39,6 +45,29 @@ public struct RegistryConfiguration: Sendable, Hashable {
 
     public func exposes(namespace: String) -> Bool {
         namespaces?.contains(namespace) ?? true
+    }
+
+    /// Why an alias is refused, for the warning naming its Service.
+    public enum AliasRefusal: Error, Equatable {
+        case notAName
+        case outsideAliasDomains
+    }
+
+    /// An alias as it is served: a host name (letters, digits, '-' and '_' in labels of at most
+    /// 63 bytes, RFC 1123 §2.1) strictly below one of `aliasDomains` and outside the cluster
+    /// domain, lower-cased.
+    public func acceptedAlias(_ text: String) -> Result<DomainName, AliasRefusal> {
+        guard let name = try? DomainName(text.lowercased()), !name.isRoot,
+              name.labels.allSatisfy({ label in
+                  !label.isEmpty && label.allSatisfy { byte in
+                      (97...122).contains(byte) || (48...57).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+                  }
+              })
+        else { return .failure(.notAName) }
+        guard !name.isSubdomain(of: domain), aliasDomains.contains(where: { name != $0 && name.isSubdomain(of: $0) }) else {
+            return .failure(.outsideAliasDomains)
+        }
+        return .success(name)
     }
 
     /// TTL of the zone's SOA record, also the negative-caching TTL (RFC 2308 §5).

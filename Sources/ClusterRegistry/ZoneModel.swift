@@ -11,6 +11,14 @@ public struct ZoneModel: Sendable {
         case reverse
         /// A zone file from `--zones`: authoritative, like the cluster zone.
         case file
+        /// An `--alias-domains` domain: we answer the Services' aliases below it and forward
+        /// the rest, like the reverse zones.
+        case alias
+
+        /// Whether every name below the apex is ours: a name we do not hold is NXDOMAIN and the
+        /// names between a record and the apex exist (RFC 8020). Reverse and alias zones hold
+        /// single names and forward the rest.
+        public var ownsEveryName: Bool { self == .cluster || self == .file }
     }
 
     public var apex: DomainName
@@ -53,7 +61,7 @@ public struct ZoneModel: Sendable {
             nodes.values[node].append(record)
         } else {
             nodes[owner] = [record]
-            if kind != .reverse { addName(owner.parent) }
+            if kind.ownsEveryName { addName(owner.parent) }
         }
     }
 
@@ -79,6 +87,10 @@ public struct ZoneModel: Sendable {
     /// Makes `name` (and its ancestors up to the apex) exist without records.
     public mutating func addName(_ name: DomainName) {
         var current = name.lowercased()
+        guard kind.ownsEveryName else {
+            if current.isSubdomain(of: apex), nodes[current] == nil { nodes[current] = [] }
+            return
+        }
         var isFirst = true
         // Stops at the first ancestor that exists: its own ancestors exist already.
         while current.isSubdomain(of: apex), isFirst || nodes[current] == nil {

@@ -88,7 +88,7 @@ struct ReplyContext {
         guard let zoneIndex = snapshot.zoneIndex(containing: name) else { return .forward(sizeLimit: limit) }
         let zone = snapshot.zones[zoneIndex]
         switch zone.kind {
-        case .reverse:
+        case .reverse, .alias:
             return .forward(sizeLimit: limit)
         case .cluster:
             if let outcome = synthesizePod(&writer) { return outcome }

@@ -30,14 +30,26 @@ struct RegistryOptions: ParsableArguments {
     @Flag(help: "One PTR per address instead of one per name: an endpoint's hostname first, then the Service whose ClusterIP it is, then the smallest name.")
     var singlePTR = false
 
+    @Option(help: "Domains below which Services' clusterdns.io/aliases annotations are served (comma-separated); none (the default) turns aliases off. A security boundary: a namespace owner can claim names below these only.")
+    var aliasDomains: String?
+
     func configuration(nameserverAddresses: [IPAddress] = []) throws -> RegistryConfiguration {
         guard let domain = try? DomainName(domain), !domain.isRoot else {
             throw ValidationError("--domain \(self.domain) is not a domain name")
         }
         let exposed = namespaces.map { Set($0.split(separator: ",").map { String($0).trimmingSpaces }) }
-        return RegistryConfiguration(
+        var configuration = RegistryConfiguration(
             domain: domain, ttl: ttl, pods: pods, namespaces: exposed, endpointPodNames: endpointPodNames,
             nameserverAddresses: nameserverAddresses, singlePointer: singlePTR)
+        configuration.aliasDomains = try (aliasDomains ?? "").split(separator: ",").map { text in
+            let trimmed = String(text).trimmingSpaces
+            guard let name = try? DomainName(trimmed), !name.isRoot, !name.isSubdomain(of: domain), !domain.isSubdomain(of: name)
+            else {
+                throw ValidationError("--alias-domains: \(trimmed) is not a domain name apart from the cluster domain \(domain)")
+            }
+            return name
+        }
+        return configuration
     }
 
     /// Loads everything, or prints every problem to stderr and exits non-zero.

@@ -8,7 +8,9 @@ final class APIObjectDecoderEquivalenceTests: XCTestCase {
     private static let services = #"""
         {"kind":"ServiceList","apiVersion":"v1","metadata":{"resourceVersion":"4711","continue":"abc"},"items":[
         {"metadata":{"name":"web","namespace":"shop","uid":"0b0e","resourceVersion":"4700","labels":{"app":"web"},
-         "annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"apiVersion\":\"v1\",\"kind\":\"Service\"}\n"},
+         "creationTimestamp":"2024-01-01T00:00:00Z",
+         "annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"apiVersion\":\"v1\",\"kind\":\"Service\"}\n",
+          "clusterdns.io/aliases":" api.example.com,www.Example.com. ,,"},
          "managedFields":[{"manager":"kubectl","operation":"Update","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:ports":{".":{},"k:{\"port\":80,\"protocol\":\"TCP\"}":{}}}}}]},
          "spec":{"ports":[{"name":"http","protocol":"TCP","port":80,"targetPort":8080},{"port":"9090","targetPort":"metrics"}],
          "selector":{"app":"web"},"clusterIP":"10.96.4.2","clusterIPs":["10.96.4.2","fd00::4:2"],"type":"ClusterIP"},"status":{"loadBalancer":{}}},
@@ -76,6 +78,20 @@ final class APIObjectDecoderEquivalenceTests: XCTestCase {
             let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .withoutEscapingSlashes])
             try assertBothWaysAlike(String(decoding: pretty, as: UTF8.self), defaults: defaults, expectingObjects: nil)
         }
+    }
+
+    /// The `clusterdns.io/aliases` annotation and the creation time that settles conflicts.
+    func testAliasAnnotationIsRead() throws {
+        var services: [Service] = []
+        _ = try JSONDocument.readObject(Array(Self.services.utf8), streaming: "items") { item in
+            for case .service(let service) in APIObjectDecoder.decode(item.object!, defaults: ("v1", "Service"), origin: "/api/v1/services").objects {
+                services.append(service)
+            }
+        }
+        let web = try XCTUnwrap(services.first { $0.name == "web" })
+        XCTAssertEqual(web.aliases?.names, ["api.example.com", "www.Example.com"])
+        XCTAssertEqual(web.aliases?.created, 1_704_067_200)
+        XCTAssertNil(services.first { $0.name == "db" }?.aliases)
     }
 
     private func assertBothWaysAlike(

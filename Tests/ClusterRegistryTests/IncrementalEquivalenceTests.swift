@@ -26,6 +26,13 @@ final class IncrementalEquivalenceTests: XCTestCase {
     /// `--single-ptr`: the PTR each address keeps must not depend on which units changed.
     func testSinglePointer() { check(RegistryConfiguration(singlePointer: true), seeds: 40..<44) }
 
+    /// Aliases claimed by several Services, won and lost as Services and their timestamps change.
+    func testAliases() {
+        var configuration = RegistryConfiguration()
+        configuration.aliasDomains = [try! DomainName("example.com"), try! DomainName("deep.example.com")]
+        check(configuration, seeds: 50..<56, aliases: true)
+    }
+
     /// A large full build is split over two threads: it must equal the single-threaded one.
     func testParallelFullBuildEqualsSequential() {
         var random = RandomCluster(seed: 99, namespaces: 6, servicesPerNamespace: 40)
@@ -98,9 +105,10 @@ final class IncrementalEquivalenceTests: XCTestCase {
         }
     }
 
-    private func check(_ configuration: RegistryConfiguration, seeds: Range<UInt64>, steps: Int = 60) {
+    private func check(_ configuration: RegistryConfiguration, seeds: Range<UInt64>, steps: Int = 60, aliases: Bool = false) {
         for seed in seeds {
             var random = RandomCluster(seed: seed)
+            random.aliases = aliases
             let staticZones = [RandomCluster.staticZone()]
             let initial = (0..<random.int(0..<30)).map { _ in random.change(existing: [:]) }
             var registry = SegmentedRegistry(
@@ -150,6 +158,9 @@ struct RandomCluster {
     var generator: SplitMix64
     let namespaces: Int
     let servicesPerNamespace: Int
+    /// Services carry `clusterdns.io/aliases` from a small pool, so that they collide (off by
+    /// default: the other seeds' sequences stay as they were).
+    var aliases = false
 
     init(seed: UInt64, namespaces: Int = 3, servicesPerNamespace: Int = 5) {
         generator = SplitMix64(seed: seed)
@@ -215,9 +226,17 @@ struct RandomCluster {
             // A small address pool: ClusterIPs collide with each other and with endpoints.
             kind = .clusterIP(chance(15) ? [address(), .v6(0xFD00_0000_0000_0000, UInt64(int(0..<4)))] : [address()])
         }
-        return Service(
+        var service = Service(
             name: name, namespace: namespace, kind: kind, ports: ports, selector: chance(30) ? ["app": name] : nil,
             publishNotReadyAddresses: chance(15))
+        if aliases, chance(50) {
+            // Under the alias domains, nested ones, outside them, and not a name at all.
+            let pool = ["api.example.com", "www.example.com", "x.deep.example.com", "evil.test", "a b.example.com", "API.Example.com"]
+            service.aliases = ServiceAliases(
+                names: (0..<int(1..<3)).map { _ in pool[int(0..<pool.count)] },
+                created: chance(70) ? Double(int(0..<3)) : nil)
+        }
+        return service
     }
 
     private mutating func address() -> IPAddress { .v4(0x0A01_0000 | UInt32(int(0..<12))) }

@@ -18,11 +18,12 @@ struct ZoneLayout: Sendable {
     /// The cluster zone's apex, when there is one.
     var clusterDomain: DomainName? { kinds.firstIndex(of: .cluster).map { apexes[$0] } }
 
-    /// The cluster or file zone holding `name`; reverse zones are not authoritative for misses.
+    /// The cluster or file zone holding `name`; reverse and alias zones are not authoritative
+    /// for misses.
     /// The deepest matching apex wins. A plain loop: this runs for every SRV target.
     func authoritativeZone(for name: DomainName) -> Int? {
         var best: Int?
-        for index in apexes.indices where kinds[index] != .reverse && name.isSubdomain(of: apexes[index]) {
+        for index in apexes.indices where kinds[index].ownsEveryName && name.isSubdomain(of: apexes[index]) {
             if best.map({ apexes[$0].wire.count < apexes[index].wire.count }) ?? true { best = index }
         }
         return best

@@ -153,6 +153,10 @@ public struct ClusterObjects: Sendable {
     private(set) var podsByAddress: [IPAddress: Set<ObjectKey>] = [:]
     /// One copy of each port list: most Services and slices repeat a handful of them.
     private var portLists = PortLists()
+    /// Accepted alias → the Service names claiming it, counted per stored Service object: an
+    /// alias two Services claim goes to the older (`aliasOwner`), so a change to either
+    /// rebuilds both.
+    private var aliasClaims: [DomainName: [ServiceUnit: Int]] = [:]
     public let configuration: RegistryConfiguration
 
     public init(configuration: RegistryConfiguration) {
@@ -221,6 +225,9 @@ public struct ClusterObjects: Sendable {
             let name = service.name.dnsLowercased
             places[key] = ObjectPlace(kind: .service, namespace: namespace, name: name)
             namespaces[namespace, default: NamespaceObjects()].names[name, default: NameObjects()].services.store(service, at: key)
+            for alias in acceptedAliases(of: service) {
+                aliasClaims[alias, default: [:]][ServiceUnit(namespace: namespace, name: name), default: 0] += 1
+            }
         case .endpoints(let group):
             let name = group.serviceName.dnsLowercased
             switch group.origin {
@@ -241,6 +248,14 @@ public struct ClusterObjects: Sendable {
     private mutating func remove(_ object: KubernetesObject, key: ObjectKey) {
         guard let place = places.remove(key), var objects = namespaces.removeValue(forKey: place.namespace)
         else { return }
+        if case .service(let service) = object {
+            let unit = ServiceUnit(namespace: place.namespace, name: place.name)
+            for alias in acceptedAliases(of: service) {
+                aliasClaims[alias]?[unit, default: 1] -= 1
+                if aliasClaims[alias]?[unit] == 0 { aliasClaims[alias]?[unit] = nil }
+                if aliasClaims[alias]?.isEmpty == true { aliasClaims[alias] = nil }
+            }
+        }
         switch object {
         case .namespace: objects.declarations.remove(key)
         case .service, .endpoints:
@@ -273,6 +288,29 @@ public struct ClusterObjects: Sendable {
     /// declare one twice (the records builder serves the first and reports the others).
     func services(_ namespace: String, _ name: String) -> [Service] {
         namespaces[namespace]?.names[name]?.services.map(\.value) ?? []
+    }
+
+    /// The aliases of `service` that `--alias-domains` accepts, each once.
+    func acceptedAliases(of service: Service) -> [DomainName] {
+        guard let aliases = service.aliases else { return [] }
+        var seen: Set<DomainName> = []
+        return aliases.names.compactMap { try? configuration.acceptedAlias($0).get() }.filter { seen.insert($0).inserted }
+    }
+
+    /// The Service names claiming `alias`, sorted.
+    func aliasClaimants(_ alias: DomainName) -> [ServiceUnit] {
+        (aliasClaims[alias] ?? [:]).keys.sorted()
+    }
+
+    /// The Service name `alias` is served for: of those claiming it, the one whose first
+    /// Service was created first (`metadata.creationTimestamp`); without timestamps (manifests),
+    /// or at equal ones, the first by namespace and name, so every replica chooses alike.
+    func aliasOwner(_ alias: DomainName) -> ServiceUnit? {
+        aliasClaimants(alias).min { left, right in
+            let leftCreated = services(left.namespace, left.name).first?.aliases?.created ?? .infinity
+            let rightCreated = services(right.namespace, right.name).first?.aliases?.created ?? .infinity
+            return leftCreated != rightCreated ? leftCreated < rightCreated : left < right
+        }
     }
 
     /// Whether the Service an endpoint group belongs to is headless with a selector: the only
@@ -415,6 +453,11 @@ extension RegistryConfiguration {
     /// with `--endpoint-pod-names` (a heap string per endpoint at 250k endpoints otherwise).
     /// Changes are compared in this form, so a pod name alone changes nothing.
     func forDNS(_ object: KubernetesObject) -> KubernetesObject {
+        // Aliases mean nothing without `--alias-domains`: an annotation edit is then no change.
+        if case .service(var service) = object, service.aliases != nil, aliasDomains.isEmpty {
+            service.aliases = nil
+            return .service(service)
+        }
         guard !endpointPodNames, case .endpoints(var group) = object, group.endpoints.contains(where: { $0.podName != nil })
         else { return object }
         for index in group.endpoints.indices { group.endpoints[index].podName = nil }

@@ -56,6 +56,7 @@ extension SegmentedRegistry {
                 compiler.compileNode(
                     name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
             }
+            model.compileAliases(into: &compiler, lookup: &lookup)
             dependencies.record(lookup, for: unit)
             let unitWarnings = (model.skipped[unit] ?? []) + compiler.takeCappedAnswers()
             warnings[unit] = unitWarnings.isEmpty ? nil : unitWarnings
@@ -70,6 +71,14 @@ extension SegmentedRegistry {
             counts.records += added.count - dropped.count
             diff.records.added += added.count
             diff.records.removed += dropped.count
+            // Aliases are the unit's alone: one Service serves each (`aliasOwner`).
+            for (oldZone, newZone) in zip(old.aliasZones, new.aliasZones) {
+                for name in oldZone.nodes.keys where newZone.nodes[name] == nil { removed.insert(name.wire) }
+                let (added, dropped) = Self.recordChanges(oldZone, newZone, unit: nil, domain: configuration.domain)
+                counts.records += added.count - dropped.count
+                diff.records.added += added.count
+                diff.records.removed += dropped.count
+            }
         }
         updatePointers(beforeModels, after: &lookup.base, changedUnits: changed, compiler: &compiler, removed: &removed, diff: &diff)
         patchShards(with: compiler, removing: removed)
@@ -96,6 +105,10 @@ extension SegmentedRegistry {
                 case .namespace: break
                 case .service(let service):
                     units.insert(.service(ServiceUnit(namespace: namespace, name: service.name.dnsLowercased)))
+                    // Every Service claiming one of its aliases: which of them serves it may change.
+                    for alias in objects.acceptedAliases(of: service) {
+                        for claimant in objects.aliasClaimants(alias) { units.insert(.service(claimant)) }
+                    }
                 case .endpoints(let group):
                     units.insert(.service(ServiceUnit(namespace: namespace, name: group.serviceName.dnsLowercased)))
                 case .pod:
@@ -109,7 +122,7 @@ extension SegmentedRegistry {
     /// Records of `unit`'s own names added and dropped between two builds of it (SOAs aside:
     /// their serial changes every time).
     private static func recordChanges(
-        _ old: ZoneModel, _ new: ZoneModel, unit: RegistryUnit, domain: DomainName
+        _ old: ZoneModel, _ new: ZoneModel, unit: RegistryUnit?, domain: DomainName
     ) -> (added: [ResourceRecord], dropped: [ResourceRecord]) {
         var added: [ResourceRecord] = [], dropped: [ResourceRecord] = []
         for name in Set(old.nodes.keys).union(new.nodes.keys) where RegistryUnit.of(name, domain: domain) == unit {

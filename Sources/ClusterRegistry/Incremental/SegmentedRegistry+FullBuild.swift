@@ -194,6 +194,7 @@ private struct UnitBuildWork: Sendable {
                     name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
                 part.records += records.count
             }
+            part.records += model.compileAliases(into: &compiler, lookup: &lookup)
             part.dependencies.record(lookup, for: unit)
             let warnings = (model.skipped[unit] ?? []) + compiler.takeCappedAnswers()
             if !warnings.isEmpty { part.warnings[unit] = warnings }

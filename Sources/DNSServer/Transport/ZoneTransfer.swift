@@ -57,8 +57,9 @@ struct ZoneTransfer: Sendable {
     /// serial is the one SOA queries get. Allocates the whole zone: run it off the event loop.
     static func messages(answering request: Request, from snapshot: RegistrySnapshot) -> [[UInt8]] {
         let header = request.header
-        // The reverse zones hold only our PTR names, not the zone (the rest is forwarded).
-        guard let zone = snapshot.zoneIndex(apex: request.apex), snapshot.zones[zone].kind != .reverse else {
+        // The reverse and alias zones hold single names of ours, not the zone (the rest is
+        // forwarded).
+        guard let zone = snapshot.zoneIndex(apex: request.apex), snapshot.zones[zone].kind.ownsEveryName else {
             return [header.error(.notAuth, question: request.question)]
         }
         if snapshot.zones[zone].kind == .cluster, !snapshot.clusterSynced {
