@@ -8,6 +8,8 @@ public struct ClusterRecordsBuilder: Sendable {
     public let serial: UInt32
     var cluster: ZoneModel
     var reverse: [ZoneModel]
+    /// The clusterset zone of `--multicluster` (KEP-1645), when on.
+    var multicluster: ZoneModel?
     /// One zone per `--alias-domains` domain, holding the Services' aliases below it.
     var aliasZones: [ZoneModel]
     /// Objects that produce no names and why, by the unit that met them.
@@ -63,6 +65,7 @@ public struct ClusterRecordsBuilder: Sendable {
             builder.cluster.merge(other.cluster)
             for zone in builder.reverse.indices { builder.reverse[zone].merge(other.reverse[zone]) }
             for zone in builder.aliasZones.indices { builder.aliasZones[zone].merge(other.aliasZones[zone]) }
+            if let zone = other.multicluster { builder.multicluster?.merge(zone) }
             builder.skipped.merge(other.skipped) { $0 + $1 }
         }
         return (builder.zones, builder.skipped)
@@ -87,14 +90,27 @@ public struct ClusterRecordsBuilder: Sendable {
         ClusterRecordsBuilder(configuration: configuration, serial: serial)
     }
 
-    /// The cluster zone, the reverse zones, then the alias zones, as `build` returns them.
-    var zones: [ZoneModel] { [cluster] + (configuration.reverse ? reverse : []) + aliasZones }
+    /// The cluster zone, the reverse zones, the clusterset zone, then the alias zones, as
+    /// `build` returns them.
+    var zones: [ZoneModel] { [cluster] + (configuration.reverse ? reverse : []) + (multicluster.map { [$0] } ?? []) + aliasZones }
 
-    /// Compiles the alias names this unit's model holds (zones after the reverse ones); returns
-    /// how many records they have.
+    /// The index in `zones` of the clusterset zone, when on.
+    var multiclusterZoneIndex: Int? { multicluster == nil ? nil : 1 + (configuration.reverse ? reverse.count : 0) }
+
+    /// Compiles the names of `unit` this model holds beyond the cluster and reverse zones: its
+    /// clusterset names, and its aliases (each alias is one unit's alone). Returns how many
+    /// records they have.
     @discardableResult
-    func compileAliases(into compiler: inout SnapshotCompiler, lookup: inout some RecordLookup) -> Int {
+    func compileZonesBeyondReverse(
+        of unit: RegistryUnit, into compiler: inout SnapshotCompiler, lookup: inout some RecordLookup
+    ) -> Int {
         var records = 0
+        if let zone = multicluster, let index = multiclusterZoneIndex {
+            for (owner, ownerRecords) in zone.nodes where RegistryUnit.of(owner, domain: zone.apex) == unit {
+                compiler.compileNode(owner, records: ownerRecords, zone: index, synthesizesPods: false, lookup: &lookup)
+                records += ownerRecords.count
+            }
+        }
         for (offset, zone) in aliasZones.enumerated() {
             for (owner, ownerRecords) in zone.nodes {
                 compiler.compileNode(owner, records: ownerRecords, zone: aliasZoneStart + offset, synthesizesPods: false, lookup: &lookup)
@@ -105,16 +121,23 @@ public struct ClusterRecordsBuilder: Sendable {
     }
 
     /// The index in `zones` of the first alias zone.
-    var aliasZoneStart: Int { 1 + (configuration.reverse ? reverse.count : 0) }
+    var aliasZoneStart: Int { 1 + (configuration.reverse ? reverse.count : 0) + (multicluster == nil ? 0 : 1) }
 
     private mutating func add(_ unit: RegistryUnit, from objects: ClusterObjects) {
         let before = skipped[unit]?.count ?? 0
         switch unit {
-        case .apex: addApex()
+        case .apex:
+            addApex()
+            addMulticlusterApex()
         case .namespace(let namespace):
             guard objects.namespaceExists(namespace) else { return }
             addNamespace(namespace, pods: objects.pods(in: namespace))
+            if Self.isDNS1123Label(namespace) { addMulticlusterNamespace(namespace) }
         case .service(let service):
+            if multicluster != nil, let serviceImport = objects.serviceImports(service.namespace, service.name).first {
+                currentUnit = unit
+                addServiceImport(serviceImport, endpoints: objects.importEndpoints(service.namespace, service.name))
+            }
             // One Service per namespace and name, as the API server allows: manifests that
             // declare it twice are reported, and the first in file order is served (issue #11
             // item 10: both used to be merged without a word).
@@ -140,6 +163,9 @@ public struct ClusterRecordsBuilder: Sendable {
         reverse = ["in-addr.arpa", "ip6.arpa"].compactMap { text in
             guard let apex = try? DomainName(text) else { return nil }
             return ZoneModel(apex: apex, kind: .reverse, soa: Self.soa(apex: apex, domain: domain, configuration, serial))
+        }
+        multicluster = configuration.multicluster.map { apex in
+            ZoneModel(apex: apex, kind: .multicluster, soa: Self.soa(apex: apex, domain: domain, configuration, serial))
         }
         aliasZones = configuration.aliasDomains.map { apex in
             ZoneModel(apex: apex, kind: .alias, soa: Self.soa(apex: apex, domain: domain, configuration, serial))

@@ -244,6 +244,10 @@ public struct EndpointGroup: Hashable, Sendable {
     public enum Origin: Hashable, Sendable {
         case endpoints        // core/v1 Endpoints
         case endpointSlice    // discovery.k8s.io/v1
+        /// An EndpointSlice of a ServiceImport (KEP-1645): labelled
+        /// `multicluster.kubernetes.io/service-name` and `…/source-cluster`, the cluster id
+        /// its endpoints' names carry.
+        case multiclusterSlice(sourceCluster: String)
     }
 
     /// The Service these belong to: the Endpoints' own name, or the slice's
@@ -309,12 +313,24 @@ public enum KubernetesObject: Hashable, Sendable {
     case service(Service)
     case endpoints(EndpointGroup)
     case pod(Pod)
+    /// A `multicluster.x-k8s.io` ServiceImport (KEP-1645), read into a Service's shape: `spec.type`
+    /// ClusterSetIP is `.clusterIP(spec.ips)`, Headless is `.headless`, and `spec.ports`.
+    case serviceImport(Service)
+
+    /// A ServiceImport or one of its slices (KEP-1645).
+    public var isMulticluster: Bool {
+        switch self {
+        case .serviceImport: return true
+        case .endpoints(let group): if case .multiclusterSlice = group.origin { return true } else { return false }
+        default: return false
+        }
+    }
 
     /// The namespace the object lives in (a Namespace lives in itself).
     public var namespaceName: String {
         switch self {
         case .namespace(let ns): return ns.name
-        case .service(let svc): return svc.namespace
+        case .service(let svc), .serviceImport(let svc): return svc.namespace
         case .endpoints(let group): return group.namespace
         case .pod(let pod): return pod.namespace
         }

@@ -60,7 +60,8 @@ extension ManifestDecoder {
     /// publishes IP endpoints only.
     mutating func decodeEndpointSlice<Object: ManifestMapping>(_ object: Object) -> EndpointGroup? {
         let meta = metadata(object, labels: true)
-        let serviceName = meta.flatMap { sliceServiceName($0) }
+        let multicluster = meta.flatMap { multiclusterSlice($0) }
+        let serviceName = multicluster?.serviceName ?? meta.flatMap { sliceServiceName($0) }
         let typeNode = required(object, "addressType", at: "addressType")
         let addressType = text(typeNode, at: "addressType")
         var family: Bool?  // IPv4?
@@ -90,7 +91,8 @@ extension ManifestDecoder {
         }
         guard let meta, let serviceName else { return nil }
         return EndpointGroup(
-            serviceName: serviceName, namespace: meta.namespace, origin: .endpointSlice,
+            serviceName: serviceName, namespace: meta.namespace,
+            origin: multicluster.map { .multiclusterSlice(sourceCluster: $0.cluster) } ?? .endpointSlice,
             endpoints: endpoints, ports: ports, source: source,
             lastChangeTriggerTime: Self.lastChangeTriggerTime(object)
         )
@@ -106,6 +108,21 @@ extension ManifestDecoder {
         guard list.count > limit else { return true }
         report(field, line: line, "\(list.count) items; an EndpointSlice may have at most \(limit)")
         return false
+    }
+
+    static let multiclusterServiceNameLabel = "multicluster.kubernetes.io/service-name"
+    static let sourceClusterLabel = "multicluster.kubernetes.io/source-cluster"
+
+    /// A ServiceImport's slice (KEP-1645): its ServiceImport and the cluster its endpoints are
+    /// in, from the multicluster labels; nil for a cluster's own slice.
+    private mutating func multiclusterSlice(_ meta: ObjectMeta) -> (serviceName: String, cluster: String)? {
+        guard let name = meta.labels?[Self.multiclusterServiceNameLabel], !name.isEmpty else { return nil }
+        guard let cluster = meta.labels?[Self.sourceClusterLabel], !cluster.isEmpty else {
+            report("metadata.labels[\"\(Self.sourceClusterLabel)\"]", line: meta.labelsLine ?? meta.line,
+                   "required label is missing: a multicluster EndpointSlice names the cluster its endpoints are in")
+            return nil
+        }
+        return (name, cluster)
     }
 
     private mutating func sliceServiceName(_ meta: ObjectMeta) -> String? {

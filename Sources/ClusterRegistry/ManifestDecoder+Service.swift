@@ -28,6 +28,34 @@ extension ManifestDecoder {
         )
     }
 
+    /// A KEP-1645 ServiceImport, v1alpha1 or v1beta1 (the same layout: `spec.type`, `spec.ips`,
+    /// `spec.ports`), in a Service's shape.
+    mutating func decodeServiceImport<Object: ManifestMapping>(_ object: Object) -> Service? {
+        let meta = metadata(object)
+        let spec = mapping(required(object, "spec", at: "spec"), at: "spec")
+        let typeNode = required(spec, "type", at: "spec.type")
+        var kind: Service.Kind?
+        switch text(typeNode, at: "spec.type") {
+        case "ClusterSetIP":
+            var addresses: [IPAddress] = []
+            if let list = sequence(spec?.field("ips"), at: "spec.ips") {
+                for (index, node) in list.enumerated() {
+                    if let address = ipAddress(node, at: "spec.ips[\(index)]") { addresses.append(address) }
+                }
+            }
+            kind = .clusterIP(addresses)
+        case "Headless":
+            kind = .headless
+        case let other?:
+            report("spec.type", line: typeNode?.line, "expected ClusterSetIP or Headless, got \"\(other)\"")
+        case nil:
+            break
+        }
+        let ports = servicePorts(spec)
+        guard let meta, let kind else { return nil }
+        return Service(name: meta.name, namespace: meta.namespace, kind: kind, ports: ports, source: source)
+    }
+
     /// `metadata.annotations["clusterdns.io/aliases"]`, with `metadata.creationTimestamp` to
     /// settle conflicts. The names are checked against `--alias-domains` when records are built,
     /// where a refused one is reported for its Service.
@@ -81,7 +109,7 @@ extension ManifestDecoder {
         return .clusterIP(addresses)
     }
 
-    private mutating func servicePorts<Spec: ManifestMapping>(_ spec: Spec?) -> [ServicePort] {
+    mutating func servicePorts<Spec: ManifestMapping>(_ spec: Spec?) -> [ServicePort] {
         guard let list = sequence(spec?.field("ports"), at: "spec.ports") else { return [] }
         guard list.count <= Self.maxServicePorts else {
             report("spec.ports", line: spec?.field("ports")?.line,

@@ -35,7 +35,7 @@ struct ManifestDecoder {
 
     /// Kinds decoded (with their core or discovery apiVersion); other kinds are counted in
     /// `skippedKinds`, and so are these kinds from another API group, as "Service (group/v1)".
-    static let decodedKinds: Set<String> = ["Namespace", "Service", "Endpoints", "EndpointSlice", "Pod"]
+    static let decodedKinds: Set<String> = ["Namespace", "Service", "Endpoints", "EndpointSlice", "Pod", "ServiceImport"]
 
     init(file: String) {
         self.file = file
@@ -130,6 +130,8 @@ struct ManifestDecoder {
             if let group = decodeEndpointSlice(object) { objects.append(.endpoints(group)) }
         case ("v1", "Pod"):
             if let pod = decodePod(object) { objects.append(.pod(pod)) }
+        case ("multicluster.x-k8s.io/v1alpha1", "ServiceImport"), ("multicluster.x-k8s.io/v1beta1", "ServiceImport"):
+            if let serviceImport = decodeServiceImport(object) { objects.append(.serviceImport(serviceImport)) }
         default:
             // Another group's kind of the same name (Knative's Service) is not ours.
             let key = Self.decodedKinds.contains(kind) ? "\(kind) (\(apiVersion))" : kind

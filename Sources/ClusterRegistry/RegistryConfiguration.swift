@@ -21,6 +21,11 @@ public struct RegistryConfiguration: Sendable, Hashable {
     public var nameserverAddresses: [IPAddress]
     /// `--single-ptr`: one PTR per address (`SinglePointer`) instead of one per name.
     public var singlePointer: Bool
+    /// `--multicluster`: the KEP-1645 clusterset zone (`clusterset.local`), lower-cased; nil
+    /// leaves ServiceImports and their slices out.
+    public var multicluster: DomainName? = nil {
+        didSet { multicluster = multicluster?.lowercased() }
+    }
     /// `--alias-domains`: Services' `clusterdns.io/aliases` are accepted below these domains
     /// only (lower-cased, sorted); empty turns aliases off. A security boundary: a namespace
     /// owner must not be able to take over arbitrary names.
@@ -76,4 +81,6 @@ public struct RegistryConfiguration: Sendable, Hashable {
     /// `dns-version.<zone>` TXT TTL (k8s DNS spec §2.2).
     public static let versionTTL: UInt32 = 28800
     public static let schemaVersion = "1.1.0"
+    /// `dns-version.<clusterset zone>` TXT: the KEP-1645 DNS specification's schema version.
+    public static let multiclusterSchemaVersion = "1.0.0"
 }

@@ -48,7 +48,7 @@ extension KubernetesObject {
     public var objectName: String {
         switch self {
         case .namespace(let namespace): return namespace.name
-        case .service(let service): return service.name
+        case .service(let service), .serviceImport(let service): return service.name
         case .endpoints(let group): return group.serviceName
         case .pod(let pod): return pod.name
         }
@@ -60,6 +60,7 @@ extension KubernetesObject {
         case .service: return "Service"
         case .endpoints(let group): return group.origin == .endpoints ? "Endpoints" : "EndpointSlice"
         case .pod: return "Pod"
+        case .serviceImport: return "ServiceImport"
         }
     }
 }

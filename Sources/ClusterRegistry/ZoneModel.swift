@@ -14,11 +14,14 @@ public struct ZoneModel: Sendable {
         /// An `--alias-domains` domain: we answer the Services' aliases below it and forward
         /// the rest, like the reverse zones.
         case alias
+        /// The clusterset zone of `--multicluster` (KEP-1645): ours throughout, like the cluster
+        /// zone.
+        case multicluster
 
         /// Whether every name below the apex is ours: a name we do not hold is NXDOMAIN and the
         /// names between a record and the apex exist (RFC 8020). Reverse and alias zones hold
         /// single names and forward the rest.
-        public var ownsEveryName: Bool { self == .cluster || self == .file }
+        public var ownsEveryName: Bool { self == .cluster || self == .file || self == .multicluster }
     }
 
     public var apex: DomainName

@@ -81,7 +81,8 @@ struct ReplyContext {
         if let edns = query.edns, edns.version > 0 { return simple(&writer, .badVers) }  // RFC 6891 §6.1.3
         guard query.recordClass == .in else { return simple(&writer, .refused) }
         if query.type == .axfr || query.type == .ixfr { return simple(&writer, .refused) }
-        if !snapshot.clusterSynced, let zone = snapshot.zoneIndex(containing: name), snapshot.zones[zone].kind == .cluster {
+        if !snapshot.clusterSynced, let zone = snapshot.zoneIndex(containing: name),
+           [.cluster, .multicluster].contains(snapshot.zones[zone].kind) {
             return simple(&writer, .servFail)
         }
         if let found = snapshot.lookup(name) { return answer(found, &writer) }
@@ -93,7 +94,7 @@ struct ReplyContext {
         case .cluster:
             if let outcome = synthesizePod(&writer) { return outcome }
             return negative(&writer, .nxDomain, zone: zone)
-        case .file:
+        case .file, .multicluster:
             return negative(&writer, .nxDomain, zone: zone)
         }
     }

@@ -119,6 +119,9 @@ struct APIResponseDecoder: Sendable {
     private static func minimal(_ object: KubernetesObject) -> KubernetesObject {
         switch object {
         case .namespace: return object
+        case .serviceImport(var serviceImport):
+            serviceImport.source = nil
+            return .serviceImport(serviceImport)
         case .service(var service):
             service.source = nil
             // Endpoints come from EndpointSlices here, never from matching a selector against

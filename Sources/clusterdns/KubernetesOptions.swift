@@ -17,6 +17,9 @@ struct KubernetesOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Context of --kubeconfig (default: its current-context).", valueName: "name"))
     var kubeContext: String?
 
+    @Option(help: ArgumentHelp("With --multicluster: the ServiceImport API version to watch, v1beta1 (mcs-api's storage version since v0.5) or v1alpha1.", valueName: "version"))
+    var multiclusterAPIVersion = "v1beta1"
+
     var enabled: Bool { kubernetes || kubeconfig != nil }
 
     func connection() throws -> KubernetesConnection {
@@ -42,7 +45,16 @@ struct KubernetesOptions: ParsableArguments {
         if let exposure = connection.credentialExposure {
             Logger(label: "clusterdns").warning("warning: \(exposure)")
         }
-        let resources = KubernetesResource.needed(podsVerified: configuration.pods == .verified, autopath: autopath)
+        var serviceImports: KubernetesResource?
+        if configuration.multicluster != nil {
+            switch multiclusterAPIVersion {
+            case "v1beta1": serviceImports = .serviceImports
+            case "v1alpha1": serviceImports = .serviceImportsV1alpha1
+            default: throw ValidationError("--multicluster-api-version: expected v1beta1 or v1alpha1, got \(multiclusterAPIVersion)")
+            }
+        }
+        let resources = KubernetesResource.needed(
+            podsVerified: configuration.pods == .verified, autopath: autopath, serviceImports: serviceImports)
         let watcher = try KubernetesWatcher(
             connection: connection, resources: resources, group: group, logger: Logger(label: "clusterdns.kubernetes"))
         var options = reload.options

@@ -30,6 +30,9 @@ struct RegistryOptions: ParsableArguments {
     @Flag(help: "One PTR per address instead of one per name: an endpoint's hostname first, then the Service whose ClusterIP it is, then the smallest name.")
     var singlePTR = false
 
+    @Option(help: "Serve the KEP-1645 multi-cluster Services DNS specification (schema 1.0.0) in this zone, e.g. clusterset.local, from ServiceImports and their EndpointSlices. Off by default.")
+    var multicluster: String?
+
     @Option(help: "Domains below which Services' clusterdns.io/aliases annotations are served (comma-separated); none (the default) turns aliases off. A security boundary: a namespace owner can claim names below these only.")
     var aliasDomains: String?
 
@@ -41,6 +44,11 @@ struct RegistryOptions: ParsableArguments {
         var configuration = RegistryConfiguration(
             domain: domain, ttl: ttl, pods: pods, namespaces: exposed, endpointPodNames: endpointPodNames,
             nameserverAddresses: nameserverAddresses, singlePointer: singlePTR)
+        if let multicluster {
+            guard let zone = try? DomainName(multicluster), !zone.isRoot, !zone.isSubdomain(of: domain), !domain.isSubdomain(of: zone)
+            else { throw ValidationError("--multicluster: \(multicluster) is not a zone apart from the cluster domain \(domain)") }
+            configuration.multicluster = zone
+        }
         configuration.aliasDomains = try (aliasDomains ?? "").split(separator: ",").map { text in
             let trimmed = String(text).trimmingSpaces
             guard let name = try? DomainName(trimmed), !name.isRoot, !name.isSubdomain(of: domain), !domain.isSubdomain(of: name)

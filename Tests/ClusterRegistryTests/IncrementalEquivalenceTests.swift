@@ -26,6 +26,14 @@ final class IncrementalEquivalenceTests: XCTestCase {
     /// `--single-ptr`: the PTR each address keeps must not depend on which units changed.
     func testSinglePointer() { check(RegistryConfiguration(singlePointer: true), seeds: 40..<44) }
 
+    /// ServiceImports and their slices from several clusters, with and without `--multicluster`.
+    func testMulticluster() {
+        var configuration = RegistryConfiguration()
+        configuration.multicluster = try! DomainName("clusterset.local")
+        check(configuration, seeds: 60..<66, multicluster: true)
+        check(RegistryConfiguration(), seeds: 66..<68, multicluster: true)
+    }
+
     /// Aliases claimed by several Services, won and lost as Services and their timestamps change.
     func testAliases() {
         var configuration = RegistryConfiguration()
@@ -105,10 +113,13 @@ final class IncrementalEquivalenceTests: XCTestCase {
         }
     }
 
-    private func check(_ configuration: RegistryConfiguration, seeds: Range<UInt64>, steps: Int = 60, aliases: Bool = false) {
+    private func check(
+        _ configuration: RegistryConfiguration, seeds: Range<UInt64>, steps: Int = 60, aliases: Bool = false, multicluster: Bool = false
+    ) {
         for seed in seeds {
             var random = RandomCluster(seed: seed)
             random.aliases = aliases
+            random.multicluster = multicluster
             let staticZones = [RandomCluster.staticZone()]
             let initial = (0..<random.int(0..<30)).map { _ in random.change(existing: [:]) }
             var registry = SegmentedRegistry(
@@ -161,6 +172,8 @@ struct RandomCluster {
     /// Services carry `clusterdns.io/aliases` from a small pool, so that they collide (off by
     /// default: the other seeds' sequences stay as they were).
     var aliases = false
+    /// ServiceImports and multicluster slices too (off by default, as `aliases`).
+    var multicluster = false
 
     init(seed: UInt64, namespaces: Int = 3, servicesPerNamespace: Int = 5) {
         generator = SplitMix64(seed: seed)
@@ -180,6 +193,7 @@ struct RandomCluster {
         }
         let namespace = "ns\(int(0..<namespaces))"
         let service = "s\(int(0..<servicesPerNamespace))"
+        if multicluster, chance(35) { return multiclusterChange(service, namespace) }
         switch int(0..<10) {
         case 0:
             return ObjectChange(key: ObjectKey(origin: "namespaces/\(namespace)"), object: .namespace(Namespace(name: namespace)))
@@ -205,6 +219,30 @@ struct RandomCluster {
         default:
             return ObjectChange(key: ObjectKey(origin: "services/\(namespace)/\(service)"), object: .service(randomService(service, namespace)))
         }
+    }
+
+    /// A ServiceImport (ClusterSetIP, dual-stack sometimes, or headless) or one of its slices
+    /// from one of three clusters (one id of two labels, one not a DNS name).
+    private mutating func multiclusterChange(_ service: String, _ namespace: String) -> ObjectChange {
+        if chance(40) {
+            let ports = (0..<int(0..<3)).map { index in
+                ServicePort(name: chance(75) ? "p\(index)" : nil, port: 42, proto: index == 1 ? .udp : .tcp)
+            }
+            let kind: Service.Kind = chance(50)
+                ? .headless : .clusterIP(chance(30) ? [address(), .v6(0xFD00_0000_0000_0042, UInt64(int(0..<4)))] : [address()])
+            return ObjectChange(
+                key: ObjectKey(origin: "serviceimports/\(namespace)/\(service)"),
+                object: .serviceImport(Service(name: service, namespace: namespace, kind: kind, ports: ports)))
+        }
+        let cluster = ["cluster-a", "cluster-b.registry", "Bad_Cluster"][int(0..<3)]
+        let endpoints = (0..<int(0..<4)).map { _ in
+            Endpoint(addresses: [address()], hostname: chance(40) ? "e\(int(0..<3))" : nil, ready: chance(75))
+        }
+        let ports = (0..<int(0..<3)).map { _ in EndpointPort(name: chance(70) ? "p\(int(0..<2))" : nil, port: 42) }
+        let group = EndpointGroup(
+            serviceName: service, namespace: namespace, origin: .multiclusterSlice(sourceCluster: cluster), endpoints: endpoints,
+            ports: ports)
+        return ObjectChange(key: ObjectKey(origin: "mcslices/\(namespace)/\(service)-\(cluster)"), object: .endpoints(group))
     }
 
     private mutating func randomService(_ name: String, _ namespace: String) -> Service {

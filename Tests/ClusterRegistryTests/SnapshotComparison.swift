@@ -63,7 +63,9 @@ enum SnapshotComparison {
         }
         if left.statistics.namespaces != right.statistics.namespaces { differences.append("namespace counts differ") }
         if left.statistics.objectsByKind != right.statistics.objectsByKind { differences.append("object counts differ") }
-        if left.statistics.warnings != right.statistics.warnings { differences.append("warnings differ") }
+        if left.statistics.warnings != right.statistics.warnings {
+            differences.append("warnings differ: \(left.statistics.warnings) vs \(right.statistics.warnings)")
+        }
         return Array(differences.sorted().prefix(limit))
     }
 

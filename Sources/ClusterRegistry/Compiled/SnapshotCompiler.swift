@@ -15,6 +15,11 @@ struct ZoneLayout: Sendable {
         soas = zones.map(\.soa)
     }
 
+    /// The clusterset zone's index and apex (`--multicluster`), when there is one.
+    var multiclusterZone: (zone: Int, apex: DomainName)? {
+        kinds.firstIndex(of: .multicluster).map { ($0, apexes[$0]) }
+    }
+
     /// The cluster zone's apex, when there is one.
     var clusterDomain: DomainName? { kinds.firstIndex(of: .cluster).map { apexes[$0] } }
 

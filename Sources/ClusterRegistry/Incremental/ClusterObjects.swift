@@ -50,8 +50,11 @@ struct NameObjects: Sendable {
     var services: [Keyed<Service>] = []
     var slices: [Keyed<EndpointGroup>] = []
     var endpoints: [Keyed<EndpointGroup>] = []
+    /// With `--multicluster`: the ServiceImports of this name and their slices (KEP-1645).
+    var imports: [Keyed<Service>] = []
+    var importSlices: [Keyed<EndpointGroup>] = []
 
-    var isEmpty: Bool { services.isEmpty && slices.isEmpty && endpoints.isEmpty }
+    var isEmpty: Bool { services.isEmpty && slices.isEmpty && endpoints.isEmpty && imports.isEmpty && importSlices.isEmpty }
 }
 
 /// A stored object with its key.
@@ -91,16 +94,17 @@ extension Array {
 /// Where a stored object is grouped: enough to find it from its key alone.
 struct ObjectPlace: Sendable {
     enum Kind: UInt8, Sendable {
-        case namespace, service, slice, endpoints, pod
+        case namespace, service, slice, endpoints, pod, serviceImport, importSlice
 
         /// `KubernetesObject.kindName` of objects of this kind.
         var kindName: String {
             switch self {
             case .namespace: return "Namespace"
             case .service: return "Service"
-            case .slice: return "EndpointSlice"
+            case .slice, .importSlice: return "EndpointSlice"
             case .endpoints: return "Endpoints"
             case .pod: return "Pod"
+            case .serviceImport: return "ServiceImport"
             }
         }
     }
@@ -157,6 +161,8 @@ public struct ClusterObjects: Sendable {
     /// alias two Services claim goes to the older (`aliasOwner`), so a change to either
     /// rebuilds both.
     private var aliasClaims: [DomainName: [ServiceUnit: Int]] = [:]
+    /// ServiceImports and multicluster slices received while `--multicluster` is off.
+    private(set) var ignoredMulticluster: Set<ObjectKey> = []
     public let configuration: RegistryConfiguration
 
     public init(configuration: RegistryConfiguration) {
@@ -181,7 +187,7 @@ public struct ClusterObjects: Sendable {
         var count = 0
         for objects in namespaces.values {
             for group in objects.names.values {
-                for slice in group.slices { count += slice.value.endpoints.count }
+                for slice in group.slices + group.importSlices { count += slice.value.endpoints.count }
                 for endpoints in group.endpoints { count += endpoints.value.endpoints.count }
             }
         }
@@ -196,6 +202,8 @@ public struct ClusterObjects: Sendable {
         case .slice: return objects.names[place.name]?.slices.value(at: key).map(KubernetesObject.endpoints)
         case .endpoints: return objects.names[place.name]?.endpoints.value(at: key).map(KubernetesObject.endpoints)
         case .pod: return objects.pods[key].map(KubernetesObject.pod)
+        case .serviceImport: return objects.names[place.name]?.imports.value(at: key).map(KubernetesObject.serviceImport)
+        case .importSlice: return objects.names[place.name]?.importSlices.value(at: key).map(KubernetesObject.endpoints)
         }
     }
 
@@ -208,7 +216,13 @@ public struct ClusterObjects: Sendable {
     mutating func apply(_ change: ObjectChange) -> KubernetesObject? {
         let previous = self[change.key]
         if let previous { remove(previous, key: change.key) }
+        ignoredMulticluster.remove(change.key)
         if let object = change.object.map(configuration.forDNS), configuration.exposes(namespace: object.namespaceName) {
+            // ServiceImports and their slices mean nothing without `--multicluster`: noted, not kept.
+            guard configuration.multicluster != nil || !object.isMulticluster else {
+                ignoredMulticluster.insert(change.key)
+                return previous
+            }
             insert(portLists.sharing(object), key: change.key)
         }
         return previous
@@ -231,6 +245,9 @@ public struct ClusterObjects: Sendable {
         case .endpoints(let group):
             let name = group.serviceName.dnsLowercased
             switch group.origin {
+            case .multiclusterSlice:
+                places[key] = ObjectPlace(kind: .importSlice, namespace: namespace, name: name)
+                namespaces[namespace, default: NamespaceObjects()].names[name, default: NameObjects()].importSlices.store(group, at: key)
             case .endpointSlice:
                 places[key] = ObjectPlace(kind: .slice, namespace: namespace, name: name)
                 namespaces[namespace, default: NamespaceObjects()].names[name, default: NameObjects()].slices.store(group, at: key)
@@ -238,6 +255,10 @@ public struct ClusterObjects: Sendable {
                 places[key] = ObjectPlace(kind: .endpoints, namespace: namespace, name: name)
                 namespaces[namespace, default: NamespaceObjects()].names[name, default: NameObjects()].endpoints.store(group, at: key)
             }
+        case .serviceImport(let serviceImport):
+            let name = serviceImport.name.dnsLowercased
+            places[key] = ObjectPlace(kind: .serviceImport, namespace: namespace, name: name)
+            namespaces[namespace, default: NamespaceObjects()].names[name, default: NameObjects()].imports.store(serviceImport, at: key)
         case .pod(let pod):
             places[key] = ObjectPlace(kind: .pod, namespace: namespace, name: "")
             namespaces[namespace, default: NamespaceObjects()].pods[key] = pod
@@ -258,11 +279,13 @@ public struct ClusterObjects: Sendable {
         }
         switch object {
         case .namespace: objects.declarations.remove(key)
-        case .service, .endpoints:
+        case .service, .endpoints, .serviceImport:
             if var group = objects.names.removeValue(forKey: place.name) {
                 switch place.kind {
                 case .service: group.services.remove(key)
                 case .slice: group.slices.remove(key)
+                case .serviceImport: group.imports.remove(key)
+                case .importSlice: group.importSlices.remove(key)
                 default: group.endpoints.remove(key)
                 }
                 if !group.isEmpty { objects.names[place.name] = group }
@@ -288,6 +311,20 @@ public struct ClusterObjects: Sendable {
     /// declare one twice (the records builder serves the first and reports the others).
     func services(_ namespace: String, _ name: String) -> [Service] {
         namespaces[namespace]?.names[name]?.services.map(\.value) ?? []
+    }
+
+    /// The ServiceImports named `name` in `namespace`, in key order (normally one).
+    func serviceImports(_ namespace: String, _ name: String) -> [Service] {
+        namespaces[namespace]?.names[name]?.imports.map(\.value) ?? []
+    }
+
+    /// The endpoints of a ServiceImport, ready ones only, each with the cluster it is in, in
+    /// slice key order.
+    func importEndpoints(_ namespace: String, _ name: String) -> [(endpoint: ResolvedEndpoint, cluster: String)] {
+        (namespaces[namespace]?.names[name]?.importSlices ?? []).flatMap { keyed -> [(ResolvedEndpoint, String)] in
+            guard case .multiclusterSlice(let cluster) = keyed.value.origin else { return [] }
+            return keyed.value.endpoints.filter(\.ready).map { (ResolvedEndpoint(endpoint: $0, ports: keyed.value.ports), cluster) }
+        }
     }
 
     /// The aliases of `service` that `--alias-domains` accepts, each once.
@@ -356,7 +393,7 @@ public struct ClusterObjects: Sendable {
     /// Every (namespace, Service name) with a Service, sorted: the units of a full build.
     var serviceUnits: [ServiceUnit] {
         namespaces.keys.sorted().flatMap { namespace in
-            (namespaces[namespace]?.names.compactMap { $0.value.services.isEmpty ? nil : $0.key }.sorted() ?? [])
+            (namespaces[namespace]?.names.compactMap { $0.value.services.isEmpty && $0.value.imports.isEmpty ? nil : $0.key }.sorted() ?? [])
                 .map { ServiceUnit(namespace: namespace, name: $0) }
         }
     }

@@ -45,7 +45,7 @@ extension SegmentedRegistry {
 
         var lookup = TrackingLookup(
             base: UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZoneCount, serial: serial, built: [:]),
-            domain: configuration.domain)
+            domain: configuration.domain, multicluster: layout.multiclusterZone)
         var compiler = SnapshotCompiler(layout: layout)
         var removed: Set<[UInt8]> = []
         for unit in recompile.sorted() {
@@ -56,7 +56,7 @@ extension SegmentedRegistry {
                 compiler.compileNode(
                     name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
             }
-            model.compileAliases(into: &compiler, lookup: &lookup)
+            model.compileZonesBeyondReverse(of: unit, into: &compiler, lookup: &lookup)
             dependencies.record(lookup, for: unit)
             let unitWarnings = (model.skipped[unit] ?? []) + compiler.takeCappedAnswers()
             warnings[unit] = unitWarnings.isEmpty ? nil : unitWarnings
@@ -71,6 +71,15 @@ extension SegmentedRegistry {
             counts.records += added.count - dropped.count
             diff.records.added += added.count
             diff.records.removed += dropped.count
+            if let oldZone = old.multicluster, let newZone = new.multicluster {
+                for name in oldZone.nodes.keys where newZone.nodes[name] == nil && RegistryUnit.of(name, domain: oldZone.apex) == unit {
+                    removed.insert(name.wire)
+                }
+                let (added, dropped) = Self.recordChanges(oldZone, newZone, unit: unit, domain: oldZone.apex)
+                counts.records += added.count - dropped.count
+                diff.records.added += added.count
+                diff.records.removed += dropped.count
+            }
             // Aliases are the unit's alone: one Service serves each (`aliasOwner`).
             for (oldZone, newZone) in zip(old.aliasZones, new.aliasZones) {
                 for name in oldZone.nodes.keys where newZone.nodes[name] == nil { removed.insert(name.wire) }
@@ -111,6 +120,8 @@ extension SegmentedRegistry {
                     }
                 case .endpoints(let group):
                     units.insert(.service(ServiceUnit(namespace: namespace, name: group.serviceName.dnsLowercased)))
+                case .serviceImport(let serviceImport):
+                    units.insert(.service(ServiceUnit(namespace: namespace, name: serviceImport.name.dnsLowercased)))
                 case .pod:
                     for service in objects.podDerivedServices(in: namespace) { units.insert(.service(service)) }
                 }

@@ -60,7 +60,7 @@ extension SegmentedRegistry {
 
     /// Compiles the zone files again: their answers may read any cluster unit.
     mutating func compileStaticZones(_ base: UnitLookup) {
-        var lookup = TrackingLookup(base: base, domain: configuration.domain)
+        var lookup = TrackingLookup(base: base, domain: configuration.domain, multicluster: layout.multiclusterZone)
         var compiler = SnapshotCompiler(layout: layout)
         for (offset, zone) in staticZones.enumerated() {
             for (name, records) in zone.nodes {
@@ -94,7 +94,7 @@ extension SegmentedRegistry {
             dependencies.merge(part.dependencies)
             warnings.merge(part.cappedAnswers) { $0 + $1 }
         }
-        var staticLookup = TrackingLookup(base: ModelLookup(zones: models), domain: configuration.domain)
+        var staticLookup = TrackingLookup(base: ModelLookup(zones: models), domain: configuration.domain, multicluster: layout.multiclusterZone)
         var staticCompiler = SnapshotCompiler(layout: layout)
         for zone in built.zones.count..<models.count {
             for (name, records) in models[zone].nodes {
@@ -129,7 +129,7 @@ extension SegmentedRegistry {
                 for _ in lower..<upper {
                     let (name, records) = nodes[index]
                     let unit = layout.kinds[zone] == .cluster ? RegistryUnit.of(name, domain: domain) : nil
-                    var lookup = TrackingLookup(base: ModelLookup(zones: models), domain: domain, compiling: unit)
+                    var lookup = TrackingLookup(base: ModelLookup(zones: models), domain: domain, multicluster: layout.multiclusterZone, compiling: unit)
                     compiler.compileNode(
                         name, records: records, zone: zone, synthesizesPods: models[zone].podNamespaces.contains(name),
                         lookup: &lookup)
@@ -182,7 +182,7 @@ private struct UnitBuildWork: Sendable {
         compiler.reserve(names: min(chunkNames, range.count * 10) + 64)
         var lookup = TrackingLookup(
             base: UnitLookup(objects: objects, staticZones: staticZones, clusterZones: clusterZones, serial: serial, built: [:]),
-            domain: domain)
+            domain: domain, multicluster: layout.multiclusterZone)
         var pointerLookup = ModelLookup(zones: [])  // PTR answers have no additional section to look up
         var chunks = 0
         for unitIndex in range {
@@ -194,7 +194,7 @@ private struct UnitBuildWork: Sendable {
                     name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
                 part.records += records.count
             }
-            part.records += model.compileAliases(into: &compiler, lookup: &lookup)
+            part.records += model.compileZonesBeyondReverse(of: unit, into: &compiler, lookup: &lookup)
             part.dependencies.record(lookup, for: unit)
             let warnings = (model.skipped[unit] ?? []) + compiler.takeCappedAnswers()
             if !warnings.isEmpty { part.warnings[unit] = warnings }

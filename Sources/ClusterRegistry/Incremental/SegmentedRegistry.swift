@@ -71,10 +71,16 @@ public struct SegmentedRegistry: Sendable {
         rebuildAll()
     }
 
+    /// How the summary line counts ServiceImports and their slices left out without `--multicluster`.
+    static let ignoredMulticlusterNote = "ServiceImport or multicluster EndpointSlice (no --multicluster)"
+
     /// The root readers take: every segment shared, nothing copied.
     public func snapshot(buildSeconds: Double = 0) -> RegistrySnapshot {
         var statistics = counts.statistics(warnings: warnings)
         statistics.skippedKinds = skippedKinds
+        if !objects.ignoredMulticluster.isEmpty {
+            statistics.skippedKinds[Self.ignoredMulticlusterNote, default: 0] += objects.ignoredMulticluster.count
+        }
         statistics.buildSeconds = buildSeconds
         statistics.names = shards.reduce(staticSegment.count) { $0 + $1.count }
         return RegistrySnapshot(

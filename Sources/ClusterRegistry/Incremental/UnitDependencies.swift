@@ -47,28 +47,34 @@ struct UnitDependencies: Sendable {
 struct TrackingLookup<Base: RecordLookup>: RecordLookup {
     var base: Base
     let domain: DomainName
+    /// The clusterset zone's index and apex (`--multicluster`): its names belong to units too.
+    let multicluster: (zone: Int, apex: DomainName)?
     /// The unit being compiled (nil for reverse and zone-file names).
     var compiling: RegistryUnit?
     private(set) var consulted: Set<RegistryUnit> = []
     private(set) var embedsClusterSOA = false
 
-    init(base: Base, domain: DomainName, compiling: RegistryUnit? = nil) {
+    init(base: Base, domain: DomainName, multicluster: (zone: Int, apex: DomainName)?, compiling: RegistryUnit? = nil) {
         self.base = base
         self.domain = domain
+        self.multicluster = multicluster
         self.compiling = compiling
     }
 
+    /// The unit holding `name` of zone `zone`, when that zone is made of units.
+    private func unit(of name: DomainName, zone: Int) -> RegistryUnit? {
+        if zone == 0 { return RegistryUnit.of(name.lowercased(), domain: domain) }
+        if let multicluster, zone == multicluster.zone { return RegistryUnit.of(name.lowercased(), domain: multicluster.apex) }
+        return nil
+    }
+
     mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord]? {
-        if zone == 0, let unit = RegistryUnit.of(name.lowercased(), domain: domain), unit != compiling {
-            consulted.insert(unit)
-        }
+        if let unit = unit(of: name, zone: zone), unit != compiling { consulted.insert(unit) }
         return base.records(at: name, zone: zone)
     }
 
     mutating func synthesizesChildren(of name: DomainName, zone: Int) -> Bool {
-        if zone == 0, let unit = RegistryUnit.of(name.lowercased(), domain: domain), unit != compiling {
-            consulted.insert(unit)
-        }
+        if let unit = unit(of: name, zone: zone), unit != compiling { consulted.insert(unit) }
         return base.synthesizesChildren(of: name, zone: zone)
     }
 
@@ -106,6 +112,9 @@ struct UnitLookup: RecordLookup {
 
     mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord]? {
         guard zone < clusterZones else { return staticZones[zone - clusterZones].records(at: name) }
+        if zone == empty.multiclusterZoneIndex, let apex = empty.multicluster?.apex {
+            return model(of: RegistryUnit.of(name.lowercased(), domain: apex) ?? .apex).multicluster?.records(at: name)
+        }
         guard let unit = RegistryUnit.of(name.lowercased(), domain: objects.configuration.domain) else {
             // The apex and its children outside any unit (`svc.`, `pod.`, `ns.dns.`): the apex
             // unit's model holds them.

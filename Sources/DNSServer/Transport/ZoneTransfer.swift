@@ -62,7 +62,7 @@ struct ZoneTransfer: Sendable {
         guard let zone = snapshot.zoneIndex(apex: request.apex), snapshot.zones[zone].kind.ownsEveryName else {
             return [header.error(.notAuth, question: request.question)]
         }
-        if snapshot.zones[zone].kind == .cluster, !snapshot.clusterSynced {
+        if [.cluster, .multicluster].contains(snapshot.zones[zone].kind), !snapshot.clusterSynced {
             // Half a cluster would be worse than none: the client retries later.
             return [header.error(.servFail, question: request.question)]
         }
