@@ -14,6 +14,8 @@ import NIOSSL
 public final class FakeKubernetesAPIServer: Sendable {
     public enum Resource: String, CaseIterable, Sendable {
         case services, endpointSlices, namespaces, pods
+        /// KEP-1645 ServiceImports, v1beta1.
+        case serviceImports
 
         public var path: String {
             switch self {
@@ -21,6 +23,7 @@ public final class FakeKubernetesAPIServer: Sendable {
             case .endpointSlices: "/apis/discovery.k8s.io/v1/endpointslices"
             case .namespaces: "/api/v1/namespaces"
             case .pods: "/api/v1/pods"
+            case .serviceImports: "/apis/multicluster.x-k8s.io/v1beta1/serviceimports"
             }
         }
 
@@ -30,11 +33,18 @@ public final class FakeKubernetesAPIServer: Sendable {
             case .endpointSlices: "EndpointSlice"
             case .namespaces: "Namespace"
             case .pods: "Pod"
+            case .serviceImports: "ServiceImport"
             }
         }
 
         public var listKind: String { kind + "List" }
-        public var apiVersion: String { self == .endpointSlices ? "discovery.k8s.io/v1" : "v1" }
+        public var apiVersion: String {
+            switch self {
+            case .endpointSlices: "discovery.k8s.io/v1"
+            case .serviceImports: "multicluster.x-k8s.io/v1beta1"
+            default: "v1"
+            }
+        }
     }
 
     /// How a watch from a compacted resourceVersion is refused.

@@ -134,6 +134,36 @@ final class CommandLineTests: XCTestCase {
         assertCanonicallySorted(lines)
     }
 
+    /// A ServiceImport's slice carries only the multicluster labels: it loads, and without
+    /// `--multicluster` it is skipped with a note; with it, `records` lists the clusterset zone.
+    func testMulticlusterObjectsLoadAndAreSkippedWithoutTheFlag() throws {
+        let directory = try TemporaryDirectory()
+        scratch = directory
+        try directory.write("mcs.yaml", """
+            apiVersion: multicluster.x-k8s.io/v1alpha1
+            kind: ServiceImport
+            metadata: {name: db, namespace: shop}
+            spec: {type: Headless, ports: [{name: sql, port: 5432}]}
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata:
+              name: db-a
+              namespace: shop
+              labels: {multicluster.kubernetes.io/service-name: db, multicluster.kubernetes.io/source-cluster: cluster-a}
+            addressType: IPv4
+            endpoints: [{addresses: [10.1.0.5], hostname: db-0}]
+            ports: [{name: sql, port: 5432}]
+            """)
+        let without = try clusterdns(["check", "--manifests", directory.path])
+        XCTAssertEqual(without.status, 0, without.stderr)
+        XCTAssertTrue(without.stdout.contains("ServiceImport or multicluster EndpointSlice (no --multicluster) 2"), without.stdout)
+        let with = try clusterdns(["records", "--manifests", directory.path, "--multicluster", "clusterset.local"])
+        XCTAssertEqual(with.status, 0, with.stderr)
+        XCTAssertTrue(with.normalizedLines.contains("db-0.cluster-a.db.shop.svc.clusterset.local. 5 IN A 10.1.0.5"), with.stdout)
+        XCTAssertTrue(with.normalizedLines.contains("dns-version.clusterset.local. 28800 IN TXT \"1.0.0\""), with.stdout)
+    }
+
     func testRecordsFailsOnBrokenManifests() throws {
         let directory = try manifests(broken: invalidYAML)
         let result = try clusterdns(["records", "--manifests", directory.path])

@@ -99,6 +99,58 @@ final class KubernetesAPIEndToEndTests: XCTestCase {
         XCTAssertEqual(try server.dig.query("10-1-0-6.shop.pod.cluster.local").status, "NXDOMAIN")
     }
 
+    /// `--multicluster`: ServiceImports are listed and watched (v1beta1), and their slices,
+    /// which carry only the multicluster labels, come with the EndpointSlices.
+    func testServiceImportsAreWatchedWithMulticluster() throws {
+        api.put(.namespaces, API.namespace(name: "shop"))
+        api.put(.serviceImports, #"""
+            {"apiVersion":"multicluster.x-k8s.io/v1beta1","kind":"ServiceImport","metadata":{"name":"hello","namespace":"shop",
+             "uid":"7c1d","resourceVersion":"1","creationTimestamp":"2024-01-01T00:00:00Z"},
+             "spec":{"type":"ClusterSetIP","ips":["10.42.0.1"],"ipFamilies":["IPv4"],"ports":[{"name":"tcp","protocol":"TCP","port":42}]},
+             "status":{"clusters":[{"cluster":"cluster-a"}]}}
+            """#)
+        api.put(.serviceImports, #"""
+            {"apiVersion":"multicluster.x-k8s.io/v1beta1","kind":"ServiceImport","metadata":{"name":"db","namespace":"shop"},
+             "spec":{"type":"Headless","ports":[{"name":"sql","protocol":"TCP","port":5432}]}}
+            """#)
+        api.put(.endpointSlices, #"""
+            {"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"db-a","namespace":"shop",
+             "labels":{"multicluster.kubernetes.io/service-name":"db","multicluster.kubernetes.io/source-cluster":"cluster-a",
+             "endpointslice.kubernetes.io/managed-by":"mcs-controller"}},"addressType":"IPv4",
+             "endpoints":[{"addresses":["10.1.0.5"],"hostname":"db-0","conditions":{"ready":true}}],
+             "ports":[{"name":"sql","protocol":"TCP","port":5432}]}
+            """#)
+        let server = try servers.start(manifests: nil, arguments: ["--kubeconfig", try kubeconfig(), "--multicluster", "clusterset.local"])
+        let deadline = Date().addingTimeInterval(10)
+        while (try? server.dig.short("hello.shop.svc.clusterset.local")) != ["10.42.0.1"], Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertEqual(try server.dig.short("hello.shop.svc.clusterset.local"), ["10.42.0.1"])
+        XCTAssertEqual(try server.dig.short("db-0.cluster-a.db.shop.svc.clusterset.local"), ["10.1.0.5"])
+        XCTAssertEqual(try server.dig.short("dns-version.clusterset.local", "TXT"), ["\"1.0.0\""])
+        XCTAssertTrue(api.requests.contains { $0.path.hasPrefix("/apis/multicluster.x-k8s.io/v1beta1/serviceimports") })
+
+        // A watch event: the import goes away, its name with it.
+        api.delete(.serviceImports, namespace: "shop", name: "hello")
+        let gone = Date().addingTimeInterval(5)
+        while (try? server.dig.query("hello.shop.svc.clusterset.local").status) != "NXDOMAIN", Date() < gone {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        XCTAssertEqual(try server.dig.query("hello.shop.svc.clusterset.local").status, "NXDOMAIN")
+    }
+
+    /// Without `--multicluster`, no ServiceImport is asked for.
+    func testServiceImportsAreNotWatchedWithoutMulticluster() throws {
+        api.put(.namespaces, API.namespace(name: "shop"))
+        let server = try servers.start(manifests: nil, arguments: ["--kubeconfig", try kubeconfig()])
+        let deadline = Date().addingTimeInterval(10)
+        while (try? server.dig.query("shop.svc.cluster.local").status) != "NOERROR", Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertEqual(try server.dig.query("shop.svc.cluster.local").status, "NOERROR", "synced")
+        XCTAssertFalse(api.requests.contains { $0.path.contains("serviceimports") })
+    }
+
     func testManifestsAndKubernetesExcludeEachOther() throws {
         let result = try Subprocess.run(
             try PackagePaths.binary(), ["serve", "--manifests", PackagePaths.demoManifests, "--kubeconfig", try kubeconfig()],
