@@ -49,7 +49,10 @@ extension ClusterRecordsBuilder {
         switch serviceImport.kind {
         case .clusterIP(let addresses):
             multicluster?.addName(base)
-            for address in addresses { addMulticlusterAddress(address, at: base) }
+            for address in addresses {
+                addMulticlusterAddress(address, at: base)
+                addPointerRecord(from: address, to: base)
+            }
             for port in serviceImport.ports {
                 guard let owner = multiclusterSRVName(port.name, port.proto, base) else { continue }
                 addMulticlusterSRV(at: owner, [(port.port, base)])
@@ -71,7 +74,10 @@ extension ClusterRecordsBuilder {
                     recordSkip("serviceimport \(serviceImport.namespace)/\(serviceImport.name): cluster id \"\(cluster)\" is not a DNS name; its endpoints get no names")
                     continue
                 }
-                for address in resolved.endpoint.addresses { addMulticlusterAddress(address, at: host) }
+                for address in resolved.endpoint.addresses {
+                    addMulticlusterAddress(address, at: host)
+                    addPointerRecord(from: address, to: host)
+                }
                 for port in resolved.ports {
                     all.append((port.port, host))
                     if let owner = multiclusterSRVName(port.name, port.proto, base) { named[owner, default: []].append((port.port, host)) }

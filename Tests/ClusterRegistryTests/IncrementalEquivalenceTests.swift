@@ -34,6 +34,36 @@ final class IncrementalEquivalenceTests: XCTestCase {
         check(RegistryConfiguration(), seeds: 66..<68, multicluster: true)
     }
 
+    /// An address that is both a local endpoint and a clusterset endpoint has the local PTR
+    /// only; when the local one goes, the clusterset one must come back without a full build.
+    func testClustersetPointerReturnsWhenTheLocalNameGoes() {
+        var configuration = RegistryConfiguration()
+        configuration.multicluster = try! DomainName("clusterset.local")
+        let address = IPAddress.v4(0x0A01_0005)
+        let local = ObjectChange(key: ObjectKey(origin: "slices/shop/web"), object: .endpoints(EndpointGroup(
+            serviceName: "web", namespace: "shop", origin: .endpointSlice, endpoints: [Endpoint(addresses: [address])], ports: [])))
+        let changes = [
+            ObjectChange(key: ObjectKey(origin: "services/shop/web"), object: .service(Service(name: "web", namespace: "shop", kind: .headless))),
+            local,
+            ObjectChange(key: ObjectKey(origin: "imports/shop/db"), object: .serviceImport(Service(name: "db", namespace: "shop", kind: .headless))),
+            ObjectChange(key: ObjectKey(origin: "mcslices/shop/db"), object: .endpoints(EndpointGroup(
+                serviceName: "db", namespace: "shop", origin: .multiclusterSlice(sourceCluster: "east"),
+                endpoints: [Endpoint(addresses: [address], hostname: "db-0")], ports: []))),
+        ]
+        var registry = SegmentedRegistry(configuration: configuration, staticZones: [], changes: changes, serial: 10)
+        let before = registry.snapshot()
+        let name = address.reverseDomainName
+        XCTAssertEqual(before.records(ofZone: 1).filter { $0.name == name }.map(\.data), [.ptr(try! DomainName("10-1-0-5.web.shop.svc.cluster.local"))])
+        registry.apply([ObjectChange(key: local.key, object: nil)], serial: 11)
+        let full = SegmentedRegistry(
+            configuration: configuration, staticZones: [],
+            changes: registry.objects.keys.map { ObjectChange(key: $0, object: registry.objects[$0]) }, serial: registry.serial)
+        XCTAssertEqual(SnapshotComparison.differences(registry.snapshot(), full.snapshot()), [])
+        XCTAssertEqual(
+            registry.snapshot().records(ofZone: 1).filter { $0.name == name }.map(\.data),
+            [.ptr(try! DomainName("db-0.east.db.shop.svc.clusterset.local"))])
+    }
+
     /// Aliases claimed by several Services, won and lost as Services and their timestamps change.
     func testAliases() {
         var configuration = RegistryConfiguration()

@@ -97,8 +97,19 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         let first = answers.count
         // One PTR per address: chosen here, where every build path (a unit's own names, the
         // shards' merge of names several units make, the reference whole-model build) passes.
-        let records = layout.singlePointer && layout.kinds[zone] == .reverse
-            ? SinglePointer.choose(for: name, among: records, clusterDomain: layout.clusterDomain) : records
+        var records = records
+        if layout.kinds[zone] == .reverse {
+            // A clusterset name gets a PTR only where the address has no other (KEP-1645 §2.3.3
+            // as first written): a local Service's or endpoint's name wins.
+            if let multicluster = layout.multiclusterZone?.apex {
+                let local = records.filter { record in
+                    guard case .ptr(let target) = record.data else { return true }
+                    return !target.lowercased().isSubdomain(of: multicluster)
+                }
+                if !local.isEmpty { records = local }
+            }
+            if layout.singlePointer { records = SinglePointer.choose(for: name, among: records, clusterDomain: layout.clusterDomain) }
+        }
         let byType = Self.groupedByType(records)
         if let cname = byType.first(where: { $0.type == .cname })?.records {
             // A CNAME owner holds nothing else (RFC 1034 §3.6.2): one generic answer plus A and

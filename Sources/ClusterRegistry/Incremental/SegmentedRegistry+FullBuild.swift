@@ -25,7 +25,7 @@ extension SegmentedRegistry {
         if handsBackMemory { FreeMemory.returnToSystem() }
         let work = UnitBuildWork(
             objects: objects, staticZones: staticZones, clusterZones: shells.count, serial: serial, layout: layout, units: units,
-            chunkNames: fullBuildChunkNames, trims: handsBackMemory, collectsPointers: configuration.singlePointer)
+            chunkNames: fullBuildChunkNames, trims: handsBackMemory, collectsPointers: configuration.keepsPointerSets)
         var compiled = concurrentMap(count: parts) { part in
             work.compile(units: (units.count * part / parts)..<(units.count * (part + 1) / parts))
         }
@@ -39,7 +39,7 @@ extension SegmentedRegistry {
             records += part.records
             pointers.merge(part.pointers) { $0 + $1 }
         }
-        pointerSets = pointers.filter { $0.value.count > 1 }.mapValues { Self.ordered($0, domain: configuration.domain) }
+        pointerSets = pointers.filter { $0.value.count > 1 }.mapValues { Self.ordered($0, configuration: configuration) }
         var pieces: [ShardPieces] = []
         for index in compiled.indices {
             pieces.append(compiled[index].pieces)
@@ -82,7 +82,7 @@ extension SegmentedRegistry {
         warnings = built.warnings
         dependencies = UnitDependencies()
         pointerSets = [:]
-        if configuration.singlePointer {
+        if configuration.keepsPointerSets {
             for zone in built.zones where zone.kind == .reverse {
                 for (owner, records) in zone.nodes where records.count > 1 { pointerSets[owner] = records }
             }

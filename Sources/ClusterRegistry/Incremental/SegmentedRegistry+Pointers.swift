@@ -11,7 +11,6 @@ extension SegmentedRegistry {
         compiler: inout SnapshotCompiler, removed: inout Set<[UInt8]>, diff: inout RegistryDiff
     ) {
         guard configuration.reverse else { return }
-        let domain = configuration.domain
         var owners: [DomainName: Int] = [:]  // PTR owner → its reverse zone's index
         var contributions: [DomainName: [ResourceRecord]] = [:]
         for (unit, old) in beforeModels {
@@ -28,11 +27,11 @@ extension SegmentedRegistry {
             // With --single-ptr a shared name's compiled answer holds one PTR: the others are kept aside.
             let old = pointerSets[owner] ?? pointerRecords(at: owner)
             let kept = old.filter { record in
-                guard case .ptr(let target) = record.data, let unit = RegistryUnit.of(target.lowercased(), domain: domain) else { return true }
+                guard case .ptr(let target) = record.data, let unit = configuration.unit(ofPointerTarget: target) else { return true }
                 return !changedUnits.contains(unit)
             }
-            let merged = Self.ordered(kept + (contributions[owner] ?? []), domain: domain)
-            if configuration.singlePointer { pointerSets[owner] = merged.count > 1 ? merged : nil }
+            let merged = Self.ordered(kept + (contributions[owner] ?? []), configuration: configuration)
+            if configuration.keepsPointerSets { pointerSets[owner] = merged.count > 1 ? merged : nil }
             counts.records += merged.count - old.count
             diff.records.added += merged.filter { !old.contains($0) }.count
             diff.records.removed += old.filter { !merged.contains($0) }.count
@@ -47,10 +46,10 @@ extension SegmentedRegistry {
 
     /// PTR records in a full build's order: by the Service they point at (as Services are built
     /// in order), each Service's records as it made them, duplicates dropped.
-    static func ordered(_ records: [ResourceRecord], domain: DomainName) -> [ResourceRecord] {
+    static func ordered(_ records: [ResourceRecord], configuration: RegistryConfiguration) -> [ResourceRecord] {
         let keyed = records.enumerated().map { offset, record -> (unit: RegistryUnit?, offset: Int, record: ResourceRecord) in
             guard case .ptr(let target) = record.data else { return (nil, offset, record) }
-            return (RegistryUnit.of(target.lowercased(), domain: domain), offset, record)
+            return (configuration.unit(ofPointerTarget: target), offset, record)
         }
         let sorted = keyed.sorted { left, right in
             switch (left.unit, right.unit) {
@@ -71,6 +70,20 @@ extension SegmentedRegistry {
               let answer = shard.answer(in: shard.entries[index], type: .ptr)
         else { return [] }
         return shard.decodeAnswerSection(answer, owner: owner)
+    }
+}
+
+extension RegistryConfiguration {
+    /// Whether shared PTR names keep every record aside (`SegmentedRegistry.pointerSets`):
+    /// when the compiled answer holds only some of them (`--single-ptr`, or a clusterset name
+    /// beside a local one with `--multicluster`), a change must know the others.
+    var keepsPointerSets: Bool { singlePointer || multicluster != nil }
+
+    /// The unit whose records a PTR to `target` belongs to: a cluster or clusterset name's.
+    func unit(ofPointerTarget target: DomainName) -> RegistryUnit? {
+        let target = target.lowercased()
+        if let unit = RegistryUnit.of(target, domain: domain) { return unit }
+        return multicluster.flatMap { RegistryUnit.of(target, domain: $0) }
     }
 }
 
