@@ -139,6 +139,28 @@ final class KubernetesAPIEndToEndTests: XCTestCase {
         XCTAssertEqual(try server.dig.query("hello.shop.svc.clusterset.local").status, "NXDOMAIN")
     }
 
+    /// `clusterdns explain --kubeconfig`: one full list of the live cluster, and slices named as
+    /// the API names them.
+    func testExplainReadsALiveCluster() throws {
+        api.put(.namespaces, API.namespace(name: "shop"))
+        api.put(.services, API.service(namespace: "shop", name: "db", ports: [("pg", 5432, "TCP")], headless: true))
+        api.put(.endpointSlices, API.endpointSlice(
+            namespace: "shop", name: "db-7xk2p", service: "db", addresses: [("10.1.0.7", true, "db-0", "db-0"), ("10.1.0.8", false, "db-1", "db-1")],
+            ports: [("pg", 5432, "TCP")]))
+        let result = try Subprocess.run(
+            try PackagePaths.binary(), ["explain", "db-0.db.shop.svc.cluster.local", "--kubeconfig", try kubeconfig()], timeout: 30)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, """
+            db-0.db.shop.svc.cluster.local. A: NOERROR
+              db-0.db.shop.svc.cluster.local. 5 IN A 10.1.0.7
+                from EndpointSlice shop/db-7xk2p endpoints[0] (ready, hostname db-0)
+
+            """)
+        let missing = try Subprocess.run(
+            try PackagePaths.binary(), ["explain", "db-1.db.shop.svc.cluster.local", "--kubeconfig", try kubeconfig()], timeout: 30)
+        XCTAssertTrue(missing.stdout.contains("why: no ready endpoint named `db-1` in Service `db`; its endpoint names: db-0"), missing.stdout)
+    }
+
     /// Without `--multicluster`, no ServiceImport is asked for.
     func testServiceImportsAreNotWatchedWithoutMulticluster() throws {
         api.put(.namespaces, API.namespace(name: "shop"))
