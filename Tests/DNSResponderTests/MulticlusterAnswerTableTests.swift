@@ -27,6 +27,9 @@ final class MulticlusterAnswerTableTests: XCTestCase {
             .serviceImport(Service(
                 name: "hello", namespace: "shop", kind: .clusterIP([TestCluster.ip("10.42.0.1"), TestCluster.ip("fd00:42::1")]),
                 ports: ports)),
+            // Exported from this cluster too: its clusterset IP is the local ClusterIP, whose
+            // cluster-zone PTR stays the only one.
+            .serviceImport(Service(name: "local", namespace: "shop", kind: .clusterIP([TestCluster.ip("10.0.9.9")]))),
             .serviceImport(Service(name: "db", namespace: "shop", kind: .headless, ports: [ServicePort(name: "sql", port: 5432)])),
             slice("cluster-a", [
                 Endpoint(addresses: [TestCluster.ip("10.1.0.5")], hostname: "db-0"),
@@ -95,6 +98,20 @@ final class MulticlusterAnswerTableTests: XCTestCase {
             Self.nxdomain("cluster-a.hello.shop.svc.clusterset.local"),
             // cluster.local keeps the local Service only.
             AnswerCase("hello.shop.svc.cluster.local", .a, answer: [rr("hello.shop.svc.cluster.local.", "A", "10.0.9.9")]),
+        ])
+    }
+
+    /// PTR (§2.3.3 and §2.4.3 as first written): a clusterset IP and a remote endpoint address
+    /// point to their clusterset names; an address with a cluster-zone name keeps that one only.
+    func testPointers() {
+        check([
+            AnswerCase("1.0.42.10.in-addr.arpa", .ptr, answer: [rr("1.0.42.10.in-addr.arpa.", "PTR", "hello.shop.svc.clusterset.local.")]),
+            AnswerCase("5.0.1.10.in-addr.arpa", .ptr, answer: [rr("5.0.1.10.in-addr.arpa.", "PTR", "db-0.cluster-a.db.shop.svc.clusterset.local.")]),
+            AnswerCase(
+                "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa", .ptr,
+                answer: [rr("7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa.", "PTR",
+                            "db-0.cluster-b.registry.db.shop.svc.clusterset.local.")]),
+            AnswerCase("9.9.0.10.in-addr.arpa", .ptr, answer: [rr("9.9.0.10.in-addr.arpa.", "PTR", "hello.shop.svc.cluster.local.")]),
         ])
     }
 
