@@ -74,10 +74,13 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Node-local mode's network set-up: the interface carrying the addresses and the
+        // NOTRACK rules (`--node-local`).
+        .target(name: "NodeLocal", dependencies: ["DNSWire"]),
         .executableTarget(
             name: "clusterdns",
             dependencies: [
-                "DNSServer", "ClusterRegistry", "DNSWire", "KubernetesSource",
+                "DNSServer", "ClusterRegistry", "DNSWire", "KubernetesSource", "NodeLocal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

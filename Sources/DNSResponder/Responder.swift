@@ -83,7 +83,7 @@ struct ReplyContext {
         if query.type == .axfr || query.type == .ixfr { return simple(&writer, .refused) }
         if !snapshot.clusterSynced, let zone = snapshot.zoneIndex(containing: name),
            [.cluster, .multicluster].contains(snapshot.zones[zone].kind) {
-            return simple(&writer, .servFail)
+            return frame.options.forwardsUnsyncedClusterNames ? .forward(sizeLimit: limit) : simple(&writer, .servFail)
         }
         if let found = snapshot.lookup(name) { return answer(found, &writer) }
         guard let zoneIndex = snapshot.zoneIndex(containing: name) else { return .forward(sizeLimit: limit) }

@@ -16,6 +16,9 @@ public struct ResponderOptions: Sendable {
     /// Rotate address RRsets per query, so clients that take the first address spread over
     /// the endpoints (CoreDNS's `loadbalance`, kube-dns's rotation). `--no-shuffle` clears it.
     public var shuffle: Bool
+    /// Before the Kubernetes API's first list, forward cluster-zone names (to
+    /// `--node-local-upstream`, the cluster DNS Service) instead of answering SERVFAIL.
+    public var forwardsUnsyncedClusterNames = false
 
     public init(recursionAvailable: Bool = false, maxUDPPayload: Int = 1232, shuffle: Bool = true) {
         self.recursionAvailable = recursionAvailable

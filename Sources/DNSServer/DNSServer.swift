@@ -13,20 +13,23 @@ import Darwin
 
 /// The listeners: one UDP socket per event loop's worth of threads (SO_REUSEPORT: the kernel
 /// spreads clients over them, so every core answers), each served by its own `UDPListener`
-/// thread, and one NIO TCP socket, on the same address and port.
+/// thread, and one NIO TCP socket, on the same address and port; the same again for each
+/// additional address.
 public final class DNSServer: Sendable {
     private let udpListeners: [UDPListener]
-    public let tcpChannel: any Channel
+    private let tcpChannels: [any Channel]
+    public var tcpChannel: any Channel { tcpChannels[0] }
     public let resolver: Resolver
-    /// The address actually bound (port 0 in the configuration picks a free one).
+    /// The first address actually bound (port 0 in the configuration picks a free one).
     public let localAddress: SocketAddress?
 
-    /// UDP sockets, each with its serving thread: one per CPU this process may use.
-    public var udpThreadCount: Int { udpListeners.count }
+    /// UDP sockets of the first address, each with its serving thread: one per CPU this
+    /// process may use.
+    public var udpThreadCount: Int { udpListeners.count / max(tcpChannels.count, 1) }
 
-    private init(udpListeners: [UDPListener], tcpChannel: any Channel, resolver: Resolver) {
+    private init(udpListeners: [UDPListener], tcpChannels: [any Channel], resolver: Resolver) {
         self.udpListeners = udpListeners
-        self.tcpChannel = tcpChannel
+        self.tcpChannels = tcpChannels
         self.resolver = resolver
         localAddress = udpListeners.first.flatMap { UDPListener.boundAddress($0.fd) }
     }
@@ -46,23 +49,28 @@ public final class DNSServer: Sendable {
         let sockets = max(1, min(Array(group.makeIterator()).count, Self.usableCPUs()))
         // Port 0: UDP picks a free port, which may be taken for TCP; then try another.
         let attempts = configuration.listenPort == 0 ? 8 : 1
+        let hosts = [configuration.listenHost] + configuration.additionalListenHosts
+        // One set of connection caps for every address: they bound this process's descriptors.
+        let limiter = ConnectionLimiter(limits: configuration.tcpConnectionLimits)
         for attempt in 1...attempts {
             var descriptors = [try UDPListener.bind(host: configuration.listenHost, port: configuration.listenPort)]
             let port = UDPListener.boundAddress(descriptors[0])?.port ?? configuration.listenPort
+            var channels: [any Channel] = []
             do {
-                for _ in 1..<sockets {
-                    descriptors.append(try UDPListener.bind(host: configuration.listenHost, port: port))
+                for (index, host) in hosts.enumerated() {
+                    for _ in (index == 0 ? 1 : 0)..<sockets { descriptors.append(try UDPListener.bind(host: host, port: port)) }
+                    channels.append(try await bindTCP(configuration, host: host, port, processor, limiter, group))
                 }
-                let tcp = try await bindTCP(configuration, port, processor, group)
                 let listeners = descriptors.enumerated().map {
                     UDPListener(
                         fd: $1, processor: processor, index: $0, rateLimit: configuration.responseRateLimit,
                         shedding: configuration.overloadShedding)
                 }
                 for (index, listener) in listeners.enumerated() { listener.start(name: "clusterdns-udp-\(index)") }
-                return DNSServer(udpListeners: listeners, tcpChannel: tcp, resolver: resolver)
+                return DNSServer(udpListeners: listeners, tcpChannels: channels, resolver: resolver)
             } catch {
                 for fd in descriptors { Glibc.close(fd) }
+                for channel in channels { try? await channel.close() }
                 if attempt == attempts { throw error }
             }
         }
@@ -77,9 +85,9 @@ public final class DNSServer: Sendable {
     }
 
     private static func bindTCP(
-        _ configuration: ServerConfiguration, _ port: Int, _ processor: QueryProcessor, _ group: any EventLoopGroup
+        _ configuration: ServerConfiguration, host: String, _ port: Int, _ processor: QueryProcessor, _ limiter: ConnectionLimiter,
+        _ group: any EventLoopGroup
     ) async throws -> any Channel {
-        let limiter = ConnectionLimiter(limits: configuration.tcpConnectionLimits)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -94,7 +102,7 @@ public final class DNSServer: Sendable {
                         TCPQueryHandler(processor: processor, scratch: ResponseScratch()))
                 }
             }
-            .bind(host: configuration.listenHost, port: port).get()
+            .bind(host: host, port: port).get()
     }
 
     /// Sends one probe query per upstream (CoreDNS `loop`): an upstream that forwards it back
@@ -118,13 +126,13 @@ public final class DNSServer: Sendable {
 
     public func close() async {
         for listener in udpListeners { await listener.stop() }
-        try? await tcpChannel.close()
+        for channel in tcpChannels { try? await channel.close() }
         for forwarder in resolver.router.forwarders { forwarder.sockets.close() }
     }
 
     /// Completes when every listener is closed.
     public func waitUntilClosed() async {
         for listener in udpListeners { await listener.waitUntilStopped() }
-        try? await tcpChannel.closeFuture.get()
+        for channel in tcpChannels { try? await channel.closeFuture.get() }
     }
 }

@@ -5,6 +5,8 @@ import NIOCore
 /// Network-side settings of `serve`.
 public struct ServerConfiguration: Sendable {
     public var listenHost: String
+    /// More addresses served on the same port (`--node-local`'s second address, say).
+    public var additionalListenHosts: [String] = []
     public var listenPort: Int
     public var resolver: ResolverSettings
     /// A TCP connection that sends nothing for this long is closed (RFC 7766 §6.2.3).
@@ -59,10 +61,13 @@ public struct ResolverSettings: Sendable {
     public struct Stub: Sendable {
         public var domain: DomainName
         public var upstreams: [SocketAddress]
+        /// Always over TCP (`--node-local-upstream`: one connection's worth of conntrack).
+        public var forceTCP: Bool
 
-        public init(domain: DomainName, upstreams: [SocketAddress]) {
+        public init(domain: DomainName, upstreams: [SocketAddress], forceTCP: Bool = false) {
             self.domain = domain
             self.upstreams = upstreams
+            self.forceTCP = forceTCP
         }
     }
 
@@ -106,15 +111,15 @@ public struct ResolverSettings: Sendable {
     ) -> Resolver {
         // One in-flight budget shared by all targets would need a shared counter; each target
         // gets the full budget instead, which still bounds memory (stubs are few).
-        func forwarder(_ addresses: [SocketAddress]) -> Forwarder {
+        func forwarder(_ addresses: [SocketAddress], forceTCP stubTCP: Bool = false) -> Forwarder {
             Forwarder(
                 upstreams: UpstreamSet(addresses: addresses, policy: policy), timeout: timeout, group: group,
-                forceTCP: forceTCP, maxInFlight: maxConcurrent,
+                forceTCP: forceTCP || stubTCP, maxInFlight: maxConcurrent,
                 metrics: metrics.map { ForwardMetrics(upstreams: addresses, metrics: $0) })
         }
         let router = ForwardingRouter(
             default: forwarder(upstreams),
-            stubs: stubs.map { ForwardingRouter.Stub(domain: $0.domain, forwarder: forwarder($0.upstreams)) })
+            stubs: stubs.map { ForwardingRouter.Stub(domain: $0.domain, forwarder: forwarder($0.upstreams, forceTCP: $0.forceTCP)) })
         var resolver = Resolver(
             router: router, cache: cache.map(ResponseCache.init(settings:)), accessControl: accessControl,
             loopDetector: detectLoops ? LoopDetector(report: report) : nil, metrics: metrics)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NodeLocal
 import ClusterRegistry
 import DNSResponder
 import DNSServer
@@ -47,6 +48,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "UDP overload shedding: a query that waited longer than this many seconds in the socket's queue is dropped unanswered, and while the server is behind, one client's queries beyond a quarter of a batch are dropped too; both counted in clusterdns_udp_shed_total. 0 turns it off.")
     var udpMaxQueueDelay: Double = 1
 
+    @Option(help: "Node-local mode: listen on these addresses (e.g. 169.254.20.10,10.96.0.10) on --listen's port, carried by a `nodelocaldns` interface this process creates, with NOTRACK rules (nftables, else iptables) for DNS to and from them; both are removed on exit, and leftovers of a killed run at start. Needs CAP_NET_ADMIN.")
+    var nodeLocal: String?
+
+    @Option(help: "The cluster DNS Service, HOST:PORT (normally with --node-local): asked over TCP for cluster names until the Kubernetes API is listed, and for reverse names we do not hold.")
+    var nodeLocalUpstream: String?
+
     @Option(help: "Networks that may transfer our zones (AXFR, and IXFR answered in full) over TCP, as comma-separated CIDRs. Default: none, so transfers are REFUSED.")
     var transferTo: String?
 
@@ -74,10 +81,20 @@ struct ServeCommand: AsyncParsableCommand {
         // port (issue #11 item 3).
         let connectionLimits = ConnectionLimiter.Limits(total: tcpMaxConnections, perClient: tcpMaxConnectionsPerClient)
             .within(descriptors: descriptors, reserve: 256)
-        let endpoint = try HostPort(listen, defaultPort: 53)
+        var endpoint = try HostPort(listen, defaultPort: 53)
+        let nodeLocalAddresses = try nodeLocal.map(Self.nodeLocalAddresses) ?? []
+        if let first = nodeLocalAddresses.first { endpoint.host = "\(first)" }
         let transferNetworks = try transferTo.map { try ResolverOptions.networks($0, flag: "--transfer-to") }
         var resolverSettings = try resolver.settings(listen: endpoint, warn: { logger.warning("warning: \($0)") })
         resolverSettings.cache?.shufflesAddresses = shuffle
+        if let nodeLocalUpstream {
+            let parsed = try HostPort(nodeLocalUpstream, defaultPort: 53)
+            let upstream = try SocketAddress(ipAddress: parsed.host, port: parsed.port)
+            // The cluster zone (used only before the first API list) and the reverse zones' names
+            // we do not hold go to the cluster DNS Service, over TCP as NodeLocal DNSCache does.
+            let domains = [try registry.configuration().domain] + ["in-addr.arpa", "ip6.arpa"].compactMap { try? DomainName($0) }
+            resolverSettings.stubs += domains.map { ResolverSettings.Stub(domain: $0, upstreams: [upstream], forceTCP: true) }
+        }
         let nameserver = IPAddress(endpoint.host).map { [$0] }?.filter { !$0.isUnspecified } ?? []
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let (reloader, loaded, watcher) = try loadRegistry(nameserverAddresses: nameserver, group: group)
@@ -93,10 +110,12 @@ struct ServeCommand: AsyncParsableCommand {
             if snapshot.clusterSynced { readiness.markReady() }
         }
         watcher?.start()
+        var responderOptions = ResponderOptions(recursionAvailable: resolverSettings.hasUpstreams, shuffle: shuffle)
+        responderOptions.forwardsUnsyncedClusterNames = nodeLocalUpstream != nil
         var serverConfiguration = ServerConfiguration(
             listenHost: endpoint.host, listenPort: endpoint.port, resolver: resolverSettings,
-            responder: ResponderOptions(recursionAvailable: resolverSettings.hasUpstreams, shuffle: shuffle),
-            autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics)
+            responder: responderOptions, autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics)
+        serverConfiguration.additionalListenHosts = nodeLocalAddresses.dropFirst().map { "\($0)" }
         serverConfiguration.tcpMessageTimeout = .milliseconds(Int64(tcpMessageTimeout * 1000))
         serverConfiguration.tcpConnectionLimits = connectionLimits
         serverConfiguration.transferTo = transferNetworks
@@ -105,9 +124,18 @@ struct ServeCommand: AsyncParsableCommand {
         if rrlResponsesPerSecond > 0 {
             serverConfiguration.responseRateLimit = ResponseRateLimiter.Settings(responsesPerSecond: rrlResponsesPerSecond, slip: rrlSlip)
         }
-        let server = try await DNSServer.start(
-            configuration: serverConfiguration,
-            store: store, group: group, report: { logger.warning("warning: \($0)") })
+        // Node-local mode: the interface and rules exist before the sockets bind to them.
+        let nodeLocalNetwork = try nodeLocalAddresses.isEmpty
+            ? nil : NodeLocalNetwork.install(addresses: nodeLocalAddresses, port: endpoint.port) { logger.info("\($0)") }
+        let server: DNSServer
+        do {
+            server = try await DNSServer.start(
+                configuration: serverConfiguration,
+                store: store, group: group, report: { logger.warning("warning: \($0)") })
+        } catch {
+            nodeLocalNetwork?.remove { logger.info("\($0)") }
+            throw error
+        }
         let probes = try await health.start(readiness: readiness, group: group)
         let cache = server.resolver.cache
         _ = try await metrics.start(metrics: serverMetrics, group: group) { [reloader] in
@@ -118,6 +146,17 @@ struct ServeCommand: AsyncParsableCommand {
         announce(server, endpoint: endpoint, snapshot: loaded, watcher: watcher, logger: logger)
         server.probeForLoops()
         await probes.serveUntilShutdown(server)
+        nodeLocalNetwork?.remove { logger.info("\($0)") }
+    }
+
+    /// `--node-local`'s comma-separated addresses.
+    private static func nodeLocalAddresses(_ list: String) throws -> [IPAddress] {
+        try list.split(separator: ",").map { text in
+            guard let address = IPAddress(String(text).trimmingSpaces), !address.isUnspecified else {
+                throw ValidationError("--node-local: \(text) is not an address")
+            }
+            return address
+        }
     }
 
     /// The structured start-up line (tests and scripts wait for its `clusterdns listening on`)

@@ -161,6 +161,43 @@ final class KubernetesAPIEndToEndTests: XCTestCase {
         XCTAssertTrue(missing.stdout.contains("why: no ready endpoint named `db-1` in Service `db`; its endpoint names: db-0"), missing.stdout)
     }
 
+    /// `--node-local-upstream`: until the API has been listed, cluster names are asked of the
+    /// cluster DNS Service (here NSD) instead of answered SERVFAIL; reverse names we do not hold
+    /// go there too. After the list, our own registry answers.
+    func testNodeLocalUpstreamAnswersUntilSynced() throws {
+        let upstream = try NSDServer(zones: [
+            "cluster.local": """
+                $ORIGIN cluster.local.
+                @ 5 IN SOA ns.dns hostmaster 1 7200 1800 86400 5
+                @ 5 IN NS ns.dns
+                ns.dns 5 IN A 10.96.0.10
+                web.shop.svc 5 IN A 10.9.9.9
+
+                """,
+            "10.in-addr.arpa": """
+                $ORIGIN 10.in-addr.arpa.
+                @ 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 5
+                @ 5 IN NS ns.dns.cluster.local.
+                9.9.9 5 IN PTR web.shop.svc.cluster.local.
+
+                """,
+        ])
+        defer { upstream.stop() }
+        api.put(.namespaces, API.namespace(name: "shop"))
+        api.put(.services, API.service(namespace: "shop", name: "web", clusterIP: "10.96.0.20"))
+        api.holdLists = true
+        let server = try servers.start(
+            manifests: nil, arguments: ["--kubeconfig", try kubeconfig(), "--node-local-upstream", "127.0.0.1:\(upstream.port)"])
+        XCTAssertEqual(try server.dig.short("web.shop.svc.cluster.local"), ["10.9.9.9"], "from the cluster DNS while unsynced")
+        XCTAssertEqual(try server.dig.short("9.9.9.10.in-addr.arpa", "PTR"), ["web.shop.svc.cluster.local."])
+        api.holdLists = false
+        let deadline = Date().addingTimeInterval(10)
+        while (try? server.dig.short("web.shop.svc.cluster.local")) != ["10.96.0.20"], Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertEqual(try server.dig.short("web.shop.svc.cluster.local"), ["10.96.0.20"], "our own answer once synced")
+    }
+
     /// Without `--multicluster`, no ServiceImport is asked for.
     func testServiceImportsAreNotWatchedWithoutMulticluster() throws {
         api.put(.namespaces, API.namespace(name: "shop"))
