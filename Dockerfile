@@ -20,8 +20,10 @@ RUN swift build -c release --product clusterdns --static-swift-stdlib \
 FROM debian:bookworm-slim
 # The same numeric user and group as deploy/kubernetes/deployment.yaml (runAsUser/runAsGroup
 # 10001): numeric, so the kubelet can check runAsNonRoot.
+# iproute2 and nftables: node-local mode (`--node-local`, deploy/node-local) creates its
+# interface with `ip` and its NOTRACK rules with `nft`.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libldns3 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libldns3 iproute2 nftables \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 clusterdns \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin clusterdns
