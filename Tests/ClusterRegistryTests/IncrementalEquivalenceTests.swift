@@ -34,6 +34,22 @@ final class IncrementalEquivalenceTests: XCTestCase {
         check(RegistryConfiguration(), seeds: 66..<68, multicluster: true)
     }
 
+    /// A burst that adds an object and removes it again (a manifest read while its file had an
+    /// error, then the file deleted) leaves nothing behind.
+    func testABurstThatAddsAndRemovesAKeyLeavesNothing() {
+        var registry = SegmentedRegistry(configuration: RegistryConfiguration(), staticZones: [], changes: [], serial: 1)
+        let key = ObjectKey(origin: "bomb.yaml|0|Service/default/bomb")
+        let service = Service(name: "bomb", namespace: "default", kind: .clusterIP([.v4(0x0A00_0009)]))
+        registry.apply([ObjectChange(key: key, object: .service(service)), ObjectChange(key: key, object: nil)], serial: 2)
+        XCTAssertNil(registry.objects[key])
+        XCTAssertEqual(registry.objects.count, 0)
+        XCTAssertFalse(registry.snapshot().records(ofZone: 0).contains { "\($0.name)" == "bomb.default.svc.cluster.local." })
+        // And the other way round: removed, then added again in one burst.
+        registry.apply([ObjectChange(key: key, object: .service(service))], serial: 3)
+        registry.apply([ObjectChange(key: key, object: nil), ObjectChange(key: key, object: .service(service))], serial: 4)
+        XCTAssertNotNil(registry.objects[key])
+    }
+
     /// An address that is both a local endpoint and a clusterset endpoint has the local PTR
     /// only; when the local one goes, the clusterset one must come back without a full build.
     func testClustersetPointerReturnsWhenTheLocalNameGoes() {

@@ -8,8 +8,14 @@ extension SegmentedRegistry {
     @discardableResult
     public mutating func apply(_ changes: [ObjectChange], serial newSerial: UInt32) -> RegistryDiff {
         var diff = RegistryDiff()
+        // One burst may change a key more than once (a file read while it had an error, then
+        // deleted, arrive together): the last change is what holds. Compared one by one with
+        // the stored objects, the deletion of a key the burst itself adds would be dropped.
+        var last: [ObjectKey: Int] = [:]
+        for (index, change) in changes.enumerated() { last[change.key] = index }
+        let latest = last.count == changes.count ? changes : changes.indices.filter { last[changes[$0].key] == $0 }.map { changes[$0] }
         // A MODIFIED event that touches no DNS field (status, annotations) changes nothing.
-        let changes = changes.filter { objects[$0.key] != $0.object.map(configuration.forDNS) }
+        let changes = latest.filter { objects[$0.key] != $0.object.map(configuration.forDNS) }
         guard !changes.isEmpty else { return diff }
         diff.objectChanges = changes.count
         let changed = affectedUnits(of: changes)
