@@ -31,7 +31,8 @@ public final class NSDServer {
               verbosity: 1
 
             """
-        config += "remote-control:\n  control-enable: no\n"
+        // Its control socket serves `statistics()`: what reached this upstream, by type.
+        config += "remote-control:\n  control-enable: yes\n  control-interface: \(directory.path)/nsd.ctl\n"
         for (origin, text) in zones {
             let file = "\(origin).zone"
             try text.write(to: directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
@@ -46,6 +47,29 @@ public final class NSDServer {
         process.standardError = FileHandle.nullDevice
         try process.run()
         try waitUntilAnswering(origin: zones.keys.first ?? ".")
+    }
+
+    /// NSD's counters (`nsd-control stats_noreset`: `num.queries`, `num.type.AAAA`, …): the
+    /// upstream's own account of the queries that reached it, the startup SOA probes included.
+    public func statistics() throws -> [String: Int] {
+        guard let control = ["/usr/sbin/nsd-control", "/usr/local/sbin/nsd-control"].first(where: FileManager.default.isExecutableFile)
+        else { throw Failure(description: "nsd-control is not installed") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: control)
+        process.arguments = ["-c", directory.appendingPathComponent("nsd.conf").path, "stats_noreset"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        Self.waitForExit(process, seconds: 5)
+        var counters: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, let value = Int(parts[1]) { counters[String(parts[0])] = value }
+        }
+        guard !counters.isEmpty else { throw Failure(description: "nsd-control printed no statistics: \(text)") }
+        return counters
     }
 
     /// Polls with SOA queries until NSD answers (bounded: 10 s).
