@@ -5,7 +5,10 @@
 #   curl http://127.0.0.1:8181/ready
 #   dig @127.0.0.1 -p 5353 nginx-service.myserver.svc.cluster.local
 
-FROM swift:6.1-bookworm AS build
+# 6.2 at least: swift-log, swift-metrics, swift-prometheus and async-http-client at the versions
+# Package.swift asks for declare swift-tools-version 6.2 (scripts/image-check found it); 6.3 is
+# the toolchain the project is built and tested with.
+FROM swift:6.3-bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libldns-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -30,9 +33,10 @@ RUN apt-get update \
 COPY --from=build /out/clusterdns /usr/local/bin/clusterdns
 COPY zones/cluster /zones
 # Non-root on port 53: the binary carries the NET_BIND_SERVICE file capability (as CoreDNS's
-# image does); Kubernetes must keep it in the bounding set (`capabilities.add:
-# [NET_BIND_SERVICE]` with `drop: [ALL]`). Docker also sets net.ipv4.ip_unprivileged_port_start=0
-# in a container's own network namespace.
+# image does), which `docker run` honours. Under `allowPrivilegeEscalation: false` (as in
+# deploy/kubernetes) the kernel sets no_new_privs and ignores file capabilities: there the pod's
+# `net.ipv4.ip_unprivileged_port_start` sysctl is what lets it bind :53 (scripts/image-check
+# shows both). Docker also sets that sysctl to 0 in a container's own network namespace.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libcap2-bin \
  && setcap cap_net_bind_service=+ep /usr/local/bin/clusterdns \
