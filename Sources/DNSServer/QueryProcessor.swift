@@ -127,12 +127,12 @@ struct QueryProcessor: Sendable {
     /// client not allowed to recurse (it gets REFUSED there), a loop probe.
     func cachedReply(
         _ packet: UnsafeRawBufferPointer, client: sockaddr_storage, sizeLimit: Int, scratch: ResponseScratch
-    ) -> Int? {
+    ) -> (length: Int, source: ServerMetrics.Source)? {
         guard let cache = resolver.cache, resolver.mayRecurse(client), let query = Self.query(packet, scratch) else { return nil }
         let name = UnsafeRawBufferPointer(rebasing: scratch.lowercasedName.prefix(query.nameLength))
         let forwarder = resolver.router.forwarder(for: name)
         guard resolver.loopDetector?.intercept(name) != true, forwarder.isEnabled else { return nil }
-        if let filtered = resolver.filteredAAAA(packet, query: query, scratch: scratch) { return filtered }
+        if let filtered = resolver.filteredAAAA(packet, query: query, scratch: scratch) { return (filtered, .template) }
         let key = ResponseCache.Key(
             borrowing: name, type: query.type, recordClass: query.recordClass, edns: query.edns != nil,
             dnssecOK: query.edns?.dnssecOK ?? false, checkingDisabled: query.checkingDisabled)
@@ -140,7 +140,7 @@ struct QueryProcessor: Sendable {
         else { return nil }
         resolver.metrics?.cacheHit(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(hit.length)))
         if hit.prefetch { resolver.prefetch(key.owned, request: Array(packet), forwarder: forwarder) }
-        return hit.length
+        return (hit.length, .cache)
     }
 
     /// The query the responder parsed from `packet` (its name lower-cased in the scratch), or

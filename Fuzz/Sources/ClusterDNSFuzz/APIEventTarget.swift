@@ -5,7 +5,7 @@
 enum APIEventTarget {
     static func run(_ input: UnsafeRawBufferPointer) {
         guard let selector = input.first else { return }
-        let resources: [KubernetesResource] = [.services, .endpointSlices, .pods, .namespaces]
+        let resources: [KubernetesResource] = [.services, .endpointSlices, .pods, .namespaces, .serviceImports]
         let decoder = APIResponseDecoder(resource: resources[Int(selector) % resources.count])
         let body = Array(input.dropFirst())
         if selector & 0x80 == 0 {

@@ -44,6 +44,10 @@ enum Seeds {
                 "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: web-abcde\n  namespace: default\n  labels: {kubernetes.io/service-name: web}\naddressType: IPv4\nendpoints:\n- addresses: [10.1.0.1]\n  conditions: {ready: true}\n  hostname: web-0\nports: [{name: http, port: 8080, protocol: TCP}]\n",
                 "apiVersion: v1\nkind: Service\nmetadata: {name: ext, namespace: default}\nspec: {type: ExternalName, externalName: example.com}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n",
                 #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"default"},"status":{"podIP":"10.1.0.9","podIPs":[{"ip":"10.1.0.9"}]}}"#,
+                // Issue #12: an aliased Service, a ServiceImport and a slice with only the multicluster labels.
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: ingress\n  namespace: shop\n  creationTimestamp: \"2024-01-01T00:00:00Z\"\n  annotations: {clusterdns.io/aliases: \"api.example.com, www.example.com.\"}\nspec: {clusterIP: 10.96.5.5}\n",
+                "apiVersion: multicluster.x-k8s.io/v1beta1\nkind: ServiceImport\nmetadata: {name: hello, namespace: shop}\nspec:\n  type: ClusterSetIP\n  ips: [10.42.0.1, \"fd00:42::1\"]\n  ports: [{name: tcp, protocol: TCP, port: 42}]\n",
+                "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: db-a\n  namespace: shop\n  labels: {multicluster.kubernetes.io/service-name: db, multicluster.kubernetes.io/source-cluster: cluster-a}\naddressType: IPv4\nendpoints: [{addresses: [10.1.0.5], hostname: db-0}]\nports: [{name: sql, port: 5432}]\n",
             ].map { Array($0.utf8) }
         case .apiEvent:
             let service = #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"default","uid":"u1","resourceVersion":"7","annotations":{"a":"b"},"managedFields":[{"manager":"kubectl","operation":"Update","fieldsV1":{"f:spec":{}}}]},"spec":{"clusterIP":"10.96.0.10","clusterIPs":["10.96.0.10"],"ports":[{"name":"http","port":80,"protocol":"TCP","targetPort":8080}]}}"#
@@ -56,6 +60,9 @@ enum Seeds {
                 [0x81] + Array(#"{"type":"DELETED","object":\#(slice)}"#.utf8),
                 [0x80] + Array(#"{"type":"BOOKMARK","object":{"kind":"Service","metadata":{"resourceVersion":"99"}}}"#.utf8),
                 [0x80] + Array(#"{"type":"ERROR","object":{"kind":"Status","code":410,"message":"too old"}}"#.utf8),
+                // Issue #12: a ServiceImport (resource 4) and a multicluster slice.
+                [0x84] + Array(#"{"type":"ADDED","object":{"apiVersion":"multicluster.x-k8s.io/v1beta1","kind":"ServiceImport","metadata":{"name":"db","namespace":"shop"},"spec":{"type":"Headless","ports":[{"name":"sql","protocol":"TCP","port":5432}]}}}"#.utf8),
+                [0x81] + Array(#"{"type":"ADDED","object":{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"db-a","namespace":"shop","labels":{"multicluster.kubernetes.io/service-name":"db","multicluster.kubernetes.io/source-cluster":"cluster-a"}},"addressType":"IPv4","endpoints":[{"addresses":["10.1.0.5"],"hostname":"db-0"}]}}"#.utf8),
             ]
         case .tcpFraming:
             let query = try seeds(for: .responder)[0]

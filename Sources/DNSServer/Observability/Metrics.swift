@@ -18,7 +18,9 @@ typealias MetricTimer = CoreMetrics.Timer
 public final class ServerMetrics: Sendable {
     /// Where answers came from: CoreDNS's `plugin` label on `coredns_dns_responses_total`.
     public enum Source: Int, Sendable, CaseIterable {
-        case kubernetes, cache, forward
+        /// `template`: `--filter-aaaa`'s NODATA, the label CoreDNS users see for the
+        /// `template IN AAAA` rule that does the same there.
+        case kubernetes, cache, forward, template
     }
 
     public let registry: PrometheusCollectorRegistry

@@ -159,13 +159,15 @@ final class UDPListener: @unchecked Sendable {
                     }
                 case .forward(let sizeLimit):
                     let client = batch.address(index)
-                    guard var length = processor.cachedReply(packet, client: client, sizeLimit: sizeLimit, scratch: scratch) else {
+                    guard let (cachedLength, source) = processor.cachedReply(packet, client: client, sizeLimit: sizeLimit, scratch: scratch)
+                    else {
                         let result = processor.forward(
                             packet, transport: .udp, sizeLimit: sizeLimit, mayRecurse: processor.resolver.mayRecurse(client),
                             scratch: scratch)
                         deliver(result, for: packet, client: client, scratch: scratch, started: started)
                         continue
                     }
+                    var length = cachedLength
                     if limiter != nil {
                         guard let limited = limit(&limiter, length, scratch, client, second) else { continue }
                         length = limited
@@ -177,7 +179,7 @@ final class UDPListener: @unchecked Sendable {
                     } else {
                         send(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), to: client)
                     }
-                    account(packet, replyFlags: scratch.output[3], replyBytes: length, source: .cache, client: client, started)
+                    account(packet, replyFlags: scratch.output[3], replyBytes: length, source: source, client: client, started)
                     if started != nil, processor.queryLog != nil { log(packet, reply: scratch.bytes(length), client: client, started) }
                 case .slow:
                     serveSlowly(packet, client: batch.address(index), scratch: scratch, started: started)
