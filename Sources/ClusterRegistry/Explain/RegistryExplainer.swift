@@ -31,14 +31,12 @@ public struct RegistryExplainer {
         if let file = staticZones.first(where: { owner.isSubdomain(of: $0.apex) }) {
             return "zone file of \(file.apex) (--zones)"
         }
-        if let zone = configuration.aliasDomains.first(where: { owner.isSubdomain(of: $0) }) {
-            return aliasOrigin(owner, domain: zone, record: record)
+        if configuration.aliasDomains.contains(where: { owner.isSubdomain(of: $0) }) {
+            return aliasOrigin(owner, record: record)
         }
         switch record.data {
         case .a(let address), .aaaa(let address):
-            if owner.labels.first.map({ $0.elementsEqual("ns".utf8) }) == true, owner.parent.labels.first.map({ $0.elementsEqual("dns".utf8) }) == true {
-                return "this server's address (--listen)"
-            }
+            if owner == (try? configuration.domain.prepending("dns").prepending("ns")) { return "this server's address (--listen)" }
             return addressOrigin(address, at: owner) ?? "—"
         case .srv(let srv):
             return srvOrigin(owner, srv) ?? "—"
@@ -98,7 +96,7 @@ public struct RegistryExplainer {
         } ?? "\(target)")
     }
 
-    private func aliasOrigin(_ owner: DomainName, domain: DomainName, record: ResourceRecord) -> String {
+    private func aliasOrigin(_ owner: DomainName, record: ResourceRecord) -> String {
         guard let unit = objects.aliasOwner(owner), let service = objects.services(unit.namespace, unit.name).first else {
             return "an alias (clusterdns.io/aliases)"
         }
@@ -119,12 +117,12 @@ public struct RegistryExplainer {
         let names = objects.namespaces[service.namespace.dnsLowercased]?.names[service.name.dnsLowercased]
         let groups = (names?.slices ?? []).nonEmptyArray ?? (names?.endpoints ?? [])
         var found: [String] = []
+        let builder = ClusterRecordsBuilder.empty(configuration: configuration, serial: 0)
         for keyed in groups {
             for (index, endpoint) in keyed.value.endpoints.enumerated() {
                 guard endpoint.ready || service.publishNotReadyAddresses, let first = endpoint.addresses.first else { continue }
                 if let address, !endpoint.addresses.contains(address) { continue }
-                if let host, !ClusterRecordsBuilder.empty(configuration: configuration, serial: 0).hostLabel(endpoint, first)
-                    .lowercased().utf8.elementsEqual(host) { continue }
+                if let host, !builder.hostLabel(endpoint, first).lowercased().utf8.elementsEqual(host) { continue }
                 let kind = keyed.value.origin == .endpoints ? "Endpoints" : "EndpointSlice"
                 found.append("\(kind) \(Self.identity(keyed.key, fallback: "of \(service.namespace)/\(service.name)")) endpoints[\(index)] "
                     + "(\(Self.conditions(endpoint)))" + Self.at(keyed.value.source))
@@ -141,13 +139,13 @@ public struct RegistryExplainer {
 
     private func importEndpointOrigin(_ address: IPAddress?, _ place: Place) -> String? {
         let slices = objects.namespaces[place.namespace]?.names[place.name]?.importSlices ?? []
+        let builder = ClusterRecordsBuilder.empty(configuration: configuration, serial: 0)
         for keyed in slices {
             guard case .multiclusterSlice(let cluster) = keyed.value.origin else { continue }
             for (index, endpoint) in keyed.value.endpoints.enumerated() where endpoint.ready {
                 if let address, !endpoint.addresses.contains(address) { continue }
                 if address == nil, let first = endpoint.addresses.first,
-                   !ClusterRecordsBuilder.empty(configuration: configuration, serial: 0).hostLabel(endpoint, first).lowercased()
-                       .utf8.elementsEqual(place.labels.first ?? []) { continue }
+                   !builder.hostLabel(endpoint, first).lowercased().utf8.elementsEqual(place.labels.first ?? []) { continue }
                 return "EndpointSlice \(Self.identity(keyed.key, fallback: "of \(place.namespace)/\(place.name)")) "
                     + "endpoints[\(index)] (cluster \(cluster), \(Self.conditions(endpoint)))" + Self.at(keyed.value.source)
             }
