@@ -9,7 +9,7 @@ let package = Package(
         // The pure modules, for the nested Benchmarks/ package.
         .library(name: "ClusterDNSCore", targets: ["DNSWire", "ClusterRegistry", "DNSResponder"]),
         // For the fuzz targets (Fuzz/): the server's and the API source's parsers.
-        .library(name: "ClusterDNSServer", targets: ["DNSServer", "KubernetesSource"]),
+        .library(name: "ClusterDNSServer", targets: ["DNSServer", "KubernetesSource", "RegistryReload"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -47,10 +47,20 @@ let package = Package(
         ),
         // glibc calls declared only under _GNU_SOURCE (recvmmsg, sendmmsg, sched_getaffinity).
         .target(name: "CGNU"),
+        // Hot reload: watching the sources, scheduling loads, swapping the served snapshot. No
+        // networking of its own, so it sits below the server (DESIGN.md §2).
+        .target(
+            name: "RegistryReload",
+            dependencies: [
+                "ClusterRegistry",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "DNSServer",
             dependencies: [
-                "DNSWire", "ClusterRegistry", "DNSResponder", "CGNU",
+                "DNSWire", "ClusterRegistry", "DNSResponder", "CGNU", "RegistryReload",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -80,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "clusterdns",
             dependencies: [
-                "DNSServer", "ClusterRegistry", "DNSWire", "KubernetesSource", "NodeLocal",
+                "DNSServer", "ClusterRegistry", "DNSWire", "KubernetesSource", "NodeLocal", "RegistryReload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -103,8 +113,14 @@ let package = Package(
         .testTarget(
             name: "DNSServerTests",
             dependencies: [
-                "DNSServer", "DNSResponder", "ClusterRegistry", "DNSWire", "DNSTestSupport",
+                "DNSServer", "DNSResponder", "ClusterRegistry", "DNSWire", "DNSTestSupport", "RegistryReload",
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "RegistryReloadTests",
+            dependencies: [
+                "RegistryReload", "ClusterRegistry", "DNSResponder", "DNSWire", "DNSTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(
             name: "KubernetesSourceTests",

@@ -1,5 +1,6 @@
 import CGNU
 import ClusterRegistry
+import RegistryReload
 import DNSResponder
 import DNSWire
 import NIOCore

@@ -1,4 +1,5 @@
 import ClusterRegistry
+import RegistryReload
 import DNSResponder
 import DNSWire
 import NIOCore

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ClusterRegistry
 import DNSServer
+import RegistryReload
 import DNSWire
 import KubernetesSource
 import Logging

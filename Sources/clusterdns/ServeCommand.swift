@@ -3,6 +3,7 @@ import NodeLocal
 import ClusterRegistry
 import DNSResponder
 import DNSServer
+import RegistryReload
 import DNSWire
 import KubernetesSource
 import Logging

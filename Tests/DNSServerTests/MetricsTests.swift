@@ -1,5 +1,6 @@
 import ClusterRegistry
 import DNSServer
+import RegistryReload
 import DNSTestSupport
 import DNSWire
 import NIOCore

@@ -1,4 +1,5 @@
 import ClusterRegistry
+import RegistryReload
 import CoreMetrics
 import DNSResponder
 import NIOConcurrencyHelpers

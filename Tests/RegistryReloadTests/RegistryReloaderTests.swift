@@ -1,6 +1,6 @@
 import ClusterRegistry
 import DNSResponder
-import DNSServer
+import RegistryReload
 import DNSWire
 import Foundation
 import NIOConcurrencyHelpers
