@@ -15,7 +15,7 @@ public struct NodeLocalNetwork: Sendable {
     /// The comment marking our rules where only iptables is available.
     public static let ruleComment = "clusterdns-nodelocal"
 
-    public enum Firewall: String, Sendable {
+    public enum Firewall: String, Sendable, CaseIterable {
         case nftables, iptables
     }
 
@@ -31,8 +31,11 @@ public struct NodeLocalNetwork: Sendable {
     }
 
     /// Removes what an earlier run left (after SIGKILL or a crash), then creates the interface
-    /// with `addresses` and installs the NOTRACK rules. `log` receives one line per step.
-    public static func install(addresses: [IPAddress], port: Int, log: (String) -> Void) throws -> NodeLocalNetwork {
+    /// with `addresses` and installs the NOTRACK rules, with `firewall` or, when nil, nftables
+    /// where `nft` works and iptables otherwise. `log` receives one line per step.
+    public static func install(
+        addresses: [IPAddress], port: Int, firewall chosen: Firewall? = nil, log: (String) -> Void
+    ) throws -> NodeLocalNetwork {
         guard !addresses.isEmpty else { throw Failure(description: "--node-local needs at least one address") }
         removeLeftovers(log: log)
         let kind: String
@@ -49,7 +52,7 @@ public struct NodeLocalNetwork: Sendable {
             }
             try run("ip", ["link", "set", interfaceName, "up"])
             if kind == "veth" { try run("ip", ["link", "set", interfaceName + "-p", "up"]) }
-            let firewall = try installRules(addresses: addresses, port: port)
+            let firewall = try installRules(addresses: addresses, port: port, firewall: chosen)
             log("node-local: \(interfaceName) (\(kind)) carries \(addresses.map { "\($0)" }.joined(separator: ", ")); "
                 + "DNS to and from them is not tracked (\(firewall.rawValue))")
             return NodeLocalNetwork(addresses: addresses, port: port, firewall: firewall, interfaceKind: kind)
@@ -88,8 +91,8 @@ public struct NodeLocalNetwork: Sendable {
     /// The NOTRACK rules, with nftables where `nft` works, else iptables: queries arriving for
     /// the addresses (prerouting), and our replies from them and host processes' queries to
     /// them (output), for UDP and TCP.
-    private static func installRules(addresses: [IPAddress], port: Int) throws -> Firewall {
-        if (try? run("nft", ["list", "tables"])) != nil {
+    private static func installRules(addresses: [IPAddress], port: Int, firewall: Firewall?) throws -> Firewall {
+        if firewall == .nftables || (firewall == nil && (try? run("nft", ["list", "tables"])) != nil) {
             var ruleset = "table inet \(tableName) {\n"
             for (chain, hook, directions) in [("prerouting", "prerouting", ["daddr"]), ("output", "output", ["saddr", "daddr"])] {
                 ruleset += "  chain \(chain) {\n    type filter hook \(hook) priority raw; policy accept;\n"

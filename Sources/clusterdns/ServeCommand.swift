@@ -52,6 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Node-local mode: listen on these addresses (e.g. 169.254.20.10,10.96.0.10) on --listen's port, carried by a `nodelocaldns` interface this process creates, with NOTRACK rules (nftables, else iptables) for DNS to and from them; both are removed on exit, and leftovers of a killed run at start. Needs CAP_NET_ADMIN.")
     var nodeLocal: String?
 
+    @Option(help: "With --node-local: nftables or iptables for the NOTRACK rules; by default nftables where `nft` works, else iptables.")
+    var nodeLocalFirewall: String?
+
     @Option(help: "The cluster DNS Service, HOST:PORT (normally with --node-local): asked over TCP for cluster names until the Kubernetes API is listed, and for reverse names we do not hold.")
     var nodeLocalUpstream: String?
 
@@ -126,8 +129,15 @@ struct ServeCommand: AsyncParsableCommand {
             serverConfiguration.responseRateLimit = ResponseRateLimiter.Settings(responsesPerSecond: rrlResponsesPerSecond, slip: rrlSlip)
         }
         // Node-local mode: the interface and rules exist before the sockets bind to them.
+        let firewall = try nodeLocalFirewall.map { name in
+            guard let firewall = NodeLocalNetwork.Firewall(rawValue: name) else {
+                throw ValidationError("--node-local-firewall: expected nftables or iptables, got \(name)")
+            }
+            return firewall
+        }
         let nodeLocalNetwork = try nodeLocalAddresses.isEmpty
-            ? nil : NodeLocalNetwork.install(addresses: nodeLocalAddresses, port: endpoint.port) { logger.info("\($0)") }
+            ? nil
+            : NodeLocalNetwork.install(addresses: nodeLocalAddresses, port: endpoint.port, firewall: firewall) { logger.info("\($0)") }
         let server: DNSServer
         do {
             server = try await DNSServer.start(

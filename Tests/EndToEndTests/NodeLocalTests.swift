@@ -50,9 +50,9 @@ final class NodeLocalTests: XCTestCase {
         guard result.status == 0 else { throw CommandFailure(description: "\(command.joined(separator: " ")): \(result.stderr)") }
     }
 
-    private func start() throws -> ServerProcess {
+    private func start(_ extra: [String] = []) throws -> ServerProcess {
         let node = try XCTUnwrap(node)
-        return try servers.start(listen: "127.0.0.1:53", arguments: ["--node-local", Self.address], prefix: node.exec)
+        return try servers.start(listen: "127.0.0.1:53", arguments: ["--node-local", Self.address] + extra, prefix: node.exec)
     }
 
     private func dig(_ server: String, tcp: Bool = false) throws -> String {
@@ -87,6 +87,31 @@ final class NodeLocalTests: XCTestCase {
 
         server.stop()  // SIGTERM
         XCTAssertTrue(try setUpExists() == (false, false), "SIGTERM removes the interface and the rules")
+    }
+
+    /// The iptables rules, for nodes without nftables: the same NOTRACK effect, and the rules
+    /// found by their comment and removed, on exit and after SIGKILL.
+    func testIptablesRules() throws {
+        let probe = try nodeCommand(["iptables", "-w", "-t", "raw", "-S"])
+        guard probe.status == 0 else { throw XCTSkip("iptables does not work in a network namespace here: \(probe.stderr)") }
+        func ourRules() throws -> [String] {
+            try nodeCommand(["iptables", "-w", "-t", "raw", "-S"]).stdout.split(separator: "\n").map(String.init)
+                .filter { $0.contains("clusterdns-nodelocal") }
+        }
+        let killed = try start(["--node-local-firewall", "iptables"])
+        XCTAssertEqual(try ourRules().count, 6, "PREROUTING daddr, OUTPUT saddr and daddr, for UDP and TCP")
+        XCTAssertEqual(try dig(Self.address), "10.100.57.113")
+        let table = try nodeCommand(["conntrack", "-L"]).stdout
+        XCTAssertFalse(table.contains("dst=\(Self.address)"), table)
+        kill(killed.process.processIdentifier, SIGKILL)
+        killed.process.waitUntilExit()
+        XCTAssertEqual(try ourRules().count, 6, "SIGKILL leaves them")
+
+        let next = try start(["--node-local-firewall", "iptables"])
+        XCTAssertEqual(try ourRules().count, 6, "the leftovers removed, the new ones added")
+        next.stop()
+        XCTAssertEqual(try ourRules(), [])
+        XCTAssertEqual(try nodeCommand(["ip", "link", "show", "nodelocaldns"]).status == 0, false)
     }
 
     func testAKilledRunsLeftoversAreRemovedByTheNextStart() throws {
