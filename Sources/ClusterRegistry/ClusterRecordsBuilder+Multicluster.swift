@@ -50,17 +50,17 @@ extension ClusterRecordsBuilder {
         case .clusterIP(let addresses):
             multicluster?.addName(base)
             for address in addresses {
-                addMulticlusterAddress(address, at: base)
+                addAddressRecord(address, at: base, in: \.multicluster!)
                 addPointerRecord(from: address, to: base)
             }
             for port in serviceImport.ports {
-                guard let owner = multiclusterSRVName(port.name, port.proto, base) else { continue }
-                addMulticlusterSRV(at: owner, [(port.port, base)])
+                guard let owner = srvName(port.name, port.proto, base) else { continue }
+                addSRV(at: owner, [(port.port, base)], in: \.multicluster!)
             }
-            if !serviceImport.ports.isEmpty { addMulticlusterSRV(at: base, serviceImport.ports.map { ($0.port, base) }) }
+            if !serviceImport.ports.isEmpty { addSRV(at: base, serviceImport.ports.map { ($0.port, base) }, in: \.multicluster!) }
         case .headless:
             guard !endpoints.isEmpty else { return }
-            for address in Set(endpoints.flatMap(\.endpoint.endpoint.addresses)).sorted() { addMulticlusterAddress(address, at: base) }
+            for address in Set(endpoints.flatMap(\.endpoint.endpoint.addresses)).sorted() { addAddressRecord(address, at: base, in: \.multicluster!) }
             var named: [DomainName: [(Int, DomainName)]] = [:]
             var all: [(Int, DomainName)] = []
             for (resolved, cluster) in endpoints {
@@ -75,35 +75,18 @@ extension ClusterRecordsBuilder {
                     continue
                 }
                 for address in resolved.endpoint.addresses {
-                    addMulticlusterAddress(address, at: host)
+                    addAddressRecord(address, at: host, in: \.multicluster!)
                     addPointerRecord(from: address, to: host)
                 }
                 for port in resolved.ports {
                     all.append((port.port, host))
-                    if let owner = multiclusterSRVName(port.name, port.proto, base) { named[owner, default: []].append((port.port, host)) }
+                    if let owner = srvName(port.name, port.proto, base) { named[owner, default: []].append((port.port, host)) }
                 }
             }
-            for (owner, targets) in named { addMulticlusterSRV(at: owner, targets) }
-            if !all.isEmpty { addMulticlusterSRV(at: base, all) }
+            for (owner, targets) in named { addSRV(at: owner, targets, in: \.multicluster!) }
+            if !all.isEmpty { addSRV(at: base, all, in: \.multicluster!) }
         case .externalName:
             break  // not exportable (KEP-1645 "Service Types"); the decoder never makes one
         }
-    }
-
-    private mutating func addMulticlusterAddress(_ address: IPAddress, at owner: DomainName) {
-        multicluster?.add(ResourceRecord(name: owner, ttl: configuration.ttl, data: address.isIPv4 ? .a(address) : .aaaa(address)))
-    }
-
-    private mutating func addMulticlusterSRV(at owner: DomainName, _ targets: [(Int, DomainName)]) {
-        let weight = Self.weight(sharedBy: targets.count)
-        for (port, target) in targets {
-            let data = SRVData(priority: 0, weight: weight, port: UInt16(clamping: port), target: target)
-            multicluster?.add(ResourceRecord(name: owner, ttl: configuration.ttl, data: .srv(data)))
-        }
-    }
-
-    private func multiclusterSRVName(_ portName: String?, _ proto: TransportProtocol, _ base: DomainName) -> DomainName? {
-        guard let portName, !portName.isEmpty else { return nil }
-        return try? base.prepending(labels: [Array(("_" + portName).utf8)[...], Array(proto.srvLabel.utf8)[...]])
     }
 }

@@ -99,7 +99,7 @@ extension ClusterRecordsBuilder {
     }
 
     /// `_name._proto.<base>`; nil for unnamed ports, which get no SRV name (spec §2.4.1).
-    private func srvName(_ portName: String?, _ proto: TransportProtocol, _ base: DomainName) -> DomainName? {
+    func srvName(_ portName: String?, _ proto: TransportProtocol, _ base: DomainName) -> DomainName? {
         guard let portName, !portName.isEmpty else { return nil }
         return try? base.prepending(labels: [Array(("_" + portName).utf8)[...], Array(proto.srvLabel.utf8)[...]])
     }

@@ -230,8 +230,10 @@ public struct ClusterRecordsBuilder: Sendable {
         }
     }
 
-    mutating func addAddressRecord(_ address: IPAddress, at owner: DomainName) {
-        cluster.add(ResourceRecord(name: owner, ttl: ttl, data: address.isIPv4 ? .a(address) : .aaaa(address)))
+    mutating func addAddressRecord(
+        _ address: IPAddress, at owner: DomainName, in zone: WritableKeyPath<ClusterRecordsBuilder, ZoneModel> = \.cluster
+    ) {
+        self[keyPath: zone].add(ResourceRecord(name: owner, ttl: ttl, data: address.isIPv4 ? .a(address) : .aaaa(address)))
     }
 
     mutating func addPointerRecord(from address: IPAddress, to target: DomainName) {
@@ -244,11 +246,13 @@ public struct ClusterRecordsBuilder: Sendable {
     /// SRV weights: equal shares of 100 (CoreDNS), never 0 so every target stays eligible.
     static func weight(sharedBy count: Int) -> UInt16 { UInt16(max(1, 100 / max(count, 1))) }
 
-    mutating func addSRV(at owner: DomainName, _ targets: [(Int, DomainName)]) {
+    mutating func addSRV(
+        at owner: DomainName, _ targets: [(Int, DomainName)], in zone: WritableKeyPath<ClusterRecordsBuilder, ZoneModel> = \.cluster
+    ) {
         let weight = Self.weight(sharedBy: targets.count)
         for (port, target) in targets {
             let data = SRVData(priority: 0, weight: weight, port: UInt16(clamping: port), target: target)
-            cluster.add(ResourceRecord(name: owner, ttl: ttl, data: .srv(data)))
+            self[keyPath: zone].add(ResourceRecord(name: owner, ttl: ttl, data: .srv(data)))
         }
     }
 
