@@ -27,4 +27,38 @@ extension ReplyContext {
         RecordRotation.rotateData(
             writer.output, firstData: first + 12, stride: recordLength, dataLength: dataLength, count: count, shift: Int(query.id))
     }
+
+    /// Rotates a set of variable-size records (SRV) by the query ID, as `rotateAddresses` does
+    /// addresses: the records move as byte blocks, and the additional owners that point at
+    /// their targets follow them. Left as compiled when `ClosingRRset` finds it unsafe.
+    func rotateRecords(
+        _ writer: inout ReplyWriter, answerOffset: Int, _ prepared: PreparedAnswer, from segment: CompiledSegment, additional: UInt16
+    ) {
+        guard let closing = segment.answerBytes.withUnsafeBytes({ arena in
+            ClosingRRset(prepared, in: segment, answer: Self.bytes(of: prepared, in: arena), answerOffset: answerOffset,
+                         type: query.type, shift: Int(query.id))
+        }) else { return }
+        closing.rotate(writer.output, answerOffset: answerOffset)
+        closing.remapPointers(writer.output, answerOffset: answerOffset, additionalAt: answerOffset + prepared.answerLength, records: Int(additional))
+    }
+
+    /// A set too large for the reply, shuffled: the subset this query's rotation starts with.
+    /// nil (whole RRsets are truncated instead) when the set cannot be moved in blocks or the
+    /// chain before it does not fit.
+    func shuffledSubset(_ writer: inout ReplyWriter, _ prepared: PreparedAnswer, from segment: CompiledSegment, fixed: Int) -> ResponderOutcome? {
+        segment.answerBytes.withUnsafeBytes { arena in
+            let answer = Self.bytes(of: prepared, in: arena)
+            guard let closing = ClosingRRset(
+                prepared, in: segment, answer: answer, answerOffset: query.questionEnd, type: query.type, shift: Int(query.id)),
+                fixed + closing.start <= limit
+            else { return nil }
+            return subset(&writer, closing, answer: answer, fixed: fixed)
+        }
+    }
+
+    /// Every section of `prepared`, in its segment's arena.
+    static func bytes(of prepared: PreparedAnswer, in arena: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let total = prepared.answerLength + prepared.authorityLength + prepared.additionalLength
+        return UnsafeRawBufferPointer(rebasing: arena[prepared.start..<prepared.start + total])
+    }
 }

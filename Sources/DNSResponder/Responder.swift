@@ -115,8 +115,10 @@ struct ReplyContext {
     private func positive(_ writer: inout ReplyWriter, _ prepared: PreparedAnswer, from segment: CompiledSegment) -> ResponderOutcome {
         let fixed = query.questionEnd + (query.edns == nil ? 0 : ReplyWriter.optLength)
         var sections = SectionSizes(prepared)
+        let shuffles = frame.options.shuffle && (query.type == .a || query.type == .aaaa || query.type == .srv)
         if fixed + sections.total > limit { sections.dropAdditional() }
         if fixed + sections.total > limit {
+            if shuffles, let outcome = shuffledSubset(&writer, prepared, from: segment, fixed: fixed) { return outcome }
             sections.truncateAnswer(toFit: limit - fixed, boundaries: segment.rrsetBoundaries(of: prepared))
         }
         // A chain ending at a missing name keeps its NXDOMAIN (RFC 6604 §2.1), unless truncation
@@ -133,8 +135,12 @@ struct ReplyContext {
             let additionalStart = authorityStart + prepared.authorityLength
             writer.bytes(UnsafeRawBufferPointer(rebasing: arena[additionalStart..<additionalStart + sections.additionalLength]))
         }
-        if frame.options.shuffle, !sections.truncated, query.type == .a || query.type == .aaaa {
-            rotateAddresses(&writer, answerOffset: answerOffset, prepared, from: segment)
+        if shuffles, !sections.truncated {
+            if query.type == .srv {
+                rotateRecords(&writer, answerOffset: answerOffset, prepared, from: segment, additional: sections.additionalCount)
+            } else {
+                rotateAddresses(&writer, answerOffset: answerOffset, prepared, from: segment)
+            }
         }
         finishReply(&writer, rcode)
         if let target = prepared.externalTarget, !sections.truncated, query.type != .cname {

@@ -100,7 +100,7 @@ public enum QueryParser {
         var position = start
         var found: QueryView.EDNSInfo? = nil
         for index in 0..<(records + additional) {
-            guard let nameEnd = skipName(packet, from: position), nameEnd + 10 <= packet.count else {
+            guard let nameEnd = WireName.end(packet, from: position), nameEnd + 10 <= packet.count else {
                 return .failure(Malformed())
             }
             let type = readUInt16(packet, nameEnd)
@@ -116,23 +116,5 @@ public enum QueryParser {
             position = nameEnd + 10 + rdLength
         }
         return .success(found)
-    }
-
-    /// End of a possibly compressed name; only its own bytes matter, pointers are not followed.
-    private static func skipName(_ packet: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        var position = start
-        while position < packet.count {
-            let length = packet[position]
-            switch length & 0xC0 {
-            case 0x00:
-                if length == 0 { return position + 1 }
-                position += 1 + Int(length)
-            case 0xC0:
-                return position + 2 <= packet.count ? position + 2 : nil
-            default:
-                return nil
-            }
-        }
-        return nil
     }
 }

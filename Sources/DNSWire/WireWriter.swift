@@ -63,13 +63,15 @@ public struct WireWriter: Sendable {
         for label in 0..<labels {
             let index = suffixes.suffixPosition(label)
             guard offset + index < 0x4000 else { break }
-            suffixes.insert(suffix: label, offset: offset + index, replacing: false)
+            suffixes.insert(suffix: label, offset: offset + index)
         }
     }
 
     /// Writes `name`, replacing its longest already-written suffix with a pointer when
-    /// `compress` is set. Suffixes written here become targets either way (the newest copy
-    /// wins, as later names then point at it).
+    /// `compress` is set. Suffixes written here become targets either way, but a suffix
+    /// already written keeps its first copy (an uncompressed SRV target, RFC 2782, repeats
+    /// one): later names then point at the question rather than into another record, so the
+    /// records of an RRset stay independent and can be moved as blocks (`ClosingRRset`).
     public mutating func writeName(_ name: DomainName, compress: Bool = true) {
         guard compresses else {
             bytes.append(contentsOf: name.wire)
@@ -81,7 +83,7 @@ public struct WireWriter: Sendable {
                 writeUInt16(0xC000 | UInt16(target))
                 return
             }
-            if bytes.count < 0x4000 { suffixes.insert(suffix: label, offset: bytes.count, replacing: true) }
+            if bytes.count < 0x4000 { suffixes.insert(suffix: label, offset: bytes.count) }
             let index = suffixes.suffixPosition(label)
             let length = Int(name.wire[index])
             bytes.append(contentsOf: name.wire[index...index + length])  // keep original spelling
@@ -210,13 +212,13 @@ struct SuffixTable {
     }
 
     /// Records that suffix `label` of the name stored last was written at `offset`; an existing
-    /// entry for the same suffix is kept unless `replacing`.
-    mutating func insert(suffix label: Int, offset: Int, replacing: Bool) {
+    /// entry for the same suffix is kept (the first copy stays the target).
+    mutating func insert(suffix label: Int, offset: Int) {
         let start = storedStart + suffixStarts[label]
         let hash = suffixHashes[label]
         switch find(start: start, hash: hash) {
-        case .found(let entry):
-            if replacing { entries[entry].offset = Int32(offset) }
+        case .found:
+            break
         case .free(let slot):
             slots[slot] = Int32(entries.count)
             entries.append(Entry(hash: hash, start: Int32(start), offset: Int32(offset)))

@@ -6,8 +6,11 @@ import XCTest
 
 /// Size limits (DESIGN §3 step 4): 512 bytes over UDP without EDNS, the advertised size (at
 /// least 512, at most ours) with it, 65535 over TCP. Additional records go first and do not set
-/// TC (RFC 2181 §9); then whole RRsets are dropped from the end of the answer and TC is set.
+/// TC (RFC 2181 §9); then, with `--no-shuffle`, whole RRsets are dropped from the end of the
+/// answer and TC is set. Shuffled (the default), the closing RRset keeps the records of this
+/// query's rotation that fit, with TC (`testShuffledSetKeepsWhatFits`, AddressRotationTests).
 final class TruncationTests: XCTestCase {
+    private let unshuffled = ResponderOptions(shuffle: false)
     private let edns4096 = EDNSRecord(udpPayloadSize: 4096)
 
     private func rr(_ owner: String, _ type: String, _ data: String) -> String { "\(owner) 5 IN \(type) \(data)" }
@@ -25,7 +28,7 @@ final class TruncationTests: XCTestCase {
             AnswerCase("big.testns.svc.cluster.local", .a, flags: truncatedFlags),
             AnswerCase("big.testns.svc.cluster.local", .a, edns: edns4096, flags: truncatedFlags),
             AnswerCase("big.testns.svc.cluster.local", .a, transport: .tcp, answer: addresses("big", "10.2.0", 150)),
-        ])
+        ], options: unshuffled)
         // With a larger payload of our own, the client's 4096 is honoured.
         check(AnswerCase("big.testns.svc.cluster.local", .a, edns: edns4096, answer: addresses("big", "10.2.0", 150)),
               options: ResponderOptions(maxUDPPayload: 4096))
@@ -39,7 +42,7 @@ final class TruncationTests: XCTestCase {
             AnswerCase("forty.testns.svc.cluster.local", .a, edns: edns4096, answer: addresses("forty", "10.4.0", 40)),
             AnswerCase("forty.testns.svc.cluster.local", .a, edns: EDNSRecord(udpPayloadSize: 1232),
                        answer: addresses("forty", "10.4.0", 40)),
-        ])
+        ], options: unshuffled)
     }
 
     /// 7 SRV records (≈440 bytes) fit in 512 only without their 7 additional A records (≈110
@@ -64,7 +67,16 @@ final class TruncationTests: XCTestCase {
             AnswerCase("bigalias.testns.svc.cluster.local", .a, answer: [cname], flags: truncatedFlags),
             AnswerCase("bigalias.testns.svc.cluster.local", .a, transport: .tcp,
                        answer: [cname] + addresses("big", "10.2.0", 150)),
-        ])
+        ], options: unshuffled)
+    }
+
+    /// Shuffled, a chain keeps its CNAME and then as many of the closing set's records as fit,
+    /// from this query's rotation on (id 0x1234 = 4660, 4660 mod 150 = 10): 27 A records of
+    /// 16 bytes fit after the question and the CNAME in 512.
+    func testShuffledSetKeepsWhatFits() {
+        let cname = rr(Zone.svc("bigalias"), "CNAME", Zone.svc("big"))
+        check(AnswerCase("bigalias.testns.svc.cluster.local", .a,
+                         answer: [cname] + (11...37).map { rr(Zone.svc("big"), "A", "10.2.0.\($0)") }, flags: truncatedFlags))
     }
 
     /// Weight ⌊100/150⌋ = 0 becomes 1 so every target stays eligible; over TCP all 150 SRV

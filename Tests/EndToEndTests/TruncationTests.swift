@@ -104,4 +104,26 @@ final class TruncationTests: XCTestCase {
                 owner: "10-1-0-120.big.load.svc.cluster.local.", type: "A", ["10.1.0.120"])
         }
     }
+
+    /// A headless SRV set too large for 512 bytes (issue #10): dig's random IDs rotate it, so
+    /// the records that fit, sent with TC, differ from query to query, and each is a run of
+    /// the full set's records that are still whole and correct; over TCP the set is complete.
+    func testTruncatedSRVSubsetsVary() throws {
+        let name = "_web._tcp.mid.load.svc.cluster.local."
+        let full = try dig.query(name, "SRV", over: .tcp).answers("SRV")
+        XCTAssertEqual(full.count, mid.count)
+        var firsts: Set<String> = []
+        for _ in 0..<20 {
+            let reply = try dig.query(name, "SRV", options: ["+noedns", "+ignore"])
+            XCTAssertTrue(reply.isTruncated, "\(reply)")
+            XCTAssertEqual(reply.transport, "UDP")
+            let subset = reply.answers("SRV")
+            XCTAssertGreaterThan(subset.count, 0, "a partial set is kept\n\(reply)")
+            XCTAssertLessThan(subset.count, full.count)
+            XCTAssertTrue(Set(subset).isSubset(of: full), "\(reply)")
+            XCTAssertEqual(reply.additional.filter { $0.type != "OPT" }, [], "no additional data with TC\n\(reply)")
+            if let first = reply.answer.first { firsts.insert(first.rdata) }
+        }
+        XCTAssertGreaterThan(firsts.count, 5, "different queries start at different records: \(firsts)")
+    }
 }
