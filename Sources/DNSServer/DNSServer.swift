@@ -42,11 +42,11 @@ public final class DNSServer: Sendable {
     ) async throws -> DNSServer {
         let resolver = configuration.resolver.makeResolver(group: group, report: report, metrics: configuration.metrics)
         let responder = Responder(options: configuration.responder)
-        var processor = QueryProcessor(
+        var pipeline = QueryPipeline(
             store: store, responder: responder, resolver: resolver,
             autopath: configuration.autopath ? Autopath(responder: responder, resolver: resolver) : nil,
             queryLog: configuration.logQueries ? QueryLog() : nil, metrics: configuration.metrics)
-        processor.zoneTransfer = configuration.transferTo.map(ZoneTransfer.init(allowed:))
+        pipeline.zoneTransfer = configuration.transferTo.map(ZoneTransfer.init(allowed:))
         let sockets = max(1, min(Array(group.makeIterator()).count, Self.usableCPUs()))
         // Port 0: UDP picks a free port, which may be taken for TCP; then try another.
         let attempts = configuration.listenPort == 0 ? 8 : 1
@@ -60,11 +60,11 @@ public final class DNSServer: Sendable {
             do {
                 for (index, host) in hosts.enumerated() {
                     for _ in (index == 0 ? 1 : 0)..<sockets { descriptors.append(try UDPListener.bind(host: host, port: port)) }
-                    channels.append(try await bindTCP(configuration, host: host, port, processor, limiter, group))
+                    channels.append(try await bindTCP(configuration, host: host, port, pipeline, limiter, group))
                 }
                 let listeners = descriptors.enumerated().map {
                     UDPListener(
-                        fd: $1, processor: processor, index: $0, rateLimit: configuration.responseRateLimit,
+                        fd: $1, pipeline: pipeline, index: $0, rateLimit: configuration.responseRateLimit,
                         shedding: configuration.overloadShedding)
                 }
                 for (index, listener) in listeners.enumerated() { listener.start(name: "clusterdns-udp-\(index)") }
@@ -86,7 +86,7 @@ public final class DNSServer: Sendable {
     }
 
     private static func bindTCP(
-        _ configuration: ServerConfiguration, host: String, _ port: Int, _ processor: QueryProcessor, _ limiter: ConnectionLimiter,
+        _ configuration: ServerConfiguration, host: String, _ port: Int, _ pipeline: QueryPipeline, _ limiter: ConnectionLimiter,
         _ group: any EventLoopGroup
     ) async throws -> any Channel {
         return try await ServerBootstrap(group: group)
@@ -100,7 +100,7 @@ public final class DNSServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(MessageDeadline(limit: configuration.tcpMessageTimeout))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
-                        TCPQueryHandler(processor: processor, scratch: ResponseScratch()))
+                        TCPQueryHandler(pipeline: pipeline, scratch: ResponseScratch()))
                 }
             }
             .bind(host: host, port: port).get()

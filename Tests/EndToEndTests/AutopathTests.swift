@@ -78,6 +78,19 @@ final class AutopathTests: XCTestCase {
         XCTAssertEqual(other.status, 0, other.stdout + other.stderr)
         XCTAssertTrue(other.stdout.hasPrefix("10.247.124.252"), other.stdout)
         XCTAssertEqual(queries(server, for: "nginx.default").count, 2, server.stdout)
+
+        // The same relief over TCP, which takes the same pipeline (issue #10): the in-zone
+        // walk and the upstream one, asked from the pod's address.
+        let dig = Dig(host: "127.0.0.1", port: 53, prefix: try XCTUnwrap(namespace).exec)
+        for transport in Dig.Transport.allCases {
+            let external = try dig.query("www.example.com.myserver.svc.cluster.local.", over: transport)
+            XCTAssertEqual(external.status, "NOERROR", "\(transport)\n\(external)")
+            XCTAssertEqual(external.answers("CNAME"), ["www.example.com."], "\(transport)\n\(external)")
+            XCTAssertEqual(external.answers("A"), ["93.184.216.34"], "\(transport)\n\(external)")
+            let inZone = try dig.query("nginx.default.myserver.svc.cluster.local.", over: transport)
+            XCTAssertEqual(inZone.answers("CNAME"), ["nginx.default.svc.cluster.local."], "\(transport)\n\(inZone)")
+            XCTAssertEqual(inZone.answers("A"), ["10.247.124.252"], "\(transport)\n\(inZone)")
+        }
     }
 
     func testWithoutAutopathThePodWalksItsWholeSearchList() throws {

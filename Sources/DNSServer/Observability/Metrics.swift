@@ -151,20 +151,9 @@ public final class ServerMetrics: Sendable {
         typeCodes.firstIndex(of: type) ?? typeCodes.count
     }
 
-    /// Counts one answered query: `request` is the client's packet, `replyFlags` the reply's
-    /// fourth header byte (its low nibble is the rcode), `replyBytes` its length.
-    public func recordQuery(
-        request: ByteBuffer, replyFlags: UInt8, replyBytes: Int, transport: Transport, client: SocketAddress?, source: Source,
-        started: NIODeadline
-    ) {
-        let type = request.withUnsafeReadableBytes { Self.questionType($0) }
-        recordQuery(
-            questionType: type, requestBytes: request.readableBytes, replyFlags: replyFlags, replyBytes: replyBytes,
-            transport: transport, ipv6: client?.protocol == .inet6, source: source, started: started, shard: 0)
-    }
-
-    /// The same from the parts, for the datagram listeners, which have no `ByteBuffer` to hand
-    /// and each record into a shard of their own (`ShardedHistogram.shard(forListener:)`).
+    /// Counts one answered query: `replyFlags` is the reply's fourth header byte (its low nibble
+    /// is the rcode). Each datagram thread records into a shard of its own
+    /// (`ShardedHistogram.shard(forListener:)`); TCP into shard 0.
     public func recordQuery(
         questionType: UInt16, requestBytes: Int, replyFlags: UInt8, replyBytes: Int, transport: Transport, ipv6: Bool,
         source: Source, started: NIODeadline, shard: Int

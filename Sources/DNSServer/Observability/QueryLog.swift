@@ -16,8 +16,8 @@ public final class QueryLog: Sendable {
 
     public init() {}
 
-    func record(request: ByteBuffer, reply: [UInt8], client: SocketAddress?, transport: String, seconds: Double) {
-        guard let query = try? DNSMessage(decoding: Array(request.readableBytesView)),
+    func record(request: [UInt8], reply: [UInt8], client: SocketAddress?, transport: String, seconds: Double) {
+        guard let query = try? DNSMessage(decoding: request),
               let question = query.questions.first, reply.count >= DNSHeader.byteCount
         else { return }
         let flags = UInt16(reply[2]) << 8 | UInt16(reply[3])
@@ -30,7 +30,7 @@ public final class QueryLog: Sendable {
         let bufsize = query.edns.map { Int($0.udpPayloadSize) } ?? 512
         let clientText = client.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "-"
         let line = "[INFO] \(clientText) - \(query.header.id) \"\(question.type) \(question.recordClass) \(question.name) "
-            + "\(transport) \(request.readableBytes) \(query.edns?.dnssecOK ?? false) \(bufsize)\" \(rcode) \(flagText) "
+            + "\(transport) \(request.count) \(query.edns?.dnssecOK ?? false) \(bufsize)\" \(rcode) \(flagText) "
             + "\(reply.count) \(String(format6: seconds))s\n"
         lock.withLock {
             _ = line.utf8CString.withUnsafeBufferPointer { write(1, $0.baseAddress, $0.count - 1) }

@@ -3,6 +3,10 @@ import DNSResponder
 import DNSWire
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Search-path relief (`--autopath`, CoreDNS's autopath without pod watches): a pod with
 /// `ndots:5` asks `name.<its ns>.svc.<zone>` first; when that misses, we walk the rest of the
 /// pod's search list (`name.svc.<zone>`, `name.<zone>`, then `name` itself upstream) and answer
@@ -18,11 +22,11 @@ struct Autopath: Sendable {
 
     /// The reply to send instead of NXDOMAIN, or nil to keep the NXDOMAIN.
     func complete(
-        _ packet: ByteBuffer, nxdomain: [UInt8], snapshot: RegistrySnapshot, client: SocketAddress?, sizeLimit: Int
-    ) -> QueryProcessor.Result? {
-        guard let text = client?.ipAddress, let address = IPAddress(text),
+        _ packet: UnsafeRawBufferPointer, nxdomain: [UInt8], snapshot: RegistrySnapshot, client: sockaddr_storage, sizeLimit: Int
+    ) -> QueryOutcome? {
+        guard let address = IPAddress(socketAddress: client),
               let namespace = snapshot.podNamespaces[address],
-              let request = try? DNSMessage(decoding: Array(packet.readableBytesView)),
+              let request = try? DNSMessage(decoding: Array(packet)),
               let question = request.questions.first,
               let firstDomain = try? snapshot.configuration.domain.prepending(labels: Self.labels(namespace, "svc")),
               question.name.isSubdomain(of: firstDomain), question.name != firstDomain
@@ -32,7 +36,7 @@ struct Autopath: Sendable {
         let inZone = [try? domain.prepending(labels: prefix + Self.labels("svc")), try? domain.prepending(labels: prefix)]
         for case let candidate? in inZone {
             if let answers = answersInZone(candidate, question.type, request: request, snapshot: snapshot) {
-                return .cached(compose(request, question, candidate, answers, ttl: snapshot.configuration.ttl, fallback: nxdomain, sizeLimit: sizeLimit))
+                return .owned(compose(request, question, candidate, answers, ttl: snapshot.configuration.ttl, fallback: nxdomain, sizeLimit: sizeLimit), source: .kubernetes)
             }
         }
         guard resolver.mayRecurse(client), let bare = try? DomainName(labels: prefix) else { return nil }

@@ -40,12 +40,8 @@ public struct Resolver: Sendable {
 
     var isEnabled: Bool { router.forwarders.contains { $0.isEnabled } }
 
-    func mayRecurse(_ client: SocketAddress?) -> Bool {
-        guard let text = client?.ipAddress, let address = IPAddress(text) else { return false }
-        return accessControl.allows(address)
-    }
-
-    /// The same for a raw socket address, read without building a string (issue #10).
+    /// Whether `client` may recurse, read from the raw socket address without building a
+    /// string (issue #10).
     func mayRecurse(_ client: sockaddr_storage) -> Bool {
         guard let address = IPAddress(socketAddress: client) else { return false }
         return accessControl.allows(address)
@@ -57,13 +53,13 @@ public struct Resolver: Sendable {
     func forward(
         _ packet: UnsafeRawBufferPointer, query: QueryView, name: UnsafeRawBufferPointer, transport: Transport, sizeLimit: Int,
         mayRecurse: Bool, responder: Responder, scratch: ResponseScratch
-    ) -> QueryProcessor.Result {
+    ) -> QueryOutcome {
         if loopDetector?.intercept(name) == true || !mayRecurse {
-            return .reply(length: responder.reject(request: packet, rcode: .refused, scratch: scratch))
+            return .reply(length: responder.reject(request: packet, rcode: .refused, scratch: scratch), source: .kubernetes)
         }
-        if let length = filteredAAAA(packet, query: query, scratch: scratch) { return .reply(length: length) }
+        if let length = filteredAAAA(packet, query: query, scratch: scratch) { return .reply(length: length, source: .template) }
         let forwarder = router.forwarder(for: name)
-        guard forwarder.isEnabled else { return .reply(length: responder.reject(request: packet, rcode: .refused, scratch: scratch)) }
+        guard forwarder.isEnabled else { return .reply(length: responder.reject(request: packet, rcode: .refused, scratch: scratch), source: .kubernetes) }
         if let dns64, query.type == .ptr, let chase = dns64PointerChase(packet, name: name, dns64: dns64, sizeLimit: sizeLimit) {
             return .later(chase)
         }
@@ -75,7 +71,7 @@ public struct Resolver: Sendable {
             if case .hit(let reply, let prefetch) = lookup, reply.count <= sizeLimit {
                 metrics?.cacheHit(reply)
                 if prefetch { self.prefetch(key, request: Array(packet), forwarder: forwarder) }
-                return .cached(reply)
+                return .owned(reply, source: .cache)
             }
             metrics?.cacheMiss()
         }
@@ -93,7 +89,7 @@ public struct Resolver: Sendable {
             .recover { _ in
                 let stale = request.withUnsafeBytes { cache?.stale(key, request: $0, questionEnd: questionEnd) }
                 if let stale, stale.count <= sizeLimit { return stale }
-                return QueryProcessor.failure(request, responder: responder)
+                return QueryPipeline.failure(request, responder: responder)
             }
         return .later(answer)
     }

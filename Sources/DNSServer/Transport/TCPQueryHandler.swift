@@ -2,6 +2,10 @@ import DNSResponder
 import DNSWire
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Answers length-framed queries on one TCP connection; several per connection (RFC 7766 §6.2.1).
 ///
 /// Back-pressure (issue #11 item 2): while the connection's unsent replies are above NIO's
@@ -15,62 +19,67 @@ final class TCPQueryHandler: ChannelInboundHandler {
     /// Forwarded queries one connection may have waiting before it is read no further.
     static let maxPending = 64
 
-    private let processor: QueryProcessor
+    private let pipeline: QueryPipeline
     private let scratch: ResponseScratch
     /// Forwarded queries of this connection not yet answered; read and written on its event loop.
     private var pending = 0
 
-    init(processor: QueryProcessor, scratch: ResponseScratch) {
-        self.processor = processor
+    init(pipeline: QueryPipeline, scratch: ResponseScratch) {
+        self.pipeline = pipeline
         self.scratch = scratch
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
-        let client = context.remoteAddress
-        if let transfer = processor.zoneTransfer, request.withUnsafeReadableBytes(ZoneTransfer.mayAskForTransfer),
-           let accepted = transfer.accept(Array(request.readableBytesView), client: client?.ipAddress.flatMap(IPAddress.init)) {
+        let client = context.remoteAddress?.storage ?? sockaddr_storage()
+        if let transfer = pipeline.zoneTransfer, request.withUnsafeReadableBytes(ZoneTransfer.mayAskForTransfer),
+           let accepted = transfer.accept(Array(request.readableBytesView), client: IPAddress(socketAddress: client)) {
             send(accepted, context: context)
             return
         }
-        let started = processor.startTime
-        switch processor.process(request, transport: .tcp, client: client, scratch: scratch) {
-        case .drop:
-            return
-        case .reply(let length):
-            var buffer = context.channel.allocator.buffer(capacity: length + 2)
-            buffer.writeInteger(UInt16(length))
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-            processor.count(request, reply: scratch.output[3], bytes: length, .tcp, client, .kubernetes, started)
-            if let started, processor.queryLog != nil { processor.log(request, scratch.bytes(length), client, "tcp", started) }
-        case .cached(let reply):
-            var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
-            buffer.writeInteger(UInt16(reply.count))
-            buffer.writeBytes(reply)
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-            processor.count(request, reply: reply[3], bytes: reply.count, .tcp, client, .cache, started)
-            if let started, processor.queryLog != nil { processor.log(request, reply, client, "tcp", started) }
-        case .later(let answer):
-            let channel = context.channel
-            pending += 1
-            updateReading(channel)
-            let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
-            // Back on the connection's own loop: the handler's state and the channel are its.
-            answer.hop(to: channel.eventLoop).whenSuccess { reply in
-                let handler = handler.value
-                handler.pending -= 1
-                handler.updateReading(channel)
-                guard let reply else { return }
-                var buffer = channel.allocator.buffer(capacity: reply.count + 2)
-                buffer.writeInteger(UInt16(reply.count))
-                buffer.writeBytes(reply)
-                channel.writeAndFlush(buffer, promise: nil)
-                let processor = handler.processor
-                if reply.count > 3 { processor.count(request, reply: reply[3], bytes: reply.count, .tcp, client, .forward, started) }
-                if let started, processor.queryLog != nil { processor.log(request, reply, client, "tcp", started) }
+        let started = pipeline.startTime
+        // The same pipeline as a datagram's, over the frame's bytes (issue #10).
+        request.withUnsafeReadableBytes { packet in
+            switch pipeline.answer(packet, client: client, transport: .tcp, snapshot: pipeline.store.snapshot, scratch: scratch) {
+            case .drop:
+                return
+            case .reply(let length, let source):
+                let reply = UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length))
+                write(reply, context: context)
+                pipeline.finished(packet, reply: reply, source: source, transport: .tcp, client: client, started: started)
+            case .owned(let reply, let source):
+                reply.withUnsafeBytes { reply in
+                    write(reply, context: context)
+                    pipeline.finished(packet, reply: reply, source: source, transport: .tcp, client: client, started: started)
+                }
+            case .later(let answer):
+                let pending = pipeline.pending(packet, client: client, started: started)
+                let channel = context.channel
+                self.pending += 1
+                updateReading(channel)
+                let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
+                // Back on the connection's own loop: the handler's state and the channel are its.
+                answer.hop(to: channel.eventLoop).whenSuccess { reply in
+                    let handler = handler.value
+                    handler.pending -= 1
+                    handler.updateReading(channel)
+                    guard let reply else { return }
+                    var buffer = channel.allocator.buffer(capacity: reply.count + 2)
+                    buffer.writeInteger(UInt16(reply.count))
+                    buffer.writeBytes(reply)
+                    channel.writeAndFlush(buffer, promise: nil)
+                    handler.pipeline.finished(pending, reply: reply, source: .forward, transport: .tcp)
+                }
             }
         }
+    }
+
+    /// One length-prefixed reply (RFC 1035 §4.2.2).
+    private func write(_ reply: UnsafeRawBufferPointer, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
+        buffer.writeInteger(UInt16(reply.count))
+        buffer.writeBytes(reply)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
     /// A zone transfer: its messages are built off the event loop (a large zone takes a while)
@@ -78,7 +87,7 @@ final class TCPQueryHandler: ChannelInboundHandler {
     /// until they are queued.
     private func send(_ transfer: ZoneTransfer.Request, context: ChannelHandlerContext) {
         let channel = context.channel
-        let snapshot = processor.store.snapshot
+        let snapshot = pipeline.store.snapshot
         pending += 1
         updateReading(channel)
         let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)

@@ -9,19 +9,19 @@ import Glibc
 #endif
 
 /// One UDP socket and the thread that serves it with `recvmmsg`/`sendmmsg`: a burst of queries
-/// costs one system call each way, and the authoritative path (`QueryProcessor.answerFast`)
-/// touches no allocator from datagram to reply. On the `scripts/bench` mix this took server CPU
-/// per query from 1.15x NSD's (SwiftNIO's datagram channel, with a `ByteBuffer` and an envelope
+/// costs one system call each way, and the authoritative path (`QueryPipeline.answer`) touches
+/// no allocator from datagram to reply. On the `scripts/bench` mix this took server CPU per
+/// query from 1.15x NSD's (SwiftNIO's datagram channel, with a `ByteBuffer` and an envelope
 /// per reply) to about 0.9x (DESIGN.md §7).
 ///
-/// Cache hits are answered in the batch too. A cache miss is handed to the forwarder from this
-/// thread, and its reply is sent with `sendto` from the event loop the upstream answered on.
-/// Chases and autopath take the ordinary path (`QueryProcessor.process`).
+/// Every reply the pipeline has at once (authoritative, cache hit, autopath) is staged in the
+/// batch. A query that needs an upstream is handed to the forwarder from this thread, and its
+/// reply is sent with `sendto` from the event loop the upstream answered on.
 final class UDPListener: @unchecked Sendable {
-    // @unchecked: `fd` and `processor` are immutable; `stopping` is locked; the batch buffers
+    // @unchecked: `fd` and `pipeline` are immutable; `stopping` is locked; the batch buffers
     // belong to the serving thread alone.
     let fd: Int32
-    private let processor: QueryProcessor
+    private let pipeline: QueryPipeline
     /// This thread's own shard of the duration histogram.
     private let metricsShard: Int
     private let stopping = NIOLockedValueBox(false)
@@ -38,11 +38,11 @@ final class UDPListener: @unchecked Sendable {
     private let shedding: OverloadShedder.Settings?
 
     init(
-        fd: Int32, processor: QueryProcessor, index: Int, rateLimit: ResponseRateLimiter.Settings? = nil,
+        fd: Int32, pipeline: QueryPipeline, index: Int, rateLimit: ResponseRateLimiter.Settings? = nil,
         shedding: OverloadShedder.Settings? = nil
     ) {
         self.fd = fd
-        self.processor = processor
+        self.pipeline = pipeline
         self.rateLimit = rateLimit
         // Arrival stamps are what tell the shedder how long a datagram waited.
         self.shedding = shedding.flatMap { csb_enable_receive_timestamps(fd) == 0 ? $0 : nil }
@@ -78,7 +78,7 @@ final class UDPListener: @unchecked Sendable {
         let result = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        return result == 0 ? Self.socketAddress(storage) : nil
+        return result == 0 ? SocketAddress(storage: storage) : nil
     }
 
     func start(name: String) {
@@ -127,62 +127,54 @@ final class UDPListener: @unchecked Sendable {
             }
             var replies = 0
             // One snapshot for the whole batch: a reload's swap is seen by the next batch.
-            let snapshot = processor.store.snapshot
+            let snapshot = pipeline.store.snapshot
             let second = limiter == nil ? 0 : Self.monotonicSecond()
             let batchView = batch
             let shedding = shedder?.judge(
                 count: Int(received), now: Int64(csb_realtime_now()), arrival: batchView.arrival, client: batchView.address) ?? false
             for index in 0..<Int(received) {
                 if shedding, let verdict = shedder?.verdicts[index], verdict != .answer {
-                    processor.metrics?.shed(verdict)
+                    pipeline.metrics?.shed(verdict)
                     continue
                 }
                 let packet = batch.datagram(index)
-                let started = processor.startTime
-                switch processor.answerFast(packet, snapshot: snapshot, transport: .udp, scratch: scratch) {
+                let client = batch.address(index)
+                let started = pipeline.startTime
+                switch pipeline.answer(packet, client: client, transport: .udp, snapshot: snapshot, scratch: scratch) {
                 case .drop:
                     continue
-                case .reply(var length):
-                    if limiter != nil {
-                        guard let limited = limit(&limiter, length, scratch, batch.address(index), second) else { continue }
-                        length = limited
-                    }
-                    if length <= Self.slotSize {
-                        batch.stageReply(replies, to: index, bytes: UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
-                        replies += 1
-                    } else {
-                        send(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), to: batch.address(index))
-                    }
-                    account(packet, replyFlags: scratch.output[3], replyBytes: length, source: .kubernetes, client: batch.address(index), started)
-                    if started != nil, processor.queryLog != nil {
-                        log(packet, reply: scratch.bytes(length), client: batch.address(index), started)
-                    }
-                case .forward(let sizeLimit):
-                    let client = batch.address(index)
-                    guard let (cachedLength, source) = processor.cachedReply(packet, client: client, sizeLimit: sizeLimit, scratch: scratch)
-                    else {
-                        let result = processor.forward(
-                            packet, transport: .udp, sizeLimit: sizeLimit, mayRecurse: processor.resolver.mayRecurse(client),
-                            scratch: scratch)
-                        deliver(result, for: packet, client: client, scratch: scratch, started: started)
-                        continue
-                    }
-                    var length = cachedLength
+                case .reply(var length, let source):
                     if limiter != nil {
                         guard let limited = limit(&limiter, length, scratch, client, second) else { continue }
                         length = limited
                     }
-                    // Answered in the batch like an authoritative reply (issue #10).
+                    let reply = UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length))
+                    // Authoritative answers and cache hits alike go out in the batch (issue #10).
                     if length <= Self.slotSize {
-                        batch.stageReply(replies, to: index, bytes: UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)))
+                        batch.stageReply(replies, to: index, bytes: reply)
                         replies += 1
                     } else {
-                        send(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), to: client)
+                        send(reply, to: client)
                     }
-                    account(packet, replyFlags: scratch.output[3], replyBytes: length, source: source, client: client, started)
-                    if started != nil, processor.queryLog != nil { log(packet, reply: scratch.bytes(length), client: client, started) }
-                case .slow:
-                    serveSlowly(packet, client: batch.address(index), scratch: scratch, started: started)
+                    pipeline.finished(packet, reply: reply, source: source, transport: .udp, client: client, started: started, shard: metricsShard)
+                case .owned(let reply, let source):
+                    reply.withUnsafeBytes { reply in
+                        if reply.count <= Self.slotSize {
+                            batch.stageReply(replies, to: index, bytes: reply)
+                            replies += 1
+                        } else {
+                            send(reply, to: client)
+                        }
+                        pipeline.finished(packet, reply: reply, source: source, transport: .udp, client: client, started: started, shard: metricsShard)
+                    }
+                case .later(let answer):
+                    // The batch slot is reused: what the reply's accounting needs is taken now.
+                    let pending = pipeline.pending(packet, client: client, started: started)
+                    answer.whenSuccess { [self] reply in
+                        guard let reply else { return }
+                        reply.withUnsafeBytes { send($0, to: client) }
+                        pipeline.finished(pending, reply: reply, source: .forward, transport: .udp, shard: metricsShard)
+                    }
                 }
             }
             batch.send(replies, on: fd)
@@ -197,10 +189,10 @@ final class UDPListener: @unchecked Sendable {
     ) -> Int? {
         switch limiter?.decide(reply: UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), client: client, second: second) {
         case .drop:
-            processor.metrics?.rateLimited(truncated: false)
+            pipeline.metrics?.rateLimited(truncated: false)
             return nil
         case .truncate:
-            processor.metrics?.rateLimited(truncated: true)
+            pipeline.metrics?.rateLimited(truncated: true)
             return ResponseRateLimiter.truncate(scratch.output, length: length)
         case .send, nil:
             return length
@@ -214,92 +206,11 @@ final class UDPListener: @unchecked Sendable {
         return UInt32(truncatingIfNeeded: now.tv_sec)
     }
 
-    /// Chases and autopath, through `QueryProcessor.process`.
-    private func serveSlowly(_ packet: UnsafeRawBufferPointer, client: sockaddr_storage, scratch: ResponseScratch, started: NIODeadline?) {
-        let result = processor.process(ByteBuffer(bytes: packet), transport: .udp, client: Self.socketAddress(client), scratch: scratch)
-        deliver(result, for: packet, client: client, scratch: scratch, started: started)
-    }
-
-    /// Sends a result that is not part of the batch's replies: at once, or when the upstream
-    /// answers. `packet` lives in the batch buffer, so what the later reply needs of it (the
-    /// question type and size for metrics, the bytes for the log) is taken now.
-    private func deliver(
-        _ result: QueryProcessor.Result, for packet: UnsafeRawBufferPointer, client: sockaddr_storage, scratch: ResponseScratch,
-        started: NIODeadline?
-    ) {
-        switch result {
-        case .drop:
-            return
-        case .reply(let length):
-            send(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length)), to: client)
-            account(packet, replyFlags: scratch.output[3], replyBytes: length, source: .kubernetes, client: client, started)
-            if started != nil, processor.queryLog != nil { log(packet, reply: scratch.bytes(length), client: client, started) }
-        case .cached(let reply):
-            reply.withUnsafeBytes { send($0, to: client) }
-            account(packet, replyFlags: reply[3], replyBytes: reply.count, source: .cache, client: client, started)
-            if started != nil, processor.queryLog != nil { log(packet, reply: reply, client: client, started) }
-        case .later(let answer):
-            let questionType = ServerMetrics.questionType(packet), requestBytes = packet.count
-            let logged = started != nil && processor.queryLog != nil ? Array(packet) : nil
-            answer.whenSuccess { [self] reply in
-                guard let reply else { return }
-                reply.withUnsafeBytes { send($0, to: client) }
-                if reply.count > 3 {
-                    account(questionType, requestBytes, replyFlags: reply[3], replyBytes: reply.count, source: .forward, client: client, started)
-                }
-                if let logged { logged.withUnsafeBytes { log($0, reply: reply, client: client, started) } }
-            }
-        }
-    }
-
     private func send(_ reply: UnsafeRawBufferPointer, to client: sockaddr_storage) {
         var client = client
-        let length = Self.addressLength(client)
+        let length = client.length
         _ = withUnsafePointer(to: &client) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, reply.baseAddress, reply.count, 0, $0, length) }
-        }
-    }
-
-    @inline(__always)
-    private func account(
-        _ packet: UnsafeRawBufferPointer, replyFlags: UInt8, replyBytes: Int, source: ServerMetrics.Source,
-        client: sockaddr_storage, _ started: NIODeadline?
-    ) {
-        guard processor.metrics != nil, started != nil else { return }
-        account(
-            ServerMetrics.questionType(packet), packet.count, replyFlags: replyFlags, replyBytes: replyBytes, source: source,
-            client: client, started)
-    }
-
-    private func account(
-        _ questionType: UInt16, _ requestBytes: Int, replyFlags: UInt8, replyBytes: Int, source: ServerMetrics.Source,
-        client: sockaddr_storage, _ started: NIODeadline?
-    ) {
-        guard let metrics = processor.metrics, let started else { return }
-        metrics.recordQuery(
-            questionType: questionType, requestBytes: requestBytes, replyFlags: replyFlags,
-            replyBytes: replyBytes, transport: .udp, ipv6: client.ss_family == sa_family_t(AF_INET6), source: source,
-            started: started, shard: metricsShard)
-    }
-
-    private func log(_ packet: UnsafeRawBufferPointer, reply: [UInt8], client: sockaddr_storage, _ started: NIODeadline?) {
-        guard let started else { return }
-        processor.log(ByteBuffer(bytes: packet), reply, Self.socketAddress(client), "udp", started)
-    }
-
-    static func addressLength(_ address: sockaddr_storage) -> socklen_t {
-        socklen_t(address.ss_family == sa_family_t(AF_INET6) ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
-    }
-
-    static func socketAddress(_ storage: sockaddr_storage) -> SocketAddress? {
-        let family = Int32(storage.ss_family)
-        var storage = storage
-        return withUnsafePointer(to: &storage) { pointer in
-            switch family {
-            case AF_INET: return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee) }
-            case AF_INET6: return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee) }
-            default: return nil
-            }
         }
     }
 }

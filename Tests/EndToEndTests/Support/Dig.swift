@@ -86,6 +86,8 @@ struct Dig {
 
     let host: String
     let port: Int
+    /// A command dig runs under, e.g. `ip netns exec NAME` to ask from inside a namespace.
+    var prefix: [String] = []
 
     struct NoReply: Error, CustomStringConvertible {
         var description: String
@@ -119,7 +121,8 @@ struct Dig {
     }
 
     private func run(_ arguments: [String]) throws -> CommandResult {
-        let result = try Subprocess.run("dig", arguments, timeout: 15)
+        let command = prefix + ["dig"] + arguments
+        let result = try Subprocess.run(command[0], Array(command.dropFirst()), timeout: 15)
         guard result.status == 0, !result.timedOut else {
             throw NoReply(description: "dig \(arguments.joined(separator: " ")) exited \(result.status)"
                 + "\(result.timedOut ? " (timed out)" : "")\n\(result.stdout)\(result.stderr)")
