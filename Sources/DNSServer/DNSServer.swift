@@ -128,7 +128,10 @@ public final class DNSServer: Sendable {
     public func close() async {
         for listener in udpListeners { await listener.stop() }
         for channel in tcpChannels { try? await channel.close() }
-        for forwarder in resolver.router.forwarders { forwarder.sockets.close() }
+        for forwarder in resolver.router.forwarders {
+            forwarder.sockets.close()
+            forwarder.connections.close()
+        }
     }
 
     /// Completes when every listener is closed.

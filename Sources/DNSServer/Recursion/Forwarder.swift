@@ -26,6 +26,8 @@ public struct Forwarder: Sendable {
     /// `coredns_forward_*`; nil when metrics are off.
     let metrics: ForwardMetrics?
     let sockets: UpstreamSockets
+    /// TCP to the upstreams: one reused, pipelined connection each (RFC 7766).
+    let connections: UpstreamConnections
     private let coalescer = Coalescer()
 
     init(
@@ -40,6 +42,7 @@ public struct Forwarder: Sendable {
         self.maxInFlight = maxInFlight
         self.inFlight = NIOLockedValueBox(0)
         sockets = UpstreamSockets(group: group, retireAfter: timeout + .seconds(1))
+        connections = UpstreamConnections(group: group)
     }
 
     public init(
@@ -129,10 +132,8 @@ public struct Forwarder: Sendable {
     private func exchange(
         _ query: [UInt8], with upstream: SocketAddress, udpLimit: Int?, on eventLoop: any EventLoop
     ) -> EventLoopFuture<[UInt8]> {
-        let (timeout, group) = (self.timeout, self.group)
-        guard let udpLimit, !forceTCP else {
-            return eventLoop.makeFutureWithTask { try await UpstreamExchange.tcp(Self.withRandomID(query), upstream, timeout, group) }
-        }
+        let (timeout, connections) = (self.timeout, self.connections)
+        guard let udpLimit, !forceTCP else { return connections.exchange(query, with: upstream, timeout: timeout) }
         let exchanged = sockets.exchange(query, with: upstream, timeout: timeout)
         return exchanged.flatMap { reply in
             // Completed on the socket's own loop, so the chain stays on that thread.
@@ -141,23 +142,15 @@ public struct Forwarder: Sendable {
             }
             // Truncated, or larger than the client takes over UDP: the full answer over TCP if
             // the client can take it, else a truncated reply sends the client to TCP itself.
-            return eventLoop.makeFutureWithTask {
-                let full = try? await UpstreamExchange.tcp(Self.withRandomID(query), upstream, timeout, group)
-                if let full, full.count <= udpLimit { return full }
-                return reply.count <= udpLimit ? reply : UpstreamExchange.truncated(reply, query: query, payload: udpLimit)
-            }
+            return connections.exchange(query, with: upstream, timeout: timeout)
+                .map { full in full.count <= udpLimit ? full : Self.cut(reply, query: query, udpLimit: udpLimit) }
+                .recover { _ in Self.cut(reply, query: query, udpLimit: udpLimit) }
         }
     }
-}
 
-extension Forwarder {
-    /// `query` with a fresh random ID (RFC 5452 §9.2); the caller restores the client's.
-    static func withRandomID(_ query: [UInt8]) -> [UInt8] {
-        var outgoing = query
-        let id = UInt16.random(in: .min ... .max)
-        outgoing[0] = UInt8(id >> 8)
-        outgoing[1] = UInt8(truncatingIfNeeded: id)
-        return outgoing
+    /// The UDP reply as it is when it fits the client, else truncated to send it to TCP.
+    private static func cut(_ reply: [UInt8], query: [UInt8], udpLimit: Int) -> [UInt8] {
+        reply.count <= udpLimit ? reply : UpstreamExchange.truncated(reply, query: query, payload: udpLimit)
     }
 }
 
@@ -193,36 +186,9 @@ final class Coalescer: Sendable {
 
 }
 
-/// One request/response exchange with an upstream server.
+/// What upstream exchanges share: matching a reply to its query, and the truncated reply a
+/// UDP client gets when the answer does not fit.
 enum UpstreamExchange {
-    static func tcp(_ query: [UInt8], _ upstream: SocketAddress, _ timeout: TimeAmount, _ group: any EventLoopGroup) async throws -> [UInt8] {
-        let eventLoop = group.next()
-        let promise = eventLoop.makePromise(of: [UInt8].self)
-        let deadline = eventLoop.scheduleTask(in: timeout) { promise.fail(Forwarder.Failure.timeout) }
-        defer { deadline.cancel() }
-        let channel: any Channel
-        do {
-            channel = try await ClientBootstrap(group: eventLoop)
-                .connectTimeout(timeout)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(TCPReplyCatcher(query: query, promise: promise))
-                    }
-                }
-                .connect(to: upstream).get()
-        } catch {
-            promise.fail(error)  // a refused connection: the promise must not be left pending
-            throw error
-        }
-        defer { channel.close(promise: nil) }
-        var framed = ByteBuffer()
-        framed.writeInteger(UInt16(query.count))
-        framed.writeBytes(query)
-        channel.writeAndFlush(framed).whenFailure { promise.fail($0) }
-        return try await promise.futureResult.get()
-    }
-
     /// A reply too large for the client's UDP limit: its header and question with TC set and
     /// no records (RFC 2181 §9, RFC 1035 §4.2.1), so the client asks again over TCP. The
     /// client's ID and OPT presence come from `query` (RFC 6891 §7: an OPT answers an OPT).
@@ -280,29 +246,5 @@ enum UpstreamExchange {
             position += 1 + length
         }
         return nil
-    }
-}
-
-private final class TCPReplyCatcher: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    let query: [UInt8]
-    let promise: EventLoopPromise<[UInt8]>
-
-    init(query: [UInt8], promise: EventLoopPromise<[UInt8]>) {
-        self.query = query
-        self.promise = promise
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let reply = Array(unwrapInboundIn(data).readableBytesView)
-        if UpstreamExchange.matches(reply, query) { promise.succeed(reply) }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(ChannelError.eof)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(error)
     }
 }
