@@ -41,7 +41,7 @@ extension RegistryLoader {
         /// even when nothing seems to have changed (SIGHUP, and the first load).
         public mutating func load(force: Bool = false) -> Outcome {
             if force { cache.invalidate() }
-            let started = SnapshotBuilder.monotonicSeconds()
+            let started = MonotonicClock.seconds()
             let manifestLoad = cache.load(directory: manifests)
             let zonesChanged = zoneCache.refresh(force: force)
             pending += manifestLoad.changes
@@ -52,8 +52,8 @@ extension RegistryLoader {
             case .success(let models): staticZones = models
             case .failure(let error): return .failed(.zoneFile(error))
             }
-            let parseMilliseconds = Int(((SnapshotBuilder.monotonicSeconds() - started) * 1000).rounded())
-            let buildStarted = SnapshotBuilder.monotonicSeconds()
+            let parseMilliseconds = Int(((MonotonicClock.seconds() - started) * 1000).rounded())
+            let buildStarted = MonotonicClock.seconds()
             let changes = pending
             pending = []
             var diff = RegistryDiff()
@@ -75,7 +75,7 @@ extension RegistryLoader {
                 self.registry = registry
             }
             let (files, documents) = (manifestLoad.parsedFiles, manifestLoad.parsedDocuments)
-            guard let snapshot = registry?.snapshot(buildSeconds: SnapshotBuilder.monotonicSeconds() - buildStarted) else {
+            guard let snapshot = registry?.snapshot(buildSeconds: MonotonicClock.seconds() - buildStarted) else {
                 preconditionFailure("a registry was just stored")
             }
             return .loaded(Loaded(

@@ -24,23 +24,17 @@ public enum SnapshotBuilder {
         objects: [KubernetesObject], staticZones: [ZoneModel], configuration: RegistryConfiguration,
         serial: UInt32? = nil, skippedKinds: [String: Int] = [:], clusterSynced: Bool = true
     ) -> Result {
-        let started = monotonicSeconds()
+        let started = MonotonicClock.seconds()
         let changes = objects.enumerated().map { ObjectChange(key: ObjectKey(origin: "", position: $0), object: $1) }
         var registry = SegmentedRegistry(
             configuration: configuration, staticZones: staticZones, changes: changes, serial: serial ?? wallClockSerial(),
             clusterSynced: clusterSynced)
         registry.skippedKinds = skippedKinds
-        return Result(snapshot: registry.snapshot(buildSeconds: monotonicSeconds() - started), registry: registry)
+        return Result(snapshot: registry.snapshot(buildSeconds: MonotonicClock.seconds() - started), registry: registry)
     }
 
     /// The serial a build starts from: seconds since the epoch, as CoreDNS uses.
     public static func wallClockSerial() -> UInt32 { UInt32(truncatingIfNeeded: time(nil)) }
-
-    public static func monotonicSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
 }
 
 extension KubernetesObject {

@@ -32,7 +32,7 @@ public struct KubernetesRegistrySource: RegistrySource {
         case .success(let models): staticZones = models
         case .failure(let error): return .failed(.zoneFile(error))
         }
-        let started = SnapshotBuilder.monotonicSeconds()
+        let started = MonotonicClock.seconds()
         let (queued, synced) = store.drain()
         let (changes, times) = Self.changes(from: queued, against: registry.objects)
         let serial = SegmentedRegistry.nextSerial(after: registry.serial)
@@ -56,7 +56,7 @@ public struct KubernetesRegistrySource: RegistrySource {
             ? "\(count) API change\(count == 1 ? "" : "s")"
             : "waiting for the first API sync"
         return .loaded(LoadedRegistry(
-            snapshot: registry.snapshot(buildSeconds: SnapshotBuilder.monotonicSeconds() - started), diff: diff,
+            snapshot: registry.snapshot(buildSeconds: MonotonicClock.seconds() - started), diff: diff,
             sourceDetail: detail, changeTimes: times))
     }
 

@@ -89,7 +89,7 @@ struct ResourceReflector: Sendable {
             }
             if tracksSeen { seen.formUnion(page.objects.keys) }
             listed += page.objects.count
-            store.upsert(resource, page.objects, receivedAt: SnapshotBuilder.monotonicSeconds())
+            store.upsert(resource, page.objects, receivedAt: MonotonicClock.seconds())
             token = page.continueToken
             resourceVersion = page.resourceVersion
         } while token != nil
@@ -116,7 +116,7 @@ struct ResourceReflector: Sendable {
     /// malformed line.
     private func watch(from resourceVersion: inout String?) async throws -> Bool {
         guard let start = resourceVersion else { return false }
-        let began = ContinuousClock.now
+        let began = MonotonicClock.seconds()
         let seconds = Int.random(in: timing.watchSeconds)
         let response = try await client.get(
             resource.path,
@@ -132,7 +132,7 @@ struct ResourceReflector: Sendable {
             }
         }
         // A server (or proxy) that ends every watch at once must not make us spin.
-        if !progressed, ContinuousClock.now - began < .seconds(1) {
+        if !progressed, MonotonicClock.seconds() - began < 1 {
             throw KubernetesAPIClient.Failure.status(200, "watch ended at once without events")
         }
         return progressed
@@ -141,11 +141,11 @@ struct ResourceReflector: Sendable {
     private func apply(_ event: WatchEvent, to resourceVersion: inout String?) throws {
         switch event {
         case .upsert(let key, let object, let version):
-            store.apply(resource, key: key, object: object, deleted: false, receivedAt: SnapshotBuilder.monotonicSeconds())
+            store.apply(resource, key: key, object: object, deleted: false, receivedAt: MonotonicClock.seconds())
             if object == nil { logger.warning("warning: kubernetes: object left out: it does not decode", metadata: ["resource": "\(resource.path)", "object": "\(key)"]) }
             if let version { resourceVersion = version }
         case .deleted(let key, let version):
-            store.apply(resource, key: key, object: nil, deleted: true, receivedAt: SnapshotBuilder.monotonicSeconds())
+            store.apply(resource, key: key, object: nil, deleted: true, receivedAt: MonotonicClock.seconds())
             if let version { resourceVersion = version }
         case .bookmark(let version):
             resourceVersion = version

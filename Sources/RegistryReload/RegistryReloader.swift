@@ -112,7 +112,7 @@ public final class RegistryReloader: Sendable {
         worker = NIOLockedValueBox(Worker(loader: loader))
         schedule = ScheduleBox(ReloadSchedule(
             quietPeriod: options.quietPeriod, maxDelay: options.maxDelay, pollInterval: options.pollInterval,
-            now: reloadClock()))
+            now: MonotonicClock.seconds()))
     }
 
     public var counts: Counts { countsBox.withLockedValue { $0 } }
@@ -219,14 +219,14 @@ public final class RegistryReloader: Sendable {
             case .stopped:
                 return
             case .timeout:
-                if let until = retired?.until, reloadClock() >= until {
+                if let until = retired?.until, MonotonicClock.seconds() >= until {
                     retired = nil
                     returnFreeMemory()
                 }
             case .reload(let trigger):
                 if let previous = reload(trigger, store: store) {
                     onReplace(store.snapshot)
-                    retired = (previous, reloadClock() + 1)
+                    retired = (previous, MonotonicClock.seconds() + 1)
                 }
             }
         }
@@ -234,7 +234,7 @@ public final class RegistryReloader: Sendable {
 
     /// One load; returns the snapshot it replaced, if it replaced one.
     func reload(_ trigger: ReloadSchedule.Trigger, store: RegistryStore) -> RegistrySnapshot? {
-        let started = reloadClock()
+        let started = MonotonicClock.seconds()
         let outcome = worker.withLockedValue { $0.loader.load(force: trigger == .signal) }
         switch outcome {
         case .unchanged:
@@ -247,7 +247,7 @@ public final class RegistryReloader: Sendable {
         case .loaded(let loaded):
             let previous = store.snapshot
             store.replace(with: loaded.snapshot)
-            onServed(loaded.changeTimes, reloadClock(), Date().timeIntervalSince1970)
+            onServed(loaded.changeTimes, MonotonicClock.seconds(), Date().timeIntervalSince1970)
             let elapsed = milliseconds(since: started)
             countsBox.withLockedValue { $0.succeeded += 1 }
             reportSuccess(loaded, trigger: trigger, milliseconds: elapsed)
@@ -283,7 +283,7 @@ public final class RegistryReloader: Sendable {
     }
 
     private func milliseconds(since start: Double) -> Int {
-        Int(((reloadClock() - start) * 1000).rounded())
+        Int(((MonotonicClock.seconds() - start) * 1000).rounded())
     }
 }
 
@@ -307,7 +307,7 @@ private final class ScheduleBox: @unchecked Sendable {
     func record(_ trigger: ReloadSchedule.Trigger) {
         condition.lock()
         defer { condition.unlock() }
-        schedule.record(trigger, at: reloadClock())
+        schedule.record(trigger, at: MonotonicClock.seconds())
         condition.signal()
     }
 
@@ -323,7 +323,7 @@ private final class ScheduleBox: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while !stopped {
-            let now = reloadClock()
+            let now = MonotonicClock.seconds()
             if let extra, now >= extra { return .timeout }
             switch schedule.next(at: now) {
             case .reload(let trigger):
@@ -356,12 +356,6 @@ private final class SignalSource: @unchecked Sendable {
     func cancel() {
         source.cancel()
     }
-}
-
-private func reloadClock() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
 /// Gives the pages the previous snapshot and the build's temporaries occupied back to the

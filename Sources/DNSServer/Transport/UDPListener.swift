@@ -1,4 +1,5 @@
 import CGNU
+import ClusterRegistry
 import DNSResponder
 import Foundation
 import NIOConcurrencyHelpers
@@ -128,7 +129,7 @@ final class UDPListener: @unchecked Sendable {
             var replies = 0
             // One snapshot for the whole batch: a reload's swap is seen by the next batch.
             let snapshot = pipeline.store.snapshot
-            let second = limiter == nil ? 0 : Self.monotonicSecond()
+            let second = limiter == nil ? 0 : MonotonicClock.wholeSeconds()
             let batchView = batch
             let shedding = shedder?.judge(
                 count: Int(received), now: Int64(csb_realtime_now()), arrival: batchView.arrival, client: batchView.address) ?? false
@@ -197,13 +198,6 @@ final class UDPListener: @unchecked Sendable {
         case .send, nil:
             return length
         }
-    }
-
-    /// Whole seconds of the monotonic clock: the rate limiter's window.
-    private static func monotonicSecond() -> UInt32 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt32(truncatingIfNeeded: now.tv_sec)
     }
 
     private func send(_ reply: UnsafeRawBufferPointer, to client: sockaddr_storage) {
