@@ -60,8 +60,11 @@ extension SegmentBuilder {
     static func merged(_ parts: [SegmentBuilder], layout: ZoneLayout) -> SegmentBuilder {
         var first: [NameKey: (part: Int, entry: Int)] = [:]
         var repeated: [NameKey: [(part: Int, entry: Int)]] = [:]
+        // Only reverse names can repeat: every other name belongs to one unit (`RegistryUnit`),
+        // which compiles it once. Indexing just those keeps the merge's table to the PTR
+        // names, about a third of a cluster's (issue #9: first-sync time).
         for (partIndex, part) in parts.enumerated() {
-            for index in part.entries.indices {
+            for index in part.entries.indices where layout.kinds[part.entries[index].zone] == .reverse {
                 let key = NameKey(part.keys, index)
                 if let earlier = first[key] {
                     repeated[key, default: [earlier]].append((partIndex, index))
