@@ -25,11 +25,11 @@ struct HealthOptions: ParsableArguments {
                             ready: try Self.endpoint(readyListen, defaultPort: 8181))
     }
 
-    private static func endpoint(_ text: String, defaultPort: Int) throws -> HealthConfiguration.Endpoint? {
+    private static func endpoint(_ text: String, defaultPort: Int) throws -> HostPort? {
         let text = text.trimmingSpaces
         if text.isEmpty { return nil }
-        let parsed = try HostPort(text.hasPrefix(":") ? "0.0.0.0" + text : text, defaultPort: defaultPort)
-        return HealthConfiguration.Endpoint(host: parsed.host, port: parsed.port)
+        let parsed = try HostPort.flag(text.hasPrefix(":") ? "0.0.0.0" + text : text, defaultPort: defaultPort)
+        return parsed
     }
 
     /// Takes over SIGTERM and SIGINT, then binds the probe listeners (serving `readiness`, watching

@@ -12,11 +12,11 @@ struct MetricsOptions: ParsableArguments {
         _ = try endpoint()
     }
 
-    func endpoint() throws -> HealthConfiguration.Endpoint? {
+    func endpoint() throws -> HostPort? {
         let text = metricsListen.trimmingSpaces
         if text.isEmpty { return nil }
-        let parsed = try HostPort(text.hasPrefix(":") ? "0.0.0.0" + text : text, defaultPort: 9153)
-        return HealthConfiguration.Endpoint(host: parsed.host, port: parsed.port)
+        let parsed = try HostPort.flag(text.hasPrefix(":") ? "0.0.0.0" + text : text, defaultPort: 9153)
+        return parsed
     }
 
     /// The counters for a server listening on `listen`, or nil when metrics are off.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DNSServer
 import ClusterRegistry
 import DNSWire
 
@@ -90,3 +91,14 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension HostPort {
+    /// A flag's `HOST:PORT`, or the usage error ArgumentParser reports with the usage line.
+    static func flag(_ text: String, defaultPort: Int) throws -> HostPort {
+        do {
+            return try HostPort(text, defaultPort: defaultPort)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}

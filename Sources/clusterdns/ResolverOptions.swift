@@ -110,7 +110,7 @@ struct ResolverOptions: ParsableArguments {
     }
 
     private static func address(_ text: String) throws -> SocketAddress {
-        let parsed = try HostPort(text, defaultPort: 53)
+        let parsed = try HostPort.flag(text, defaultPort: 53)
         return try SocketAddress(ipAddress: parsed.host, port: parsed.port)
     }
 

@@ -85,14 +85,14 @@ struct ServeCommand: AsyncParsableCommand {
         // port (issue #11 item 3).
         let connectionLimits = ConnectionLimiter.Limits(total: tcpMaxConnections, perClient: tcpMaxConnectionsPerClient)
             .within(descriptors: descriptors, reserve: 256)
-        var endpoint = try HostPort(listen, defaultPort: 53)
+        var endpoint = try HostPort.flag(listen, defaultPort: 53)
         let nodeLocalAddresses = try nodeLocal.map(Self.nodeLocalAddresses) ?? []
         if let first = nodeLocalAddresses.first { endpoint.host = "\(first)" }
         let transferNetworks = try transferTo.map { try ResolverOptions.networks($0, flag: "--transfer-to") }
         var resolverSettings = try resolver.settings(listen: endpoint, warn: { logger.warning("warning: \($0)") })
         resolverSettings.cache?.shufflesAddresses = shuffle
         if let nodeLocalUpstream {
-            let parsed = try HostPort(nodeLocalUpstream, defaultPort: 53)
+            let parsed = try HostPort.flag(nodeLocalUpstream, defaultPort: 53)
             let upstream = try SocketAddress(ipAddress: parsed.host, port: parsed.port)
             // The cluster zone (used only before the first API list) and the reverse zones' names
             // we do not hold go to the cluster DNS Service, over TCP as NodeLocal DNSCache does.
@@ -210,39 +210,6 @@ struct ServeCommand: AsyncParsableCommand {
         let (reloader, loaded) = try reload.load(registry, nameserverAddresses: nameserverAddresses)
         return (reloader, loaded, nil)
     }
-}
-
-/// `HOST:PORT`, `[v6]:PORT` or a bare host.
-struct HostPort: CustomStringConvertible {
-    var host: String
-    var port: Int
-
-    init(_ text: String, defaultPort: Int) throws {
-        var hostPart = Substring(text), portPart: Substring? = nil
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            if rest.hasPrefix(":") { portPart = rest.dropFirst() }
-        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
-        }
-        guard IPAddress(String(hostPart)) != nil || hostPart == "localhost" else {
-            throw ValidationError("\(text): expected an IP address with an optional :PORT")
-        }
-        guard let port = portPart.map({ Int($0) }) ?? defaultPort, (0...65535).contains(port) else {
-            throw ValidationError("\(text): bad port")
-        }
-        host = hostPart == "localhost" ? "127.0.0.1" : String(hostPart)
-        self.port = port
-    }
-
-    init(address: SocketAddress) {
-        host = address.ipAddress ?? "?"
-        port = address.port ?? 0
-    }
-
-    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 extension IPAddress {

@@ -14,9 +14,9 @@ import Glibc
 /// process: the signal itself is fed through the stream `ShutdownSignals.install()` would deliver
 /// (LameduckTests in EndToEndTests sends real signals to the binary).
 final class HealthServerTests: XCTestCase {
-    private let loopback = HealthConfiguration.Endpoint(host: "127.0.0.1", port: 0)
+    private let loopback = HostPort(host: "127.0.0.1", port: 0)
     /// Another loopback address, so that two port-0 endpoints are not equal (equal ones share).
-    private let loopback2 = HealthConfiguration.Endpoint(host: "127.0.0.2", port: 0)
+    private let loopback2 = HostPort(host: "127.0.0.2", port: 0)
     private var groups: [MultiThreadedEventLoopGroup] = []
 
     override func tearDown() async throws {
@@ -31,7 +31,7 @@ final class HealthServerTests: XCTestCase {
     }
 
     private func start(
-        health: HealthConfiguration.Endpoint?, ready: HealthConfiguration.Endpoint?, readiness: Readiness,
+        health: HostPort?, ready: HostPort?, readiness: Readiness,
         group: (any EventLoopGroup)? = nil, monitoring: (any EventLoopGroup)? = nil,
         deadline: TimeAmount = .seconds(1)
     ) async throws -> HealthServer {
@@ -120,7 +120,7 @@ final class HealthServerTests: XCTestCase {
 
     func testBindFailureNamesTheAddressAndPath() async throws {
         let first = try await start(health: loopback, ready: nil, readiness: Readiness())
-        let taken = HealthConfiguration.Endpoint(host: "127.0.0.1", port: try XCTUnwrap(first.healthAddress?.port))
+        let taken = HostPort(host: "127.0.0.1", port: try XCTUnwrap(first.healthAddress?.port))
         do {
             _ = try await start(health: nil, ready: taken, readiness: Readiness())
             XCTFail("bound a port already in use")

@@ -38,7 +38,7 @@ final class MetricsTests: XCTestCase {
         let cache = server.resolver.cache
         let endpoint = MetricsServer.self
         let http = try await endpoint.start(
-            endpoint: HealthConfiguration.Endpoint(host: "127.0.0.1", port: 0), metrics: metrics, group: group,
+            endpoint: HostPort(host: "127.0.0.1", port: 0), metrics: metrics, group: group,
             refresh: {
                 metrics.update(cache: cache)
                 metrics.update(registry: store.snapshot.statistics)

@@ -5,27 +5,15 @@ import NIOPosix
 /// Where the probe endpoints listen, like CoreDNS's `health` (`:8080`) and `ready` (`:8181`)
 /// plugins. A nil endpoint is switched off; equal endpoints share one listener serving both paths.
 public struct HealthConfiguration: Sendable {
-    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
-        public var host: String
-        public var port: Int
-
-        public init(host: String, port: Int) {
-            self.host = host
-            self.port = port
-        }
-
-        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-    }
-
-    public var health: Endpoint?
-    public var ready: Endpoint?
+    public var health: HostPort?
+    public var ready: HostPort?
     /// `/health` fails unless every monitored event loop runs a no-op task within this long.
     public var livenessDeadline: TimeAmount
     /// A probe connection that sends nothing for this long is closed.
     public var idleTimeout: TimeAmount
 
     public init(
-        health: Endpoint?, ready: Endpoint?, livenessDeadline: TimeAmount = .seconds(1),
+        health: HostPort?, ready: HostPort?, livenessDeadline: TimeAmount = .seconds(1),
         idleTimeout: TimeAmount = .seconds(10)
     ) {
         self.health = health
@@ -59,7 +47,7 @@ public final class HealthServer: Sendable {
         monitoring: (any EventLoopGroup)? = nil
     ) async throws -> HealthServer {
         let monitored = monitoring ?? group
-        var listeners: [(HealthConfiguration.Endpoint, Set<HealthRoute>)] = []
+        var listeners: [(HostPort, Set<HealthRoute>)] = []
         if let health = configuration.health { listeners.append((health, [.health])) }
         if let ready = configuration.ready {
             if let shared = listeners.firstIndex(where: { $0.0 == ready }) {
@@ -88,7 +76,7 @@ public final class HealthServer: Sendable {
     }
 
     private static func bind(
-        _ endpoint: HealthConfiguration.Endpoint, _ probes: HealthProbes, idleTimeout: TimeAmount,
+        _ endpoint: HostPort, _ probes: HealthProbes, idleTimeout: TimeAmount,
         _ group: any EventLoopGroup
     ) async throws -> any Channel {
         do {
@@ -127,7 +115,7 @@ public final class HealthServer: Sendable {
 
 /// A probe listener could not bind; names the address and the paths it was for.
 public struct HealthServerError: Error, CustomStringConvertible {
-    public var endpoint: HealthConfiguration.Endpoint
+    public var endpoint: HostPort
     var routes: Set<HealthRoute>
     public var underlying: any Error
 

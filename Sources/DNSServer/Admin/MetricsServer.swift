@@ -14,7 +14,7 @@ public final class MetricsServer: Sendable {
     /// Binds `endpoint`; each scrape calls `refresh` (to sample gauges such as cache entries)
     /// and then renders `metrics`.
     public static func start(
-        endpoint: HealthConfiguration.Endpoint, metrics: ServerMetrics, group: any EventLoopGroup,
+        endpoint: HostPort, metrics: ServerMetrics, group: any EventLoopGroup,
         idleTimeout: TimeAmount = .seconds(10), refresh: @escaping @Sendable () -> Void = {}
     ) async throws -> MetricsServer {
         let routes = MetricsRoutes(metrics: metrics, refresh: refresh)
@@ -34,7 +34,7 @@ public final class MetricsServer: Sendable {
 
 /// The metrics listener could not bind.
 public struct MetricsServerError: Error, CustomStringConvertible {
-    public var endpoint: HealthConfiguration.Endpoint
+    public var endpoint: HostPort
     public var underlying: any Error
 
     public var description: String { "cannot listen for /metrics on \(endpoint): \(underlying)" }
