@@ -87,10 +87,20 @@ let package = Package(
         // Node-local mode's network set-up: the interface carrying the addresses and the
         // NOTRACK rules (`--node-local`).
         .target(name: "NodeLocal", dependencies: ["DNSWire"]),
+        // The composition root of `serve`: settings in, a running server out.
+        .target(
+            name: "ClusterDNSApp",
+            dependencies: [
+                "DNSServer", "DNSResponder", "ClusterRegistry", "DNSWire", "KubernetesSource", "NodeLocal", "RegistryReload",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "clusterdns",
             dependencies: [
-                "DNSServer", "ClusterRegistry", "DNSWire", "KubernetesSource", "NodeLocal", "RegistryReload",
+                "ClusterDNSApp", "DNSServer", "ClusterRegistry", "DNSWire", "KubernetesSource", "NodeLocal", "RegistryReload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -125,6 +135,9 @@ let package = Package(
         .testTarget(
             name: "KubernetesSourceTests",
             dependencies: ["KubernetesSource", "ClusterRegistry", "DNSTestSupport"]),
+        .testTarget(
+            name: "ClusterDNSAppTests",
+            dependencies: ["ClusterDNSApp", "DNSServer", "ClusterRegistry", "DNSWire", "DNSTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["DNSWire", "DNSTestSupport"]),
     ]
 )

@@ -1,11 +1,6 @@
 import ArgumentParser
-import ClusterRegistry
-import DNSServer
-import RegistryReload
-import DNSWire
+import ClusterDNSApp
 import KubernetesSource
-import Logging
-import NIOCore
 
 /// `serve` flags for the Kubernetes API as the registry source (issue #4).
 struct KubernetesOptions: ParsableArguments {
@@ -33,40 +28,13 @@ struct KubernetesOptions: ParsableArguments {
         }
     }
 
-    /// The API source: a watcher feeding a reloader that rebuilds the snapshot after every
-    /// burst of changes. The first snapshot is unsynced (cluster names SERVFAIL, /ready fails)
-    /// until every resource has been listed. Call `watcher.start()` once the reloader runs.
-    func load(
-        _ registry: RegistryOptions, reload: ReloadOptions, autopath: Bool, nameserverAddresses: [IPAddress],
-        group: any EventLoopGroup
-    ) throws -> (reloader: RegistryReloader, loaded: RegistrySnapshot, watcher: KubernetesWatcher) {
-        if registry.manifests != nil { throw ValidationError("--manifests and --kubernetes exclude each other") }
-        let configuration = try registry.configuration(nameserverAddresses: nameserverAddresses)
-        let connection = try connection()
-        if let exposure = connection.credentialExposure {
-            Logger(label: "clusterdns").warning("warning: \(exposure)")
+    /// The ServiceImport resource `--multicluster` watches, by `--multicluster-api-version`.
+    func serviceImports(multicluster: Bool) throws -> KubernetesResource? {
+        guard multicluster else { return nil }
+        switch multiclusterAPIVersion {
+        case "v1beta1": return .serviceImports
+        case "v1alpha1": return .serviceImportsV1alpha1
+        default: throw ValidationError("--multicluster-api-version: expected v1beta1 or v1alpha1, got \(multiclusterAPIVersion)")
         }
-        var serviceImports: KubernetesResource?
-        if configuration.multicluster != nil {
-            switch multiclusterAPIVersion {
-            case "v1beta1": serviceImports = .serviceImports
-            case "v1alpha1": serviceImports = .serviceImportsV1alpha1
-            default: throw ValidationError("--multicluster-api-version: expected v1beta1 or v1alpha1, got \(multiclusterAPIVersion)")
-            }
-        }
-        let resources = KubernetesResource.needed(
-            podsVerified: configuration.pods == .verified, autopath: autopath, serviceImports: serviceImports)
-        let watcher = try KubernetesWatcher(
-            connection: connection, resources: resources, group: group, logger: Logger(label: "clusterdns.kubernetes"))
-        var options = reload.options
-        options.watch = options.watch && registry.zones != nil
-        // Watch events are applied incrementally, so a burst waits at most 10 ms (issue #9).
-        options.quietPeriod = 0.001
-        options.maxDelay = 0.01
-        let reloader = RegistryReloader(
-            loader: KubernetesRegistrySource(store: watcher.store, zones: registry.zones, configuration: configuration),
-            options: options)
-        watcher.store.onChange { [weak reloader] in reloader?.noteChange() }
-        return (reloader, try ReloadOptions.loadInitial(reloader), watcher)
     }
 }

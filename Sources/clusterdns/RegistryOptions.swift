@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterDNSApp
 import DNSServer
 import ClusterRegistry
 import DNSWire
@@ -80,11 +81,6 @@ extension String {
     }
 }
 
-/// Writes a line to standard error (unbuffered, so it interleaves correctly with stdout).
-func printError(_ message: String) {
-    let line = message + "\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
-}
 
 #if canImport(Glibc)
 import Glibc

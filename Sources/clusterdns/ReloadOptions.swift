@@ -1,8 +1,5 @@
 import ArgumentParser
-import ClusterRegistry
-import DNSServer
 import RegistryReload
-import DNSWire
 
 /// `serve` flags for hot reload of `--manifests` (and `--zones`).
 struct ReloadOptions: ParsableArguments {
@@ -26,31 +23,5 @@ struct ReloadOptions: ParsableArguments {
     var options: RegistryReloader.Options {
         RegistryReloader.Options(
             watch: !noWatch && !noReload, pollInterval: noReload || reloadInterval == 0 ? nil : reloadInterval)
-    }
-
-    /// Loads the registry for `serve` through the reloader that keeps it current afterwards, or
-    /// prints every problem to stderr and exits non-zero, as `RegistryOptions.load` does.
-    func load(
-        _ registry: RegistryOptions, nameserverAddresses: [IPAddress]
-    ) throws -> (reloader: RegistryReloader, loaded: RegistrySnapshot) {
-        let configuration = try registry.configuration(nameserverAddresses: nameserverAddresses)
-        guard let manifests = registry.manifests else {
-            throw ValidationError("serve needs --manifests DIR or --kubernetes (or --kubeconfig FILE)")
-        }
-        let reloader = RegistryReloader(
-            loader: RegistryLoader.Incremental(manifests: manifests, zones: registry.zones, configuration: configuration),
-            options: options)
-        return (reloader, try Self.loadInitial(reloader))
-    }
-
-    /// The reloader's first load, or every problem on stderr and a non-zero exit.
-    static func loadInitial(_ reloader: RegistryReloader) throws -> RegistrySnapshot {
-        switch reloader.loadInitial() {
-        case .success(let loaded):
-            return loaded
-        case .failure(let error):
-            printError("clusterdns: cannot load registry:\n\(error)")
-            throw ExitCode(2)
-        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterDNSApp
 import NodeLocal
 import ClusterRegistry
 import DNSResponder
@@ -68,7 +69,17 @@ struct ServeCommand: AsyncParsableCommand {
         MallocArenas.limit(to: MallocArenas.serveLimit)
         log.bootstrap()
         let logger = Logger(label: "clusterdns")
-        let descriptors = FileDescriptorLimit.raiseToHardLimit()
+        do {
+            let application = try await ServeApplication.start(try settings(warn: { logger.warning("warning: \($0)") }), logger: logger)
+            await application.serveUntilShutdown()
+        } catch let failure as ServeApplication.RegistryLoadFailure {
+            printError("clusterdns: cannot load registry:\n\(failure)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// The flags as `ServeSettings`, or the usage error of the first that is wrong.
+    func settings(warn: (String) -> Void) throws -> ServeSettings {
         guard tcpMessageTimeout > 0, tcpMessageTimeout <= 3600 else {
             throw ValidationError("--tcp-message-timeout must be more than 0 and at most 3600 seconds")
         }
@@ -81,83 +92,49 @@ struct ServeCommand: AsyncParsableCommand {
         guard tcpMaxConnections > 0, tcpMaxConnectionsPerClient > 0 else {
             throw ValidationError("--tcp-max-connections and --tcp-max-connections-per-client must be at least 1")
         }
-        // Descriptors kept back from TCP clients: UDP and upstream sockets, files, the admin
-        // port (issue #11 item 3).
-        let connectionLimits = ConnectionLimiter.Limits(total: tcpMaxConnections, perClient: tcpMaxConnectionsPerClient)
-            .within(descriptors: descriptors, reserve: 256)
         var endpoint = try HostPort.flag(listen, defaultPort: 53)
         let nodeLocalAddresses = try nodeLocal.map(Self.nodeLocalAddresses) ?? []
         if let first = nodeLocalAddresses.first { endpoint.host = "\(first)" }
-        let transferNetworks = try transferTo.map { try ResolverOptions.networks($0, flag: "--transfer-to") }
-        var resolverSettings = try resolver.settings(listen: endpoint, warn: { logger.warning("warning: \($0)") })
-        resolverSettings.cache?.shufflesAddresses = shuffle
-        if let nodeLocalUpstream {
-            let parsed = try HostPort.flag(nodeLocalUpstream, defaultPort: 53)
-            let upstream = try SocketAddress(ipAddress: parsed.host, port: parsed.port)
-            // The cluster zone (used only before the first API list) and the reverse zones' names
-            // we do not hold go to the cluster DNS Service, over TCP as NodeLocal DNSCache does.
-            let domains = [try registry.configuration().domain] + ["in-addr.arpa", "ip6.arpa"].compactMap { try? DomainName($0) }
-            resolverSettings.stubs += domains.map { ResolverSettings.Stub(domain: $0, upstreams: [upstream], forceTCP: true) }
+        let configuration = try registry.configuration()
+        let source: ServeSettings.Source
+        if kubernetes.enabled {
+            if registry.manifests != nil { throw ValidationError("--manifests and --kubernetes exclude each other") }
+            source = .kubernetes(
+                connection: try kubernetes.connection(), serviceImports: try kubernetes.serviceImports(multicluster: configuration.multicluster != nil))
+        } else {
+            guard let manifests = registry.manifests else {
+                throw ValidationError("serve needs --manifests DIR or --kubernetes (or --kubeconfig FILE)")
+            }
+            source = .manifests(directory: manifests)
         }
-        let nameserver = IPAddress(endpoint.host).map { [$0] }?.filter { !$0.isUnspecified } ?? []
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let (reloader, loaded, watcher) = try loadRegistry(nameserverAddresses: nameserver, group: group)
-        let store = RegistryStore(loaded)
-        let readiness = Readiness(
-            notReadyReason: watcher == nil ? "waiting for the first registry load" : "waiting for the first Kubernetes API sync")
-        // Ready once the served snapshot holds the cluster: at once for manifests, after the
-        // first full list for the API.
-        if loaded.clusterSynced { readiness.markReady() }
-        let serverMetrics = try metrics.makeMetrics(listen: endpoint)
-        reloader.onServed { times, now, wallNow in serverMetrics?.recordServed(times, now: now, wallNow: wallNow) }
-        reloader.start(store: store) { snapshot in
-            if snapshot.clusterSynced { readiness.markReady() }
-        }
-        watcher?.start()
-        var responderOptions = ResponderOptions(recursionAvailable: resolverSettings.hasUpstreams, shuffle: shuffle)
-        responderOptions.forwardsUnsyncedClusterNames = nodeLocalUpstream != nil
-        var serverConfiguration = ServerConfiguration(
-            listenHost: endpoint.host, listenPort: endpoint.port, resolver: resolverSettings,
-            responder: responderOptions, autopath: resolver.autopath, logQueries: resolver.logQueries, metrics: serverMetrics)
-        serverConfiguration.additionalListenHosts = nodeLocalAddresses.dropFirst().map { "\($0)" }
-        serverConfiguration.tcpMessageTimeout = .milliseconds(Int64(tcpMessageTimeout * 1000))
-        serverConfiguration.tcpConnectionLimits = connectionLimits
-        serverConfiguration.transferTo = transferNetworks
-        serverConfiguration.overloadShedding = udpMaxQueueDelay > 0
+        var settings = ServeSettings(
+            source: source, registry: configuration, listen: endpoint, resolver: try resolver.settings(listen: endpoint, warn: warn),
+            reload: reload.options, health: try health.configuration())
+        settings.zones = registry.zones
+        settings.autopath = resolver.autopath
+        settings.logQueries = resolver.logQueries
+        settings.shuffle = shuffle
+        settings.tcpMessageTimeout = .milliseconds(Int64(tcpMessageTimeout * 1000))
+        settings.tcpConnectionLimits = ConnectionLimiter.Limits(total: tcpMaxConnections, perClient: tcpMaxConnectionsPerClient)
+        settings.overloadShedding = udpMaxQueueDelay > 0
             ? OverloadShedder.Settings(maxQueueDelayNanoseconds: Int64(udpMaxQueueDelay * 1e9)) : nil
         if rrlResponsesPerSecond > 0 {
-            serverConfiguration.responseRateLimit = ResponseRateLimiter.Settings(responsesPerSecond: rrlResponsesPerSecond, slip: rrlSlip)
+            settings.responseRateLimit = ResponseRateLimiter.Settings(responsesPerSecond: rrlResponsesPerSecond, slip: rrlSlip)
         }
-        // Node-local mode: the interface and rules exist before the sockets bind to them.
-        let firewall = try nodeLocalFirewall.map { name in
-            guard let firewall = NodeLocalNetwork.Firewall(rawValue: name) else {
-                throw ValidationError("--node-local-firewall: expected nftables or iptables, got \(name)")
+        settings.transferTo = try transferTo.map { try ResolverOptions.networks($0, flag: "--transfer-to") }
+        if !nodeLocalAddresses.isEmpty {
+            let firewall = try nodeLocalFirewall.map { name in
+                guard let firewall = NodeLocalNetwork.Firewall(rawValue: name) else {
+                    throw ValidationError("--node-local-firewall: expected nftables or iptables, got \(name)")
+                }
+                return firewall
             }
-            return firewall
+            settings.nodeLocal = ServeSettings.NodeLocalSettings(addresses: nodeLocalAddresses, firewall: firewall)
         }
-        let nodeLocalNetwork = try nodeLocalAddresses.isEmpty
-            ? nil
-            : NodeLocalNetwork.install(addresses: nodeLocalAddresses, port: endpoint.port, firewall: firewall) { logger.info("\($0)") }
-        let server: DNSServer
-        do {
-            server = try await DNSServer.start(
-                configuration: serverConfiguration,
-                store: store, group: group, report: { logger.warning("warning: \($0)") })
-        } catch {
-            nodeLocalNetwork?.remove { logger.info("\($0)") }
-            throw error
-        }
-        let probes = try await health.start(readiness: readiness, group: group)
-        let cache = server.resolver.cache
-        _ = try await metrics.start(metrics: serverMetrics, group: group) { [reloader] in
-            serverMetrics?.update(cache: cache)
-            serverMetrics?.update(registry: store.snapshot.statistics)
-            serverMetrics?.update(reloads: reloader.counts)
-        }
-        announce(server, endpoint: endpoint, snapshot: loaded, watcher: watcher, logger: logger)
-        server.probeForLoops()
-        await probes.serveUntilShutdown(server)
-        nodeLocalNetwork?.remove { logger.info("\($0)") }
+        settings.nodeLocalUpstream = try nodeLocalUpstream.map { try HostPort.flag($0, defaultPort: 53) }
+        settings.lameduck = .milliseconds(Int64((health.lameduck * 1000).rounded()))
+        settings.metricsListen = try metrics.endpoint()
+        return settings
     }
 
     /// `--node-local`'s comma-separated addresses.
@@ -169,56 +146,4 @@ struct ServeCommand: AsyncParsableCommand {
             return address
         }
     }
-
-    /// The structured start-up line (tests and scripts wait for its `clusterdns listening on`)
-    /// and the registry's warnings.
-    private func announce(
-        _ server: DNSServer, endpoint: HostPort, snapshot: RegistrySnapshot, watcher: KubernetesWatcher?, logger: Logger
-    ) {
-        let bound = server.localAddress.map(HostPort.init(address:)) ?? endpoint
-        let statistics = snapshot.statistics
-        let source = watcher.map { watcher in
-            let paths = watcher.store.resources.map(\KubernetesResource.path).sorted().joined(separator: ", ")
-            return "watching the Kubernetes API at \(watcher.server) (\(paths))"
-        } ?? "loaded \(statistics.summary)"
-        var facts: Logger.Metadata = [
-            "listen": "\(bound)", "domain": "\(snapshot.configuration.domain)", "version": "\(ServerMetrics.version)",
-            "source": "\(watcher == nil ? "manifests" : "kubernetes")", "udp_threads": "\(server.udpThreadCount)",
-        ]
-        if watcher == nil {
-            facts.merge([
-                "objects": "\(statistics.objectsByKind.values.reduce(0, +))", "records": "\(statistics.records)",
-                "names": "\(statistics.names)", "namespaces": "\(statistics.namespaces)",
-                "build_ms": "\(Int((statistics.buildSeconds * 1000).rounded()))",
-            ]) { _, new in new }
-        }
-        logger.info("clusterdns listening on \(bound) (udp+tcp), domain \(snapshot.configuration.domain); \(source)", metadata: facts)
-        for warning in statistics.warnings { logger.warning("warning: \(warning)") }
-    }
-
-    /// The registry's first snapshot and what keeps it current: the manifests reloader, or the
-    /// API watcher and its reloader.
-    private func loadRegistry(
-        nameserverAddresses: [IPAddress], group: any EventLoopGroup
-    ) throws -> (RegistryReloader, RegistrySnapshot, KubernetesWatcher?) {
-        if kubernetes.enabled {
-            let (reloader, loaded, watcher) = try kubernetes.load(
-                registry, reload: reload, autopath: resolver.autopath, nameserverAddresses: nameserverAddresses,
-                group: group)
-            return (reloader, loaded, watcher)
-        }
-        let (reloader, loaded) = try reload.load(registry, nameserverAddresses: nameserverAddresses)
-        return (reloader, loaded, nil)
-    }
 }
-
-extension IPAddress {
-    var isUnspecified: Bool { self == .v4(0) || self == .v6(0, 0) }
-}
-
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
