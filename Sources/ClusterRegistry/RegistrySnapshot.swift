@@ -73,20 +73,11 @@ public final class RegistrySnapshot: Sendable {
         var best: Int? = nil
         var bestLength = -1
         for (index, zone) in zones.enumerated() where zone.apexWire.count > bestLength && zone.apexWire.count <= name.count {
-            let offset = name.count - zone.apexWire.count
-            guard Self.isLabelBoundary(name, offset),
-                  zone.apexWire.withUnsafeBytes({ memcmp($0.baseAddress!, name.baseAddress! + offset, $0.count) == 0 })
-            else { continue }
+            guard zone.apexWire.withUnsafeBytes({ WireName.hasSuffix(name, $0) }) else { continue }
             best = index
             bestLength = zone.apexWire.count
         }
         return best
-    }
-
-    private static func isLabelBoundary(_ name: UnsafeRawBufferPointer, _ offset: Int) -> Bool {
-        var position = 0
-        while position < offset { position += 1 + Int(name[position]) }
-        return position == offset
     }
 }
 

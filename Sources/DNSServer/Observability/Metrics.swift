@@ -1,3 +1,4 @@
+import DNSWire
 import ClusterRegistry
 import RegistryReload
 import CoreMetrics
@@ -170,18 +171,8 @@ public final class ServerMetrics: Sendable {
 
     /// The question type of a query, 0 when it has none we can read.
     static func questionType(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
-        guard bytes.count > 12, bytes[4] | bytes[5] != 0 else { return 0 }
-        var position = 12
-        while position < bytes.count {
-            let length = Int(bytes[position])
-            if length == 0 {
-                guard position + 2 < bytes.count else { return 0 }
-                return UInt16(bytes[position + 1]) << 8 | UInt16(bytes[position + 2])
-            }
-            if length & 0xC0 != 0 { return 0 }
-            position += 1 + length
-        }
-        return 0
+        guard bytes.count > DNSHeader.byteCount, bytes[4] | bytes[5] != 0 else { return 0 }
+        return WireName.firstQuestion(bytes)?.type ?? 0
     }
 
     /// A cache hit: `denial` for NXDOMAIN and NODATA replies (CoreDNS's two cache types).

@@ -239,12 +239,6 @@ enum UpstreamExchange {
     }
 
     static func questionEnd(_ query: [UInt8]) -> Int? {
-        var position = DNSHeader.byteCount
-        while position < query.count {
-            let length = Int(query[position])
-            if length == 0 { return position + 5 <= query.count ? position + 5 : nil }
-            position += 1 + length
-        }
-        return nil
+        query.withUnsafeBytes { WireName.firstQuestion($0)?.end }
     }
 }

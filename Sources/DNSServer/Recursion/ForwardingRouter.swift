@@ -27,20 +27,7 @@ public struct ForwardingRouter: Sendable {
 
     /// The forwarder for a lower-cased wire name.
     func forwarder(for name: UnsafeRawBufferPointer) -> Forwarder {
-        for stub in stubs where WireNames.hasSuffix(name, stub.domain) { return stub.forwarder }
+        for stub in stubs where stub.domain.withUnsafeBytes({ WireName.hasSuffix(name, $0) }) { return stub.forwarder }
         return defaultForwarder
-    }
-}
-
-/// Suffix tests on lower-cased wire names without building `DomainName`s.
-enum WireNames {
-    static func hasSuffix(_ name: UnsafeRawBufferPointer, _ suffix: [UInt8]) -> Bool {
-        guard suffix.count <= name.count else { return false }
-        let start = name.count - suffix.count
-        var position = 0
-        while position < start { position += 1 + Int(name[position]) }
-        guard position == start else { return false }
-        for index in 0..<suffix.count where name[start + index] != suffix[index] { return false }
-        return true
     }
 }

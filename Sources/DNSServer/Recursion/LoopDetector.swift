@@ -28,7 +28,7 @@ public final class LoopDetector: Sendable {
     /// True when the lower-cased wire name is one of our probes; marks its upstream as looping.
     func intercept(_ name: UnsafeRawBufferPointer) -> Bool {
         // Cheap pre-check: every probe ends in the same labels.
-        guard WireNames.hasSuffix(name, Self.probeSuffix) else { return false }
+        guard Self.probeSuffix.withUnsafeBytes({ WireName.hasSuffix(name, $0) }) else { return false }
         let match = probes.withLockedValue { probes in
             probes.first { probe in probe.name.count == name.count && zip(probe.name, name).allSatisfy { $0 == $1 } }
         }

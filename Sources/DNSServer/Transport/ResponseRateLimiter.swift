@@ -123,10 +123,9 @@ public struct ResponseRateLimiter {
         for index in 6..<12 { output[index] = 0 }
         // The question is kept when it is one whole name (uncompressed, as a question is)
         // followed by type and class; otherwise the bare header goes, with no question.
-        var end = DNSHeader.byteCount
-        if output[4] == 0, output[5] == 1 {
-            while end < length, output[end] != 0, output[end] & 0xC0 == 0 { end += 1 + Int(output[end]) }
-            if end < length, output[end] == 0, end + 5 <= length { return end + 5 }
+        if output[4] == 0, output[5] == 1,
+           let question = WireName.firstQuestion(UnsafeRawBufferPointer(rebasing: output[..<length])) {
+            return question.end
         }
         output[4] = 0
         output[5] = 0

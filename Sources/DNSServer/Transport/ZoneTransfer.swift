@@ -29,10 +29,7 @@ struct ZoneTransfer: Sendable {
     /// Whether `packet` may ask for a transfer: a cheap look at its question type, so that
     /// other TCP queries pay one scan of the name.
     static func mayAskForTransfer(_ packet: UnsafeRawBufferPointer) -> Bool {
-        var position = DNSHeader.byteCount
-        while position < packet.count, packet[position] != 0, packet[position] & 0xC0 == 0 { position += 1 + Int(packet[position]) }
-        guard position + 2 < packet.count else { return false }
-        let type = UInt16(packet[position + 1]) << 8 | UInt16(packet[position + 2])
+        guard let type = WireName.firstQuestion(packet)?.type else { return false }
         return type == RecordType.axfr.rawValue || type == RecordType.ixfr.rawValue
     }
 
