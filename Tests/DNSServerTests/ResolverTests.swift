@@ -35,14 +35,15 @@ final class ResolverTests: XCTestCase {
     }
 
     func testCachedAnswersOutliveTheUpstreamWithTTLCountedDown() async throws {
-        let fixture = try await ServerFixture(objects: [], resolver: try settings([nsd.port]))
+        let clock = ManualClock()
+        let fixture = try await ServerFixture(objects: [], resolver: try settings([nsd.port], cache: clock.cacheSettings()))
         let first = try await fixture.ask("www.example.com", .a)
         XCTAssertEqual(first.answerLines, ["www.example.com. A 93.184.216.34"])
         XCTAssertEqual(first.answers.first?.ttl, 300)
         let negative = try await fixture.ask("nope.example.com", .a)
         XCTAssertEqual(negative.responseCode, .nxDomain)
         nsd.stop()
-        try await Task.sleep(for: .milliseconds(1100))
+        clock.advance(.milliseconds(1100))
         // Served from the cache, in the client's spelling, with the age taken off the TTL.
         let cached = try await fixture.ask("WWW.example.COM", .a)
         XCTAssertEqual(cached.answerLines, ["WWW.example.COM. A 93.184.216.34"])
@@ -179,15 +180,16 @@ final class ResolverTests: XCTestCase {
     }
 
     func testExpiredAnswersAreServedStaleOnlyWhenEnabledAndUpstreamsFail() async throws {
-        let stale = try await ServerFixture(objects: [], resolver: try settings([nsd.port]))
+        let clock = ManualClock()
+        let stale = try await ServerFixture(objects: [], resolver: try settings([nsd.port], cache: clock.cacheSettings()))
         let noStale = try await ServerFixture(
-            objects: [], resolver: try settings([nsd.port], cache: ResponseCache.Settings(staleWindow: 0)))
+            objects: [], resolver: try settings([nsd.port], cache: clock.cacheSettings(staleWindow: 0)))
         for fixture in [stale, noStale] {
             let reply2 = try await fixture.ask("short.example.com", .a)
             XCTAssertEqual(reply2.answerLines, ["short.example.com. A 10.1.1.1"])
         }
         nsd.stop()
-        try await Task.sleep(for: .milliseconds(1500))  // the 1 s TTL has run out
+        clock.advance(.milliseconds(1500))  // the 1 s TTL has run out
         let reply = try await stale.ask("short.example.com", .a)
         XCTAssertEqual(reply.answerLines, ["short.example.com. A 10.1.1.1"])
         XCTAssertEqual(reply.answers.first?.ttl, 30, "RFC 8767 stale TTL")
@@ -253,5 +255,19 @@ final class ResolverTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 1)
         try await a.shutdown()
         try await b.shutdown()
+    }
+}
+
+/// The caches' clock in these tests: the real one plus an offset the test moves forward, so
+/// ageing takes no sleep.
+private final class ManualClock: Sendable {
+    private let offset = NIOLockedValueBox(TimeAmount.zero)
+
+    func advance(_ amount: TimeAmount) { offset.withLockedValue { $0 = $0 + amount } }
+
+    func cacheSettings(staleWindow: UInt32 = 3600) -> ResponseCache.Settings {
+        var settings = ResponseCache.Settings(staleWindow: staleWindow)
+        settings.clock = CacheClock { [offset] in NIODeadline.now() + offset.withLockedValue { $0 } }
+        return settings
     }
 }

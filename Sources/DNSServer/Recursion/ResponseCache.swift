@@ -22,6 +22,8 @@ public final class ResponseCache: Sendable {
         /// Whether a hit's closing A/AAAA RRset is rotated per query, like the cluster zone's
         /// (`--no-shuffle` turns both off).
         public var shufflesAddresses: Bool
+        /// Where entries' ages are read from; tests move a clock of their own forward.
+        public var clock = CacheClock.system
 
         public init(
             capacity: Int = 10_000, maxTTL: UInt32 = 3600, maxNegativeTTL: UInt32 = 30, staleWindow: UInt32 = 3600,
@@ -148,7 +150,8 @@ public final class ResponseCache: Sendable {
     }
 
     /// A fresh entry rewritten for this client, or `.miss`.
-    public func lookup(_ key: Key, request: UnsafeRawBufferPointer, questionEnd: Int, now: NIODeadline = .now()) -> Lookup {
+    public func lookup(_ key: Key, request: UnsafeRawBufferPointer, questionEnd: Int, now: NIODeadline? = nil) -> Lookup {
+        let now = now ?? settings.clock.now()
         let key = key.owned  // the entry is written back under this key: it must own its name
         return state.withLockedValue { state in
             guard var entry = state.entries[key] else {
@@ -184,9 +187,10 @@ public final class ResponseCache: Sendable {
     /// whether to prefetch, or nil on a miss or when the reply does not fit `limit`.
     func lookup(
         _ key: Key, request: UnsafeRawBufferPointer, questionEnd: Int, into output: UnsafeMutableRawBufferPointer, limit: Int,
-        now: NIODeadline = .now()
+        now: NIODeadline? = nil
     ) -> (length: Int, prefetch: Bool)? {
-        state.withLockedValue { state in
+        let now = now ?? settings.clock.now()
+        return state.withLockedValue { state in
             guard let index = state.entries.index(forKey: key) else {
                 state.misses += 1
                 return nil
@@ -215,8 +219,9 @@ public final class ResponseCache: Sendable {
     }
 
     /// An expired entry still within the stale window, for when every upstream failed.
-    public func stale(_ key: Key, request: UnsafeRawBufferPointer, questionEnd: Int, now: NIODeadline = .now()) -> [UInt8]? {
-        state.withLockedValue { state in
+    public func stale(_ key: Key, request: UnsafeRawBufferPointer, questionEnd: Int, now: NIODeadline? = nil) -> [UInt8]? {
+        let now = now ?? settings.clock.now()
+        return state.withLockedValue { state in
             guard let entry = state.entries[key], entry.reply.count >= questionEnd else { return nil }
             let age = Self.seconds(now - entry.storedAt)
             guard age < entry.lifetime + settings.staleWindow else { return nil }
@@ -226,15 +231,15 @@ public final class ResponseCache: Sendable {
     }
 
     /// Stores a forwarded reply if it is cacheable (not truncated, not an error).
-    public func store(_ key: Key, reply: [UInt8], now: NIODeadline = .now()) {
-        store(key, reply: reply, layout: nil, now: now)
+    public func store(_ key: Key, reply: [UInt8], now: NIODeadline? = nil) {
+        store(key, reply: reply, layout: nil, now: now ?? settings.clock.now())
     }
 
     /// A forwarded reply on its way to the client: its TTLs capped at `maxTTL` (RFC 2181 §8
     /// applied), stored, and returned for relaying, with one walk of its records.
-    func relay(_ key: Key, reply: [UInt8], now: NIODeadline = .now()) -> [UInt8] {
+    func relay(_ key: Key, reply: [UInt8], now: NIODeadline? = nil) -> [UInt8] {
         let (capped, layout) = ReplyTTLs.cappedLayout(reply, maxTTL: settings.maxTTL)
-        if let layout { store(key, reply: capped, layout: layout, now: now) }
+        if let layout { store(key, reply: capped, layout: layout, now: now ?? settings.clock.now()) }
         return capped
     }
 
@@ -324,4 +329,14 @@ public final class ResponseCache: Sendable {
     private static func seconds(_ amount: TimeAmount) -> UInt32 {
         UInt32(clamping: max(0, amount.nanoseconds / 1_000_000_000))
     }
+}
+
+/// Where a cache reads the time: the monotonic clock `NIODeadline` reads, or in tests a clock
+/// they move forward, so that ageing and expiry are tested without sleeping (issue #10).
+public struct CacheClock: Sendable {
+    public let now: @Sendable () -> NIODeadline
+
+    public init(now: @escaping @Sendable () -> NIODeadline) { self.now = now }
+
+    public static let system = CacheClock { NIODeadline.now() }
 }
