@@ -1,3 +1,4 @@
+import Dispatch
 import DNSWire
 import NIOConcurrencyHelpers
 import NIOCore
@@ -129,19 +130,30 @@ final class PooledSocket: Sendable {
         var upstream: SocketAddress
         var query: [UInt8]
         var promise: EventLoopPromise<[UInt8]>
+        /// When it fails as timed out (uptime nanoseconds).
+        var deadline: UInt64
     }
 
     let channel: any Channel
     private let state: NIOLockedValueBox<State>
+    /// Whether a flush of the queued writes is already on its way (only read on the loop).
+    private let flushQueued: NIOLoopBoundBox<Bool>
 
     struct State {
         var pending: [UInt16: Pending] = [:]
         var uses = 0
+        /// Whether the sweep that times queries out is scheduled.
+        var sweeping = false
     }
+
+    /// How often waiting queries are checked against their deadlines: one timer per socket
+    /// instead of one per query (issue #10: a miss's CPU), so a timeout fires up to this late.
+    static let sweepInterval = TimeAmount.milliseconds(50)
 
     private init(channel: any Channel, state: NIOLockedValueBox<State>) {
         self.channel = channel
         self.state = state
+        flushQueued = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
     }
 
     static func open(family: NIOBSDSocket.ProtocolFamily, group: any EventLoopGroup) -> EventLoopFuture<PooledSocket> {
@@ -149,6 +161,9 @@ final class PooledSocket: Sendable {
         let handler = PooledReplyHandler(state: state)
         return DatagramBootstrap(group: group.next())
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: UpstreamSockets.receiveCapacity))
+            // Replies that arrive together are read with one recvmmsg, not one read each.
+            .channelOption(.datagramVectorReadMessageCount, value: 16)
+            .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
@@ -171,27 +186,51 @@ final class PooledSocket: Sendable {
     func exchange(_ query: [UInt8], with upstream: SocketAddress, timeout: TimeAmount) -> EventLoopFuture<[UInt8]> {
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
         var outgoing = query
-        let id: UInt16 = state.withLockedValue { state in
+        let deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, timeout.nanoseconds))
+        let (id, startSweep): (UInt16, Bool) = state.withLockedValue { state in
             // The table holds at most the forwarder's in-flight cap, far below 65,536 IDs.
             var id = UInt16.random(in: .min ... .max)
             while state.pending[id] != nil { id = UInt16.random(in: .min ... .max) }
             outgoing[0] = UInt8(id >> 8)
             outgoing[1] = UInt8(truncatingIfNeeded: id)
-            state.pending[id] = Pending(upstream: upstream, query: outgoing, promise: promise)
-            return id
+            state.pending[id] = Pending(upstream: upstream, query: outgoing, promise: promise, deadline: deadline)
+            defer { state.sweeping = true }
+            return (id, !state.sweeping)
         }
-        // One hand-over to the socket's event loop for the timer and the write together: each
-        // submission from another thread wakes the loop.
+        // One hand-over to the socket's event loop for the write. Writes queued by one burst of
+        // misses go out with one flush, which NIO sends with one sendmmsg.
         let channel = self.channel, sent = outgoing
         channel.eventLoop.execute { [self] in
-            let deadline = channel.eventLoop.scheduleTask(in: timeout) { [self] in
-                fail(id, promise, Forwarder.Failure.timeout)
-            }
-            promise.futureResult.whenComplete { _ in deadline.cancel() }
+            if startSweep { scheduleSweep() }
             let envelope = AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: sent))
-            channel.writeAndFlush(envelope).whenFailure { [self] error in fail(id, promise, error) }
+            channel.write(envelope).whenFailure { [self] error in fail(id, promise, error) }
+            if !flushQueued.value {
+                flushQueued.value = true
+                channel.eventLoop.execute { [self] in
+                    flushQueued.value = false
+                    channel.flush()
+                }
+            }
         }
         return promise.futureResult
+    }
+
+    /// Every `sweepInterval` while queries wait: those past their deadline fail as timed out.
+    private func scheduleSweep() {
+        channel.eventLoop.scheduleTask(in: Self.sweepInterval) { [self] in
+            let now = DispatchTime.now().uptimeNanoseconds
+            let (expired, more) = state.withLockedValue { state -> ([Pending], Bool) in
+                var expired: [Pending] = []
+                for (id, pending) in state.pending where pending.deadline <= now {
+                    expired.append(pending)
+                    state.pending[id] = nil
+                }
+                state.sweeping = !state.pending.isEmpty
+                return (expired, state.sweeping)
+            }
+            for pending in expired { pending.promise.fail(Forwarder.Failure.timeout) }
+            if more { scheduleSweep() }
+        }
     }
 
     /// Fails the query waiting under `id` if it is still `promise`'s: whoever takes an entry
