@@ -3,6 +3,10 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Sends queries to one set of upstream resolvers: UDP first, from a shared pool of sockets on
 /// random ports with a random ID (RFC 5452, `UpstreamSockets`), TCP when the reply is truncated
 /// or `forceTCP` is set, the next upstream on timeout or error, SERVFAIL from the caller when all
@@ -161,6 +165,20 @@ final class Coalescer: Sendable {
         /// The request after its ID: flags, counts, question and OPT.
         var request: ArraySlice<UInt8>
         var udpLimit: Int?
+
+        // The bytes hashed and compared in bulk: the synthesized conformance feeds the hasher
+        // and compares one byte at a time, on every forwarded miss.
+        func hash(into hasher: inout Hasher) {
+            request.withUnsafeBytes { hasher.combine(bytes: $0) }
+            hasher.combine(udpLimit)
+        }
+
+        static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.udpLimit == rhs.udpLimit && lhs.request.count == rhs.request.count
+                && lhs.request.withUnsafeBytes { left in
+                    rhs.request.withUnsafeBytes { right in left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0 }
+                }
+        }
     }
 
     enum Role {

@@ -2,6 +2,10 @@ import DNSWire
 import NIOConcurrencyHelpers
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Cache of forwarded replies (issue #3): positive and negative (RFC 2308), TTLs capped,
 /// bounded in entries with CLOCK (second-chance) eviction, keyed case-insensitively. Hits are
 /// served with the client's ID and question spelling and TTLs counted down; popular entries
@@ -89,7 +93,11 @@ public final class ResponseCache: Sendable {
 
         public static func == (lhs: Key, rhs: Key) -> Bool {
             lhs.type == rhs.type && lhs.recordClass == rhs.recordClass && lhs.flags == rhs.flags
-                && lhs.withName { left in rhs.withName { right in left.elementsEqual(right) } }
+                && lhs.withName { left in
+                    rhs.withName { right in
+                        left.count == right.count && (left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
+                    }
+                }
         }
 
         public func hash(into hasher: inout Hasher) {

@@ -26,6 +26,8 @@ final class UDPListener: @unchecked Sendable {
     /// This thread's own shard of the duration histogram.
     private let metricsShard: Int
     private let stopping = NIOLockedValueBox(false)
+    /// Forwarded replies, sent in batches from the event loops they complete on.
+    private let lateReplies: LateReplies
     private let finished = DispatchSemaphore(value: 0)
 
     static let batchSize = 64
@@ -44,6 +46,7 @@ final class UDPListener: @unchecked Sendable {
     ) {
         self.fd = fd
         self.pipeline = pipeline
+        lateReplies = LateReplies(fd: fd)
         self.rateLimit = rateLimit
         // Arrival stamps are what tell the shedder how long a datagram waited.
         self.shedding = shedding.flatMap { csb_enable_receive_timestamps(fd) == 0 ? $0 : nil }
@@ -171,9 +174,10 @@ final class UDPListener: @unchecked Sendable {
                 case .later(let answer):
                     // The batch slot is reused: what the reply's accounting needs is taken now.
                     let pending = pipeline.pending(packet, client: client, started: started)
+                    let eventLoop = answer.eventLoop
                     answer.whenSuccess { [self] reply in
                         guard let reply else { return }
-                        reply.withUnsafeBytes { send($0, to: client) }
+                        lateReplies.send(reply, to: client, on: eventLoop)
                         pipeline.finished(pending, reply: reply, source: .forward, transport: .udp, shard: metricsShard)
                     }
                 }
