@@ -68,6 +68,9 @@ struct QueryPipeline: Sendable {
             guard forwarder.isEnabled, resolver.mayRecurse(client) else { return .reply(length: length, source: .kubernetes) }
             let prefix = scratch.bytes(length)
             let chase = ExternalNameChase(forwarder: forwarder, cache: resolver.cache)
+            if let cached = chase.completeFromCache(prefix, target: target, type: type, sizeLimit: sizeLimit) {
+                return .owned(cached, source: .cache)
+            }
             return .later(forwarder.group.next().makeFutureWithTask {
                 await chase.complete(prefix, target: target, type: type, sizeLimit: sizeLimit)
             })

@@ -14,8 +14,24 @@ struct ExternalNameChase: Sendable {
     static let maxChainLength = 16
 
     func complete(_ prefix: [UInt8], target: DomainName, type: RecordType, sizeLimit: Int) async -> [UInt8] {
+        Self.compose(prefix, upstream: await resolve(target, type), target: target, type: type, sizeLimit: sizeLimit)
+    }
+
+    /// The completed answer when the target's answer is in the cache: composed on the caller's
+    /// thread, with no task and no upstream (issue #10); nil on a miss.
+    func completeFromCache(_ prefix: [UInt8], target: DomainName, type: RecordType, sizeLimit: Int) -> [UInt8]? {
+        guard let cache else { return nil }
+        let (request, key, questionEnd) = Self.request(for: target, type)
+        guard case .hit(let reply, _) = request.withUnsafeBytes({ cache.lookup(key, request: $0, questionEnd: questionEnd) })
+        else { return nil }
+        return Self.compose(prefix, upstream: reply, target: target, type: type, sizeLimit: sizeLimit)
+    }
+
+    /// `prefix` (our reply ending in the CNAME to `target`) followed by the chain `upstream`
+    /// answers for it; `prefix` alone when there is no usable upstream answer.
+    private static func compose(_ prefix: [UInt8], upstream: [UInt8]?, target: DomainName, type: RecordType, sizeLimit: Int) -> [UInt8] {
         guard var reply = try? DNSMessage(decoding: prefix),
-              let upstream = await resolve(target, type).flatMap({ try? DNSMessage(decoding: $0) })
+              let upstream = upstream.flatMap({ try? DNSMessage(decoding: $0) })
         else { return prefix }
         let original = reply
         let chain = Self.chain(in: upstream.answers, from: target, type: type)
@@ -34,18 +50,22 @@ struct ExternalNameChase: Sendable {
     /// The upstream's reply for `target`: a fresh cache entry if there is one, else asked and
     /// stored like any forwarded answer (TTLs capped as the cache caps them).
     private func resolve(_ target: DomainName, _ type: RecordType) async -> [UInt8]? {
-        var request = DNSMessage(questions: [DNSQuestion(name: target, type: type)], edns: EDNSRecord(udpPayloadSize: 1232))
-        request.header.id = UInt16.random(in: .min ... .max)
-        request.header[.recursionDesired] = true
-        let bytes = request.encoded()
-        let key = ResponseCache.Key(
-            name: target.lowercasedWire, type: type, recordClass: .in, edns: true, dnssecOK: false, checkingDisabled: false)
-        let questionEnd = DNSHeader.byteCount + target.wire.count + 4
+        let (bytes, key, questionEnd) = Self.request(for: target, type)
         if let cache, case .hit(let reply, _) = bytes.withUnsafeBytes({ cache.lookup(key, request: $0, questionEnd: questionEnd) }) {
             return reply
         }
         guard let reply = try? await forwarder.resolve(bytes, udpLimit: 65535) else { return nil }
         return cache?.relay(key, reply: reply) ?? ReplyTTLs.capped(reply, maxTTL: UInt32(Int32.max))
+    }
+
+    /// The question for `target` as we ask it upstream, and its cache key.
+    private static func request(for target: DomainName, _ type: RecordType) -> (bytes: [UInt8], key: ResponseCache.Key, questionEnd: Int) {
+        var request = DNSMessage(questions: [DNSQuestion(name: target, type: type)], edns: EDNSRecord(udpPayloadSize: 1232))
+        request.header.id = UInt16.random(in: .min ... .max)
+        request.header[.recursionDesired] = true
+        let key = ResponseCache.Key(
+            name: target.lowercasedWire, type: type, recordClass: .in, edns: true, dnssecOK: false, checkingDisabled: false)
+        return (request.encoded(), key, DNSHeader.byteCount + target.wire.count + 4)
     }
 
     /// The records of `answers` that continue the chain from `name`: the CNAMEs it follows,
