@@ -6,6 +6,8 @@ import NIOCore
 import NIOPosix
 import XCTest
 
+@testable import DNSServer
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -65,6 +67,31 @@ final class ForwardingTests: XCTestCase {
         // With room for only 1232 bytes the truncated UDP reply is passed on instead.
         let small = try DNSMessage(decoding: try await forwarder.resolve(query.encoded(), udpLimit: 1232))
         XCTAssertTrue(small.header[.truncated])
+        try await group.shutdownGracefully()
+    }
+
+    /// Identical misses in flight at once reach the upstream once (issue #10), by NSD's own
+    /// count. All 20 are asked inside one task on the only event loop, the one the upstream
+    /// socket reads on, so none can see the reply before the last has joined: deterministic.
+    func testIdenticalConcurrentMissesReachNSDOnce() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let forwarder = Forwarder(
+            upstreams: [try SocketAddress(ipAddress: "127.0.0.1", port: nsd.port)], timeout: .seconds(2), group: group)
+        let queries = try (0..<20).map { index -> [UInt8] in
+            var query = DNSMessage(questions: [DNSQuestion(name: try DomainName("db.example.com"), type: .a)])
+            query.header.id = UInt16(1000 + index)
+            query.header[.recursionDesired] = true
+            return query.encoded()
+        }
+        let before = try nsd.statistics()
+        let answers = try await group.next().submit { queries.map { forwarder.resolving($0, udpLimit: 1232) } }.get()
+        for (index, answer) in answers.enumerated() {
+            let reply = try DNSMessage(decoding: try await answer.get())
+            XCTAssertEqual(reply.header.id, UInt16(1000 + index), "each client gets its own ID back")
+            XCTAssertEqual(reply.answerLines, ["db.example.com. A 10.20.30.40"])
+        }
+        let after = try nsd.statistics()
+        XCTAssertEqual(after["num.queries", default: 0] - before["num.queries", default: 0], 1, "\(after)")
         try await group.shutdownGracefully()
     }
 
