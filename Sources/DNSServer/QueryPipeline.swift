@@ -62,6 +62,7 @@ struct QueryPipeline: Sendable {
             if mayRecurse, let hit = cachedReply(packet, sizeLimit: sizeLimit, scratch: scratch) {
                 return .reply(length: hit.length, source: hit.source)
             }
+            // An allowed client's question was looked up above: a miss, or not cacheable here.
             return forward(packet, transport: transport, sizeLimit: sizeLimit, mayRecurse: mayRecurse, scratch: scratch)
         case .chase(let length, let target, let type, let sizeLimit):
             let forwarder = target.lowercasedWire.withUnsafeBytes { resolver.router.forwarder(for: $0) }
@@ -97,7 +98,7 @@ struct QueryPipeline: Sendable {
         let name = UnsafeRawBufferPointer(rebasing: scratch.lowercasedName.prefix(query.nameLength))
         return resolver.forward(
             packet, query: query, name: name, transport: transport, sizeLimit: sizeLimit, mayRecurse: mayRecurse,
-            responder: responder, scratch: scratch)
+            responder: responder, scratch: scratch, cacheMissed: mayRecurse)
     }
 
     /// A cache hit for an out-of-zone query from a client allowed to recurse, written into the

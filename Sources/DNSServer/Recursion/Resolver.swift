@@ -52,7 +52,7 @@ public struct Resolver: Sendable {
     /// datagram thread and the TCP handler call it alike, without copying the packet first.
     func forward(
         _ packet: UnsafeRawBufferPointer, query: QueryView, name: UnsafeRawBufferPointer, transport: Transport, sizeLimit: Int,
-        mayRecurse: Bool, responder: Responder, scratch: ResponseScratch
+        mayRecurse: Bool, responder: Responder, scratch: ResponseScratch, cacheMissed: Bool = false
     ) -> QueryOutcome {
         if loopDetector?.intercept(name) == true || !mayRecurse {
             return .reply(length: responder.reject(request: packet, rcode: .refused, scratch: scratch), source: .kubernetes)
@@ -67,7 +67,9 @@ public struct Resolver: Sendable {
             name: name, type: query.type, recordClass: query.recordClass, edns: query.edns != nil,
             dnssecOK: query.edns?.dnssecOK ?? false, checkingDisabled: query.checkingDisabled)
         if let cache {
-            let lookup = cache.lookup(key, request: packet, questionEnd: query.questionEnd)
+            // `cacheMissed`: the caller has just looked this question up (`QueryPipeline`'s
+            // allocation-free lookup) and missed; a second lookup would only miss again.
+            let lookup = cacheMissed ? .miss : cache.lookup(key, request: packet, questionEnd: query.questionEnd)
             if case .hit(let reply, let prefetch) = lookup, reply.count <= sizeLimit {
                 metrics?.cacheHit(reply)
                 if prefetch { self.prefetch(key, request: Array(packet), forwarder: forwarder) }
