@@ -100,10 +100,14 @@ public struct Forwarder: Sendable {
             }
         case .leader(let promise):
             answer = resolveUpstream(query, udpLimit: udpLimit, attempts: upstreams.attemptOrder()[...], lastError: Failure.noUpstream, on: eventLoop)
-            // Callbacks run in the order added: later requests ask upstream again before the
+            // One callback: later requests ask upstream again, the slot is free, then the
             // followers are told.
-            answer.whenComplete { [coalescer] _ in coalescer.finish(key) }
-            answer.cascade(to: promise)
+            answer.whenComplete { [coalescer, inFlight] result in
+                coalescer.finish(key)
+                inFlight.withLockedValue { $0 -= 1 }
+                promise.completeWith(result)
+            }
+            return answer
         }
         answer.whenComplete { [inFlight] _ in inFlight.withLockedValue { $0 -= 1 } }
         return answer
@@ -116,21 +120,26 @@ public struct Forwarder: Sendable {
         guard let index = attempts.first else { return eventLoop.makeFailedFuture(lastError) }
         let started = metrics == nil ? nil : NIODeadline.now()
         metrics?.request(index)
-        return exchange(query, with: upstreams.addresses[index], udpLimit: udpLimit, on: eventLoop)
-            .map { [self] reply in
-                var reply = reply
+        let exchanged = exchange(query, with: upstreams.addresses[index], udpLimit: udpLimit, on: eventLoop)
+        // One promise completed from one callback, on the loop the reply arrives on.
+        let answer = exchanged.eventLoop.makePromise(of: [UInt8].self)
+        exchanged.whenComplete { [self] result in
+            switch result {
+            case .success(var reply):
                 if let started { metrics?.response(index, reply: reply, started: started) }
                 upstreams.recordSuccess(index)
                 reply[0] = query[0]
                 reply[1] = query[1]
                 // We are the client's recursive resolver, whatever kind of server answered us.
                 reply[3] |= UInt8(DNSHeader.Flag.recursionAvailable.rawValue)
-                return reply
-            }
-            .flatMapError { [self] error in
+                answer.succeed(reply)
+            case .failure(let error):
                 upstreams.recordFailure(index)
-                return resolveUpstream(query, udpLimit: udpLimit, attempts: attempts.dropFirst(), lastError: error, on: eventLoop)
+                answer.completeWith(
+                    resolveUpstream(query, udpLimit: udpLimit, attempts: attempts.dropFirst(), lastError: error, on: eventLoop))
             }
+        }
+        return answer.futureResult
     }
 
     private func exchange(

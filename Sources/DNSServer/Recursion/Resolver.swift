@@ -86,14 +86,19 @@ public struct Resolver: Sendable {
         if let dns64, query.type == .aaaa, let asking = DNS64.addressRequest(request, questionEnd: questionEnd) {
             asked = Self.synthesizing(asked, dns64: dns64, asking: asking, request: request, udpLimit: udpLimit, forwarder: forwarder)
         }
-        let answer = asked
-            .map { reply -> [UInt8]? in cache?.relay(key, reply: reply) ?? ReplyTTLs.capped(reply, maxTTL: UInt32(Int32.max)) }
-            .recover { _ in
+        // One promise and one callback, not a map and a recover: each future costs a miss
+        // allocations and reference counting (issue #10).
+        let answer = asked.eventLoop.makePromise(of: [UInt8]?.self)
+        asked.whenComplete { result in
+            switch result {
+            case .success(let reply):
+                answer.succeed(cache?.relay(key, reply: reply) ?? ReplyTTLs.capped(reply, maxTTL: UInt32(Int32.max)))
+            case .failure:
                 let stale = request.withUnsafeBytes { cache?.stale(key, request: $0, questionEnd: questionEnd) }
-                if let stale, stale.count <= sizeLimit { return stale }
-                return QueryPipeline.failure(request, responder: responder)
+                answer.succeed(stale.flatMap { $0.count <= sizeLimit ? $0 : nil } ?? QueryPipeline.failure(request, responder: responder))
             }
-        return .later(answer)
+        }
+        return .later(answer.futureResult)
     }
 
     /// DNS64 (RFC 6147 §5.1): when the AAAA reply has no usable address, the name's A records
