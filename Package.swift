@@ -45,7 +45,8 @@ let package = Package(
             name: "DNSResponder",
             dependencies: ["DNSWire", "ClusterRegistry", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // glibc calls declared only under _GNU_SOURCE (recvmmsg, sendmmsg, sched_getaffinity).
+        // glibc calls declared only under _GNU_SOURCE (recvmmsg, sendmmsg, sched_getaffinity), and
+        // getrandom, which Swift's Glibc module lacks.
         .target(name: "CGNU"),
         // Hot reload: watching the sources, scheduling loads, swapping the served snapshot. No
         // networking of its own, so it sits below the server (DESIGN.md §2).
@@ -68,6 +69,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         // The Kubernetes API as a registry source: list + watch over HTTPS (`--kubernetes`).

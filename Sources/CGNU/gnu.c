@@ -2,6 +2,9 @@
 #include "CGNU.h"
 #include <stddef.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/random.h>
+#include <sys/types.h>
 
 _Static_assert(sizeof(csb_mmsghdr) == sizeof(struct mmsghdr), "csb_mmsghdr must match struct mmsghdr");
 _Static_assert(offsetof(csb_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len), "msg_len offset");
@@ -50,4 +53,18 @@ int csb_usable_cpus(void) {
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof(set), &set) != 0) return -1;
     return CPU_COUNT(&set);
+}
+
+int csb_random_bytes(void *buffer, size_t length) {
+    unsigned char *bytes = buffer;
+    while (length > 0) {
+        ssize_t got = getrandom(bytes, length, 0);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        bytes += got;
+        length -= (size_t)got;
+    }
+    return 0;
 }

@@ -24,4 +24,11 @@ public enum MonotonicClock {
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt32(truncatingIfNeeded: now.tv_sec)
     }
+
+    /// Nanoseconds of the same clock: deadlines of the datagram threads' upstream exchanges.
+    public static func nanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(truncatingIfNeeded: now.tv_sec) &* 1_000_000_000 &+ UInt64(truncatingIfNeeded: now.tv_nsec)
+    }
 }

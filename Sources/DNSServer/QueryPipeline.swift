@@ -18,6 +18,9 @@ enum QueryOutcome {
     /// Answered once an upstream has (nil: send nothing). It completes on an event loop of the
     /// forwarder's; the sender must not block it.
     case later(EventLoopFuture<[UInt8]?>)
+    /// A datagram's cache miss, for the receiving thread to send upstream itself
+    /// (`DatagramUpstreams`); only ever for `.udp`.
+    case upstream(ForwardedMiss)
 }
 
 /// One query's path, shared by the UDP threads and the TCP connections (issue #10): the
@@ -169,15 +172,17 @@ struct QueryPipeline: Sendable {
 
     /// The same for a reply that came later.
     func finished(_ pending: Pending, reply: [UInt8], source: ServerMetrics.Source, transport: Transport, shard: Int = 0) {
+        reply.withUnsafeBytes { finished(pending, reply: $0, source: source, transport: transport, shard: shard) }
+    }
+
+    func finished(_ pending: Pending, reply: UnsafeRawBufferPointer, source: ServerMetrics.Source, transport: Transport, shard: Int = 0) {
         guard let started = pending.started, reply.count > 3 else { return }
         metrics?.recordQuery(
             questionType: pending.questionType, requestBytes: pending.requestBytes, replyFlags: reply[3], replyBytes: reply.count,
             transport: transport, ipv6: pending.client.ss_family == sa_family_t(AF_INET6), source: source, started: started,
             shard: shard)
         if let queryLog, let logged = pending.logged {
-            logged.withUnsafeBytes { request in
-                reply.withUnsafeBytes { log(queryLog, request, $0, pending.client, transport, started) }
-            }
+            logged.withUnsafeBytes { request in log(queryLog, request, reply, pending.client, transport, started) }
         }
     }
 

@@ -30,6 +30,10 @@ long long csb_receive_timestamp(const struct msghdr *message);
 /// CLOCK_REALTIME now, in nanoseconds: the clock of the arrival timestamps.
 long long csb_realtime_now(void);
 
+/// Fills `buffer` with `length` bytes from the kernel's CSPRNG (getrandom(2)): 0, or -1 when it
+/// could not. One call fills many query IDs (RFC 5452 §9.2), instead of a system call for each.
+int csb_random_bytes(void *buffer, size_t length);
+
 /// CPUs this process may run on (sched_getaffinity), or -1 when unknown.
 int csb_usable_cpus(void);
 

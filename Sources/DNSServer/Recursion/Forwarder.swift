@@ -32,7 +32,7 @@ public struct Forwarder: Sendable {
     let sockets: UpstreamSockets
     /// TCP to the upstreams: one reused, pipelined connection each (RFC 7766).
     let connections: UpstreamConnections
-    private let coalescer = Coalescer()
+    let coalescer = Coalescer()
 
     init(
         upstreams: UpstreamSet, timeout: TimeAmount, group: any EventLoopGroup, forceTCP: Bool = false,
@@ -81,12 +81,7 @@ public struct Forwarder: Sendable {
     func resolving(_ query: [UInt8], udpLimit: Int?) -> EventLoopFuture<[UInt8]> {
         let eventLoop = group.next()
         guard query.count >= DNSHeader.byteCount else { return eventLoop.makeFailedFuture(Failure.malformedReply) }
-        let admitted = inFlight.withLockedValue { count in
-            guard count < maxInFlight else { return false }
-            count += 1
-            return true
-        }
-        guard admitted else { return eventLoop.makeFailedFuture(Failure.overloaded) }
+        guard admit() else { return eventLoop.makeFailedFuture(Failure.overloaded) }
         let answer: EventLoopFuture<[UInt8]>
         // Requests equal but for their ID (same question, flags and OPT) get the same answer.
         let key = Coalescer.Key(request: query[2...], udpLimit: udpLimit)
@@ -102,16 +97,31 @@ public struct Forwarder: Sendable {
             answer = resolveUpstream(query, udpLimit: udpLimit, attempts: upstreams.attemptOrder()[...], lastError: Failure.noUpstream, on: eventLoop)
             // One callback: later requests ask upstream again, the slot is free, then the
             // followers are told.
-            answer.whenComplete { [coalescer, inFlight] result in
+            answer.whenComplete { [coalescer] result in
                 coalescer.finish(key)
-                inFlight.withLockedValue { $0 -= 1 }
+                release()
                 promise.completeWith(result)
             }
             return answer
+        case .alone:
+            answer = resolveUpstream(query, udpLimit: udpLimit, attempts: upstreams.attemptOrder()[...], lastError: Failure.noUpstream, on: eventLoop)
         }
-        answer.whenComplete { [inFlight] _ in inFlight.withLockedValue { $0 -= 1 } }
+        answer.whenComplete { _ in release() }
         return answer
     }
+
+    /// Counts one more request in flight; false past `maxInFlight`, where the caller answers
+    /// at once instead of queueing (issue #11: bounded memory with dead upstreams).
+    func admit() -> Bool {
+        inFlight.withLockedValue { count in
+            guard count < maxInFlight else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    /// One request in flight has its answer.
+    func release() { inFlight.withLockedValue { $0 -= 1 } }
 
     /// Asks each upstream of `attempts` in turn until one answers.
     private func resolveUpstream(
@@ -121,25 +131,67 @@ public struct Forwarder: Sendable {
         let started = metrics == nil ? nil : NIODeadline.now()
         metrics?.request(index)
         let exchanged = exchange(query, with: upstreams.addresses[index], udpLimit: udpLimit, on: eventLoop)
-        // One promise completed from one callback, on the loop the reply arrives on.
+        return settle(exchanged, query: query, udpLimit: udpLimit, upstream: index, started: started, then: attempts.dropFirst())
+    }
+
+    /// `exchanged`, upstream `index`'s reply, made the answer; on failure the upstreams of
+    /// `then` in turn. One promise completed from one callback, on the loop the reply arrives on.
+    private func settle(
+        _ exchanged: EventLoopFuture<[UInt8]>, query: [UInt8], udpLimit: Int?, upstream index: Int, started: NIODeadline?,
+        then attempts: ArraySlice<Int>
+    ) -> EventLoopFuture<[UInt8]> {
         let answer = exchanged.eventLoop.makePromise(of: [UInt8].self)
         exchanged.whenComplete { [self] result in
             switch result {
             case .success(var reply):
-                if let started { metrics?.response(index, reply: reply, started: started) }
-                upstreams.recordSuccess(index)
-                reply[0] = query[0]
-                reply[1] = query[1]
-                // We are the client's recursive resolver, whatever kind of server answered us.
-                reply[3] |= UInt8(DNSHeader.Flag.recursionAvailable.rawValue)
+                accept(&reply, from: index, for: query, started: started)
                 answer.succeed(reply)
             case .failure(let error):
                 upstreams.recordFailure(index)
                 answer.completeWith(
-                    resolveUpstream(query, udpLimit: udpLimit, attempts: attempts.dropFirst(), lastError: error, on: eventLoop))
+                    resolveUpstream(query, udpLimit: udpLimit, attempts: attempts, lastError: error, on: exchanged.eventLoop))
             }
         }
         return answer.futureResult
+    }
+
+    /// Upstream `index`'s reply made the answer to `query`: counted, the upstream marked
+    /// healthy, the client's ID put back.
+    func accept(_ reply: inout [UInt8], from index: Int, for query: [UInt8], started: NIODeadline?) {
+        if let started { metrics?.response(index, reply: reply, started: started) }
+        upstreams.recordSuccess(index)
+        reply[0] = query[0]
+        reply[1] = query[1]
+        // We are the client's recursive resolver, whatever kind of server answered us.
+        reply[3] |= UInt8(DNSHeader.Flag.recursionAvailable.rawValue)
+    }
+
+    /// `query` through the upstreams in turn on the event loops, already admitted and
+    /// coalesced by the caller (a datagram thread that could not open a socket of its own).
+    func askingUpstreams(_ query: [UInt8], udpLimit: Int?) -> EventLoopFuture<[UInt8]> {
+        resolveUpstream(query, udpLimit: udpLimit, attempts: upstreams.attemptOrder()[...], lastError: Failure.noUpstream, on: group.next())
+    }
+
+    /// Upstream `index` failed `query` (a datagram thread's own exchange timed out): the
+    /// other upstreams in turn, through the event loops.
+    func failingOver(_ query: [UInt8], udpLimit: Int?, from index: Int, error: any Error) -> EventLoopFuture<[UInt8]> {
+        upstreams.recordFailure(index)
+        let rest = upstreams.attemptOrder().filter { $0 != index }
+        return resolveUpstream(query, udpLimit: udpLimit, attempts: rest[...], lastError: error, on: group.next())
+    }
+
+    /// Upstream `index`'s UDP reply to `query` was truncated or larger than the client takes
+    /// (a datagram thread's own exchange): completed over TCP as `exchange` does, and settled.
+    func completingOverTCP(_ query: [UInt8], udpReply: [UInt8], udpLimit: Int, from index: Int, started: NIODeadline?) -> EventLoopFuture<[UInt8]> {
+        let rest = upstreams.attemptOrder().filter { $0 != index }
+        let exchanged = overTCP(query, udpReply: udpReply, with: upstreams.addresses[index], udpLimit: udpLimit)
+        return settle(exchanged, query: query, udpLimit: udpLimit, upstream: index, started: started, then: rest[...])
+    }
+
+    /// Whether a UDP reply must be completed over TCP: truncated, or larger than the client's
+    /// UDP limit.
+    static func needsTCP(_ reply: UnsafeRawBufferPointer, udpLimit: Int) -> Bool {
+        reply.count > 2 && (reply[2] & 0x02 != 0 || reply.count > udpLimit)
     }
 
     private func exchange(
@@ -148,17 +200,21 @@ public struct Forwarder: Sendable {
         let (timeout, connections) = (self.timeout, self.connections)
         guard let udpLimit, !forceTCP else { return connections.exchange(query, with: upstream, timeout: timeout) }
         let exchanged = sockets.exchange(query, with: upstream, timeout: timeout)
-        return exchanged.flatMap { reply in
+        return exchanged.flatMap { [self] reply in
             // Completed on the socket's own loop, so the chain stays on that thread.
-            guard reply.count > 2, reply[2] & 0x02 != 0 || reply.count > udpLimit else {
+            guard reply.withUnsafeBytes({ Self.needsTCP($0, udpLimit: udpLimit) }) else {
                 return exchanged.eventLoop.makeSucceededFuture(reply)
             }
-            // Truncated, or larger than the client takes over UDP: the full answer over TCP if
-            // the client can take it, else a truncated reply sends the client to TCP itself.
-            return connections.exchange(query, with: upstream, timeout: timeout)
-                .map { full in full.count <= udpLimit ? full : Self.cut(reply, query: query, udpLimit: udpLimit) }
-                .recover { _ in Self.cut(reply, query: query, udpLimit: udpLimit) }
+            return overTCP(query, udpReply: reply, with: upstream, udpLimit: udpLimit)
         }
+    }
+
+    /// Truncated, or larger than the client takes over UDP: the full answer over TCP if the
+    /// client can take it, else a truncated reply sends the client to TCP itself.
+    private func overTCP(_ query: [UInt8], udpReply reply: [UInt8], with upstream: SocketAddress, udpLimit: Int) -> EventLoopFuture<[UInt8]> {
+        connections.exchange(query, with: upstream, timeout: timeout)
+            .map { full in full.count <= udpLimit ? full : Self.cut(reply, query: query, udpLimit: udpLimit) }
+            .recover { _ in Self.cut(reply, query: query, udpLimit: udpLimit) }
     }
 
     /// The UDP reply as it is when it fits the client, else truncated to send it to TCP.
@@ -193,24 +249,77 @@ final class Coalescer: Sendable {
     enum Role {
         case leader(EventLoopPromise<[UInt8]>)
         case follower(EventLoopFuture<[UInt8]>)
+        /// A datagram thread leads this question: ask upstream without joining it.
+        case alone
     }
 
-    private let waiting = NIOLockedValueBox<[Key: EventLoopFuture<[UInt8]>]>([:])
+    /// A datagram's place behind a datagram thread's exchange.
+    enum DatagramRole {
+        /// Send it upstream; `finishDatagram` hands over who joined meanwhile.
+        case leader
+        /// Joined: the leader's thread answers it.
+        case joined
+        /// An event-loop exchange leads: its future gives the answer.
+        case follower(EventLoopFuture<[UInt8]>)
+    }
+
+    /// A datagram waiting on another's exchange: the ID its client used, and its accounting.
+    struct DatagramFollower: Sendable {
+        let id: (UInt8, UInt8)
+        let accounting: QueryPipeline.Pending
+    }
+
+    private enum Leader {
+        case eventLoop(EventLoopFuture<[UInt8]>)
+        case datagram([DatagramFollower])
+    }
+
+    private let waiting = NIOLockedValueBox<[Key: Leader]>([:])
 
     func join(_ key: Key, on eventLoop: any EventLoop) -> Role {
         waiting.withLockedValue { waiting in
-            if let answer = waiting[key] { return .follower(answer) }
-            let promise = eventLoop.makePromise(of: [UInt8].self)
-            waiting[key] = promise.futureResult
-            return .leader(promise)
+            switch waiting[key] {
+            case .eventLoop(let answer): return .follower(answer)
+            case .datagram: return .alone
+            case nil:
+                let promise = eventLoop.makePromise(of: [UInt8].self)
+                waiting[key] = .eventLoop(promise.futureResult)
+                return .leader(promise)
+            }
         }
     }
 
-    /// The leader has its answer: later requests ask upstream again.
+    /// The event-loop leader has its answer: later requests ask upstream again.
     func finish(_ key: Key) {
         _ = waiting.withLockedValue { $0.removeValue(forKey: key) }
     }
 
+    /// A datagram thread's miss: lead, join a datagram leader, or follow an event-loop one.
+    func join(_ key: Key, datagram follower: @autoclosure () -> DatagramFollower) -> DatagramRole {
+        waiting.withLockedValue { waiting in
+            switch waiting[key] {
+            case .eventLoop(let answer):
+                return .follower(answer)
+            case .datagram(var followers):
+                // Taken out and put back, so the array is not copied on append.
+                waiting[key] = .datagram([])
+                followers.append(follower())
+                waiting[key] = .datagram(followers)
+                return .joined
+            case nil:
+                waiting[key] = .datagram([])
+                return .leader
+            }
+        }
+    }
+
+    /// The datagram leader has its answer: who joined it, for its thread to answer.
+    func finishDatagram(_ key: Key) -> [DatagramFollower] {
+        waiting.withLockedValue { waiting in
+            guard case .datagram(let followers) = waiting.removeValue(forKey: key) else { return [] }
+            return followers
+        }
+    }
 }
 
 /// What upstream exchanges share: matching a reply to its query, and the truncated reply a
@@ -263,6 +372,18 @@ enum UpstreamExchange {
             && zip(reply[12..<questionEnd], query[12..<questionEnd]).allSatisfy {
                 DomainName.lowercase($0) == DomainName.lowercase($1)
             }
+    }
+
+    /// `matches` for a datagram thread's exchange, over the received bytes: our `id` on the
+    /// wire, and the client's `request` (its question ends at `questionEnd`).
+    static func matches(_ reply: UnsafeRawBufferPointer, id: UInt16, request: [UInt8], questionEnd: Int) -> Bool {
+        guard reply.count >= questionEnd, request.count >= questionEnd, reply[0] == UInt8(id >> 8),
+              reply[1] == UInt8(truncatingIfNeeded: id), reply[2] & 0x80 != 0, reply[4] == request[4], reply[5] == request[5]
+        else { return false }
+        for index in DNSHeader.byteCount..<questionEnd where DomainName.lowercase(reply[index]) != DomainName.lowercase(request[index]) {
+            return false
+        }
+        return true
     }
 
     static func questionEnd(_ query: [UInt8]) -> Int? {

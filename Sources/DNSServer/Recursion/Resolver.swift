@@ -78,27 +78,18 @@ public struct Resolver: Sendable {
             metrics?.cacheMiss()
         }
         // A miss: the request outlives this call, so it needs its own copy.
-        let request = Array(packet)
-        let cache = self.cache
-        let questionEnd = query.questionEnd
-        let udpLimit = transport == .udp ? sizeLimit : nil
-        var asked = forwarder.resolving(request, udpLimit: udpLimit)
-        if let dns64, query.type == .aaaa, let asking = DNS64.addressRequest(request, questionEnd: questionEnd) {
-            asked = Self.synthesizing(asked, dns64: dns64, asking: asking, request: request, udpLimit: udpLimit, forwarder: forwarder)
+        let miss = ForwardedMiss(
+            forwarder: forwarder, request: Array(packet), key: key, questionEnd: query.questionEnd,
+            udpLimit: transport == .udp ? sizeLimit : nil, sizeLimit: sizeLimit, cache: cache, responder: responder)
+        if let dns64, query.type == .aaaa, let asking = DNS64.addressRequest(miss.request, questionEnd: miss.questionEnd) {
+            let asked = Self.synthesizing(
+                forwarder.resolving(miss.request, udpLimit: miss.udpLimit), dns64: dns64, asking: asking, request: miss.request,
+                udpLimit: miss.udpLimit, forwarder: forwarder)
+            return .later(miss.completing(asked))
         }
-        // One promise and one callback, not a map and a recover: each future costs a miss
-        // allocations and reference counting (issue #10).
-        let answer = asked.eventLoop.makePromise(of: [UInt8]?.self)
-        asked.whenComplete { result in
-            switch result {
-            case .success(let reply):
-                answer.succeed(cache?.relay(key, reply: reply) ?? ReplyTTLs.capped(reply, maxTTL: UInt32(Int32.max)))
-            case .failure:
-                let stale = request.withUnsafeBytes { cache?.stale(key, request: $0, questionEnd: questionEnd) }
-                answer.succeed(stale.flatMap { $0.count <= sizeLimit ? $0 : nil } ?? QueryPipeline.failure(request, responder: responder))
-            }
-        }
-        return .later(answer.futureResult)
+        // A datagram's miss is sent by the thread that received it, from its own sockets
+        // (`DatagramUpstreams`); a TCP client's takes the forwarder's event loops.
+        return transport == .udp && !forwarder.forceTCP ? .upstream(miss) : .later(miss.resolvingLater())
     }
 
     /// DNS64 (RFC 6147 §5.1): when the AAAA reply has no usable address, the name's A records

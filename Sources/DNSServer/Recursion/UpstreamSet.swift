@@ -1,6 +1,10 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The upstream servers of one forwarding target with their health: an upstream that fails
 /// twice in a row is skipped for a while and then tried again (the retry is the probe); one
 /// found to loop back to us is never used again.
@@ -19,6 +23,8 @@ public final class UpstreamSet: Sendable {
     }
 
     public let addresses: [SocketAddress]
+    /// The same, as the kernel takes them: for the datagram threads' own sockets.
+    let socketAddresses: [sockaddr_storage]
     public let policy: Policy
     private let health: NIOLockedValueBox<[Health]>
 
@@ -27,6 +33,7 @@ public final class UpstreamSet: Sendable {
 
     public init(addresses: [SocketAddress], policy: Policy) {
         self.addresses = addresses
+        socketAddresses = addresses.map(\.storage)
         self.policy = policy
         health = NIOLockedValueBox(Array(repeating: Health(), count: addresses.count))
     }
@@ -45,6 +52,30 @@ public final class UpstreamSet: Sendable {
         let skipped = candidates.filter { (states[$0].skipUntil ?? .distantPast) > now }
         if policy == .random { healthy.shuffle() }
         return healthy + skipped
+    }
+
+    /// `attemptOrder().first` without building the order, for a datagram thread's miss (issue
+    /// #10): a healthy upstream by policy, else the first skipped one. `spread` picks among the
+    /// healthy ones under `.random`, so this draws no random number of its own.
+    func firstAttempt(spread: UInt16, now: NIODeadline = .now()) -> Int? {
+        health.withLockedValue { states in
+            var healthy = 0
+            var firstSkipped: Int?
+            for index in states.indices where !states[index].loops {
+                if (states[index].skipUntil ?? .distantPast) <= now {
+                    healthy += 1
+                } else if firstSkipped == nil {
+                    firstSkipped = index
+                }
+            }
+            guard healthy > 0 else { return firstSkipped }
+            var pick = policy == .random ? Int(spread) % healthy : 0
+            for index in states.indices where !states[index].loops && (states[index].skipUntil ?? .distantPast) <= now {
+                if pick == 0 { return index }
+                pick -= 1
+            }
+            return firstSkipped
+        }
     }
 
     public func recordSuccess(_ index: Int) {

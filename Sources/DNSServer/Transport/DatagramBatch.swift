@@ -15,6 +15,8 @@ struct DatagramBatch {
     private let inVectors: UnsafeMutablePointer<iovec>
     private let outVectors: UnsafeMutablePointer<iovec>
     private let addresses: UnsafeMutablePointer<sockaddr_storage>
+    /// Where replies staged by address go (`stageReply(_:to:bytes:)`).
+    private let outAddresses: UnsafeMutablePointer<sockaddr_storage>
     private let inSlots: UnsafeMutableRawPointer
     private let outSlots: UnsafeMutableRawPointer
     private let controls: UnsafeMutableRawPointer
@@ -28,6 +30,7 @@ struct DatagramBatch {
         inVectors = .allocate(capacity: count)
         outVectors = .allocate(capacity: count)
         addresses = .allocate(capacity: count)
+        outAddresses = .allocate(capacity: count)
         inSlots = .allocate(byteCount: count * slotSize, alignment: 16)
         outSlots = .allocate(byteCount: count * slotSize, alignment: 16)
         controlSize = csb_timestamp_control_size()
@@ -47,7 +50,7 @@ struct DatagramBatch {
     func deallocate() {
         for pointer in [UnsafeMutableRawPointer(inMessages), UnsafeMutableRawPointer(outMessages),
                         UnsafeMutableRawPointer(inVectors), UnsafeMutableRawPointer(outVectors),
-                        UnsafeMutableRawPointer(addresses), inSlots, outSlots, controls] {
+                        UnsafeMutableRawPointer(addresses), UnsafeMutableRawPointer(outAddresses), inSlots, outSlots, controls] {
             pointer.deallocate()
         }
     }
@@ -82,6 +85,16 @@ struct DatagramBatch {
         outVectors[slot].iov_len = bytes.count
         outMessages[slot].msg_hdr.msg_name = UnsafeMutableRawPointer(addresses + index)
         outMessages[slot].msg_hdr.msg_namelen = inMessages[index].msg_hdr.msg_namelen
+    }
+
+    /// Reply slot `slot` carries `bytes` to `client`: a reply not answering this batch's
+    /// datagrams (one an upstream has just given).
+    func stageReply(_ slot: Int, to client: sockaddr_storage, bytes: UnsafeRawBufferPointer) {
+        (outSlots + slot * slotSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        outVectors[slot].iov_len = bytes.count
+        outAddresses[slot] = client
+        outMessages[slot].msg_hdr.msg_name = UnsafeMutableRawPointer(outAddresses + slot)
+        outMessages[slot].msg_hdr.msg_namelen = client.length
     }
 
     /// Sends the first `replies` staged replies; a reply the kernel refuses (an unreachable

@@ -41,3 +41,30 @@ extension sockaddr_storage {
         socklen_t(ss_family == sa_family_t(AF_INET6) ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
     }
 }
+
+extension sockaddr_storage {
+    /// Whether `other` is the same IP address and port (RFC 5452 §9.1: a reply must come from
+    /// where the query went); the padding and IPv6 flow label are not compared.
+    func isSameEndpoint(as other: sockaddr_storage) -> Bool {
+        guard ss_family == other.ss_family else { return false }
+        var (left, right) = (self, other)
+        return withUnsafeBytes(of: &left) { left in
+            withUnsafeBytes(of: &right) { right in
+                switch Int32(ss_family) {
+                case AF_INET:
+                    let port = MemoryLayout<sockaddr_in>.offset(of: \sockaddr_in.sin_port)!
+                    let address = MemoryLayout<sockaddr_in>.offset(of: \sockaddr_in.sin_addr)!
+                    return memcmp(left.baseAddress! + port, right.baseAddress! + port, 2) == 0
+                        && memcmp(left.baseAddress! + address, right.baseAddress! + address, 4) == 0
+                case AF_INET6:
+                    let port = MemoryLayout<sockaddr_in6>.offset(of: \sockaddr_in6.sin6_port)!
+                    let address = MemoryLayout<sockaddr_in6>.offset(of: \sockaddr_in6.sin6_addr)!
+                    return memcmp(left.baseAddress! + port, right.baseAddress! + port, 2) == 0
+                        && memcmp(left.baseAddress! + address, right.baseAddress! + address, 16) == 0
+                default:
+                    return false
+                }
+            }
+        }
+    }
+}

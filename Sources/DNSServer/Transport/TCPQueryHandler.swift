@@ -53,24 +53,35 @@ final class TCPQueryHandler: ChannelInboundHandler {
                     pipeline.finished(packet, reply: reply, source: source, transport: .tcp, client: client, started: started)
                 }
             case .later(let answer):
-                let pending = pipeline.pending(packet, client: client, started: started)
-                let channel = context.channel
-                self.pending += 1
-                updateReading(channel)
-                let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
-                // Back on the connection's own loop: the handler's state and the channel are its.
-                answer.hop(to: channel.eventLoop).whenSuccess { reply in
-                    let handler = handler.value
-                    handler.pending -= 1
-                    handler.updateReading(channel)
-                    guard let reply else { return }
-                    var buffer = channel.allocator.buffer(capacity: reply.count + 2)
-                    buffer.writeInteger(UInt16(reply.count))
-                    buffer.writeBytes(reply)
-                    channel.writeAndFlush(buffer, promise: nil)
-                    handler.pipeline.finished(pending, reply: reply, source: .forward, transport: .tcp)
-                }
+                later(answer, packet: packet, client: client, started: started, context: context)
+            case .upstream(let miss):
+                // Never asked of TCP; answered through the event loops all the same.
+                later(miss.resolvingLater(), packet: packet, client: client, started: started, context: context)
             }
+        }
+    }
+
+    /// A reply that completes on a forwarder's event loop, written back on this connection's.
+    private func later(
+        _ answer: EventLoopFuture<[UInt8]?>, packet: UnsafeRawBufferPointer, client: sockaddr_storage, started: NIODeadline?,
+        context: ChannelHandlerContext
+    ) {
+        let pending = pipeline.pending(packet, client: client, started: started)
+        let channel = context.channel
+        self.pending += 1
+        updateReading(channel)
+        let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        // Back on the connection's own loop: the handler's state and the channel are its.
+        answer.hop(to: channel.eventLoop).whenSuccess { reply in
+            let handler = handler.value
+            handler.pending -= 1
+            handler.updateReading(channel)
+            guard let reply else { return }
+            var buffer = channel.allocator.buffer(capacity: reply.count + 2)
+            buffer.writeInteger(UInt16(reply.count))
+            buffer.writeBytes(reply)
+            channel.writeAndFlush(buffer, promise: nil)
+            handler.pipeline.finished(pending, reply: reply, source: .forward, transport: .tcp)
         }
     }
 

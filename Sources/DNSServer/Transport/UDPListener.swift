@@ -40,10 +40,14 @@ final class UDPListener: @unchecked Sendable {
     /// `--udp-max-queue-delay`; nil when off. Each thread keeps its own shedder.
     private let shedding: OverloadShedder.Settings?
 
+    /// This thread's own upstream sockets (`DatagramUpstreams`).
+    private let upstreamSettings: DatagramUpstreams.Settings
+
     init(
         fd: Int32, pipeline: QueryPipeline, index: Int, rateLimit: ResponseRateLimiter.Settings? = nil,
-        shedding: OverloadShedder.Settings? = nil
+        shedding: OverloadShedder.Settings? = nil, upstreamSettings: DatagramUpstreams.Settings = .standard
     ) {
+        self.upstreamSettings = upstreamSettings
         self.fd = fd
         self.pipeline = pipeline
         lateReplies = LateReplies(fd: fd)
@@ -120,19 +124,42 @@ final class UDPListener: @unchecked Sendable {
         let scratch = ResponseScratch()
         var limiter = rateLimit.map(ResponseRateLimiter.init(settings:))
         var shedder = shedding.map { OverloadShedder(settings: $0) }
+        let upstreams = DatagramUpstreams(settings: upstreamSettings) { [lateReplies, pipeline, metricsShard] reply, accounting, eventLoop in
+            lateReplies.send(reply, to: accounting.client, on: eventLoop)
+            pipeline.finished(accounting, reply: reply, source: .forward, transport: .udp, shard: metricsShard)
+        }
+        defer { upstreams.close() }
+        var descriptors: [pollfd] = []
         let waitForOne = csb_msg_waitforone()
         while true {
+            var receiveFlags = waitForOne
+            if upstreams.isWaiting {
+                // Replies are due: wait for them and for clients at once, until the next
+                // exchange times out.
+                descriptors.removeAll(keepingCapacity: true)
+                descriptors.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+                upstreams.appendDescriptors(to: &descriptors)
+                let timeout = upstreams.pollTimeout(now: MonotonicClock.nanoseconds(), limit: Self.stopCheckMilliseconds)
+                let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
+                if stopping.withLockedValue({ $0 }) { return }
+                deliverUpstreamReplies(upstreams, ready: ready > 0 ? descriptors : [], batch: batch)
+                guard ready > 0, descriptors[0].revents != 0 else { continue }
+                receiveFlags = Int32(MSG_DONTWAIT)
+            } else {
+                upstreams.expire(now: MonotonicClock.nanoseconds())
+            }
             batch.prepareToReceive()
-            let received = csb_recvmmsg(fd, batch.inMessages, UInt32(Self.batchSize), waitForOne, nil)
+            let received = csb_recvmmsg(fd, batch.inMessages, UInt32(Self.batchSize), receiveFlags, nil)
             if stopping.withLockedValue({ $0 }) { return }
             guard received > 0 else {
                 if received < 0, errno == EBADF { return }
-                continue  // the receive timeout, or EINTR
+                continue  // the receive timeout, EAGAIN or EINTR
             }
             var replies = 0
             // One snapshot for the whole batch: a reload's swap is seen by the next batch.
             let snapshot = pipeline.store.snapshot
             let second = limiter == nil ? 0 : MonotonicClock.wholeSeconds()
+            let now = MonotonicClock.nanoseconds()
             let batchView = batch
             let shedding = shedder?.judge(
                 count: Int(received), now: Int64(csb_realtime_now()), arrival: batchView.arrival, client: batchView.address) ?? false
@@ -154,35 +181,92 @@ final class UDPListener: @unchecked Sendable {
                     }
                     let reply = UnsafeRawBufferPointer(rebasing: scratch.output.prefix(length))
                     // Authoritative answers and cache hits alike go out in the batch (issue #10).
-                    if length <= Self.slotSize {
-                        batch.stageReply(replies, to: index, bytes: reply)
-                        replies += 1
-                    } else {
-                        send(reply, to: client)
-                    }
+                    stage(reply, index, &replies, batch)
                     pipeline.finished(packet, reply: reply, source: source, transport: .udp, client: client, started: started, shard: metricsShard)
                 case .owned(let reply, let source):
                     reply.withUnsafeBytes { reply in
-                        if reply.count <= Self.slotSize {
-                            batch.stageReply(replies, to: index, bytes: reply)
-                            replies += 1
-                        } else {
-                            send(reply, to: client)
-                        }
+                        stage(reply, index, &replies, batch)
                         pipeline.finished(packet, reply: reply, source: source, transport: .udp, client: client, started: started, shard: metricsShard)
+                    }
+                case .upstream(let miss):
+                    // Sent from this thread's own sockets; the reply is read by this loop.
+                    let accounting = pipeline.pending(packet, client: client, started: started)
+                    switch upstreams.start(miss, accounting: accounting, now: now, deliver: { reply, accounting in
+                        stageLate(reply, accounting, &replies, batch)
+                    }) {
+                    case .waiting:
+                        break
+                    case .now(let reply):
+                        reply.withUnsafeBytes { reply in
+                            stage(reply, index, &replies, batch)
+                            pipeline.finished(packet, reply: reply, source: .forward, transport: .udp, client: client, started: started, shard: metricsShard)
+                        }
+                    case .later(let answer):
+                        later(answer, accounting)
                     }
                 case .later(let answer):
                     // The batch slot is reused: what the reply's accounting needs is taken now.
-                    let pending = pipeline.pending(packet, client: client, started: started)
-                    let eventLoop = answer.eventLoop
-                    answer.whenSuccess { [self] reply in
-                        guard let reply else { return }
-                        lateReplies.send(reply, to: client, on: eventLoop)
-                        pipeline.finished(pending, reply: reply, source: .forward, transport: .udp, shard: metricsShard)
-                    }
+                    later(answer, pipeline.pending(packet, client: client, started: started))
                 }
             }
+            upstreams.flush()
             batch.send(replies, on: fd)
+        }
+    }
+
+    /// How often, at most, the serving thread looks at `stopping` (the receive timeout).
+    static let stopCheckMilliseconds: Int32 = 250
+
+    /// Upstream replies on the sockets `poll` found readable, and exchanges timed out: their
+    /// clients' replies sent in one batch.
+    private func deliverUpstreamReplies(_ upstreams: DatagramUpstreams, ready descriptors: [pollfd], batch: DatagramBatch) {
+        var replies = 0
+        for descriptor in descriptors.dropFirst() where descriptor.revents != 0 {
+            upstreams.receive(from: descriptor.fd) { reply, accounting in stageLate(reply, accounting, &replies, batch) }
+        }
+        upstreams.expire(now: MonotonicClock.nanoseconds())
+        batch.send(replies, on: fd)
+    }
+
+    /// Stages the reply to datagram `index` in the batch (or sends it alone when larger than
+    /// a slot).
+    @inline(__always)
+    private func stage(_ reply: UnsafeRawBufferPointer, _ index: Int, _ replies: inout Int, _ batch: DatagramBatch) {
+        if reply.count <= Self.slotSize {
+            if replies == Self.batchSize {
+                batch.send(replies, on: fd)
+                replies = 0
+            }
+            batch.stageReply(replies, to: index, bytes: reply)
+            replies += 1
+        } else {
+            send(reply, to: batch.address(index))
+        }
+    }
+
+    /// Stages an upstream's answer to an earlier datagram, and accounts for it. A full batch is
+    /// sent first.
+    private func stageLate(_ reply: UnsafeRawBufferPointer, _ accounting: QueryPipeline.Pending, _ replies: inout Int, _ batch: DatagramBatch) {
+        if reply.count <= Self.slotSize {
+            if replies == Self.batchSize {
+                batch.send(replies, on: fd)
+                replies = 0
+            }
+            batch.stageReply(replies, to: accounting.client, bytes: reply)
+            replies += 1
+        } else {
+            send(reply, to: accounting.client)
+        }
+        pipeline.finished(accounting, reply: reply, source: .forward, transport: .udp, shard: metricsShard)
+    }
+
+    /// A reply that completes on an event loop, sent from there in a batch.
+    private func later(_ answer: EventLoopFuture<[UInt8]?>, _ accounting: QueryPipeline.Pending) {
+        let eventLoop = answer.eventLoop
+        answer.whenSuccess { [self] reply in
+            guard let reply else { return }
+            lateReplies.send(reply, to: accounting.client, on: eventLoop)
+            pipeline.finished(accounting, reply: reply, source: .forward, transport: .udp, shard: metricsShard)
         }
     }
 
