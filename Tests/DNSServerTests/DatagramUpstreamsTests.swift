@@ -1,0 +1,224 @@
+import ClusterRegistry
+import DNSResponder
+import DNSWire
+import NIOCore
+import NIOPosix
+import XCTest
+
+@testable import DNSServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A datagram's miss sent and answered by the thread that received it (issue #10): a fixed
+/// number of sockets under 1,000 misses in flight, identical misses from many clients sent
+/// once across threads, fresh ports as sockets are used up, and replies taken only from the
+/// upstream asked, for our ID and question (RFC 5452).
+final class DatagramUpstreamsTests: XCTestCase {
+    private var group: MultiThreadedEventLoopGroup!
+    private var upstream: HeldUpstream!
+
+    override func setUp() async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        upstream = try await HeldUpstream.start(group: group)
+    }
+
+    override func tearDown() async throws {
+        try? await upstream.channel.close()
+        try? await group.shutdownGracefully()
+    }
+
+    private static func query(_ name: String, id: UInt16) throws -> [UInt8] {
+        var message = DNSMessage(questions: [DNSQuestion(name: try DomainName(name), type: .a)])
+        message.header.id = id
+        message.header[.recursionDesired] = true
+        return message.encoded()
+    }
+
+    private static func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+    }
+
+    private func server(timeout: TimeAmount = .seconds(20)) async throws -> ServerFixture {
+        try await ServerFixture(
+            objects: [],
+            resolver: ResolverSettings(upstreams: [upstream.address], policy: .sequential, timeout: timeout, cache: nil))
+    }
+
+    /// Waits (bounded) until `condition` holds.
+    private func eventually(_ what: String, within seconds: Double = 10, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            guard Date() < deadline else { return XCTFail("timed out waiting for \(what)") }
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
+    }
+
+    /// 1,000 different misses in flight at once, sent over UDP: the server's descriptors grow
+    /// by its threads' few upstream sockets, not with the queries; every client gets its own
+    /// answer under its own ID once the upstream answers.
+    func testThousandMissesInFlightUseAFixedSetOfSockets() async throws {
+        let fixture = try await server()
+        let client = try LoopbackClient()
+        upstream.hold(until: Int.max)
+        let before = Self.openDescriptors()
+        for index in 0..<1000 { try client.send(Self.query("q\(index).example", id: UInt16(index)), to: fixture.port) }
+        try await eventually("1,000 queries upstream") { upstream.received.count >= 1000 }
+        let during = Self.openDescriptors()
+        let threads = fixture.server.udpThreadCount
+        // Each thread opens at most its IPv4 sockets; nothing here is retired yet.
+        XCTAssertLessThanOrEqual(
+            during - before, threads * DatagramUpstreams.Settings.standard.socketsPerFamily, "descriptors while 1,000 are in flight")
+        XCTAssertLessThanOrEqual(
+            Set(upstream.received.map(\.port)).count, threads * DatagramUpstreams.Settings.standard.socketsPerFamily)
+        upstream.release()
+        var answered = Set<UInt16>()
+        while answered.count < 1000, let reply = client.receive(timeout: 5) {
+            let message = try DNSMessage(decoding: reply)
+            XCTAssertEqual(message.questions.first?.name.description, "q\(message.header.id).example.")
+            XCTAssertTrue(message.header[.recursionAvailable])
+            answered.insert(message.header.id)
+        }
+        XCTAssertEqual(answered.count, 1000)
+        try await fixture.shutdown()
+    }
+
+    /// The same question from 30 clients while the first is upstream: asked upstream once,
+    /// answered to each under its own ID. (With several threads, SO_REUSEPORT spreads the
+    /// clients over them; the forwarder's coalescer is shared.)
+    func testIdenticalMissesFromManyClientsAreSentOnce() async throws {
+        let fixture = try await server()
+        let forwarder = fixture.server.resolver.router.defaultForwarder
+        upstream.hold(until: 1)
+        let clients = try (0..<30).map { _ in try LoopbackClient() }
+        for (index, client) in clients.enumerated() { try client.send(Self.query("same.example", id: UInt16(100 + index)), to: fixture.port) }
+        try await upstream.waitForHeld()
+        try await eventually("30 misses in flight") { forwarder.inFlightCount == 30 }
+        upstream.release()
+        for (index, client) in clients.enumerated() {
+            let reply = try XCTUnwrap(client.receive(timeout: 5), "client \(index)")
+            let message = try DNSMessage(decoding: reply)
+            XCTAssertEqual(message.header.id, UInt16(100 + index))
+            XCTAssertEqual(message.questions.first?.name.description, "same.example.")
+        }
+        XCTAssertEqual(upstream.received.count, 1)
+        try await eventually("the in-flight count back to 0") { forwarder.inFlightCount == 0 }
+        try await fixture.shutdown()
+    }
+
+    /// A forged reply from another address, even with the right ID and question, is not taken
+    /// (RFC 5452 §9.1): the client gets the real upstream's answer.
+    func testRepliesFromAnotherAddressAreIgnored() async throws {
+        let fixture = try await server()
+        upstream.hold(until: 1)
+        let client = try LoopbackClient()
+        try client.send(Self.query("real.example", id: 4242), to: fixture.port)
+        try await upstream.waitForHeld()
+        let held = upstream.received[0]
+        // NXDOMAIN from a stranger's socket, then the real NOERROR.
+        let stranger = try await HeldUpstream.start(group: group)
+        var forged = HeldUpstream.answer(to: held.bytes)
+        forged[3] |= 3
+        try await stranger.send(forged, to: held.source)
+        try await Task.sleep(nanoseconds: 50_000_000)
+        upstream.release()
+        let message = try DNSMessage(decoding: try XCTUnwrap(client.receive(timeout: 5)))
+        XCTAssertEqual(message.header.id, 4242)
+        XCTAssertEqual(message.responseCode, .noError)
+        try? await stranger.channel.close()
+        try await fixture.shutdown()
+    }
+
+    /// Driven directly, as the listener does: after its share of queries a socket is replaced,
+    /// so the upstream sees fresh source ports, and the replaced one closes once answered.
+    func testSocketsAreReplacedAfterTheirShare() async throws {
+        upstream.answerAtOnce()
+        let forwarder = Forwarder(upstreams: [upstream.address], timeout: .seconds(5), group: group)
+        let upstreams = DatagramUpstreams(settings: .init(socketsPerFamily: 1, queriesPerSocket: 3)) { _, _, _ in }
+        defer { upstreams.close() }
+        for index in 0..<10 {
+            let request = try Self.query("r\(index).example", id: UInt16(index))
+            let miss = try Self.miss(request, forwarder: forwarder)
+            var replies: [[UInt8]] = []
+            let start = upstreams.start(miss, accounting: Self.accounting(request), now: MonotonicClock.nanoseconds()) { reply, _ in
+                replies.append(Array(reply))
+            }
+            guard case .waiting = start else { return XCTFail("sent by the thread itself") }
+            upstreams.flush()
+            let deadline = Date().addingTimeInterval(5)
+            while replies.isEmpty, Date() < deadline {
+                var descriptors: [pollfd] = []
+                upstreams.appendDescriptors(to: &descriptors)
+                guard poll(&descriptors, nfds_t(descriptors.count), 100) > 0 else { continue }
+                for descriptor in descriptors where descriptor.revents != 0 {
+                    upstreams.receive(from: descriptor.fd) { reply, _ in replies.append(Array(reply)) }
+                }
+            }
+            upstreams.expire(now: MonotonicClock.nanoseconds())
+            XCTAssertEqual(replies.count, 1, "query \(index)")
+            XCTAssertEqual(replies.first.map { Array($0[0..<2]) }, [0, UInt8(index)], "the client's ID back")
+            XCTAssertLessThanOrEqual(upstreams.openSocketCount, 1, "the replaced socket closed once answered")
+        }
+        XCTAssertEqual(Set(upstream.received.map(\.port)).count, 4, "\(upstream.received.map(\.port))")
+        XCTAssertEqual(forwarder.inFlightCount, 0)
+    }
+
+    /// Query IDs are drawn from the kernel's generator: 1,000 of them are nearly all distinct.
+    func testQueryIDsAreUnpredictable() {
+        var ids = RandomIDs()
+        let drawn = (0..<1000).map { _ in ids.next() }
+        // Birthday bound: about 7.6 repeats are expected among 1,000 draws of 65,536 values.
+        XCTAssertGreaterThan(Set(drawn).count, 960)
+        XCTAssertGreaterThan(Set(drawn.map { $0 >> 8 }).count, 200, "high bytes vary too")
+    }
+
+    private static func miss(_ request: [UInt8], forwarder: Forwarder) throws -> ForwardedMiss {
+        let questionEnd = try XCTUnwrap(UpstreamExchange.questionEnd(request))
+        let name = Array(request[DNSHeader.byteCount..<questionEnd - 4]).map(DomainName.lowercase)
+        let key = ResponseCache.Key(name: name, type: .a, recordClass: .in, edns: false, dnssecOK: false, checkingDisabled: false)
+        return ForwardedMiss(
+            forwarder: forwarder, request: request, key: key, questionEnd: questionEnd, udpLimit: 512, sizeLimit: 512, cache: nil,
+            responder: Responder())
+    }
+
+    private static func accounting(_ request: [UInt8]) -> QueryPipeline.Pending {
+        QueryPipeline.Pending(questionType: 1, requestBytes: request.count, client: sockaddr_storage(), started: nil, logged: nil)
+    }
+}
+
+/// A UDP client socket on loopback with room for 1,000 replies.
+private final class LoopbackClient {
+    let fd: Int32
+
+    init() throws {
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        var buffer: Int32 = 8 << 20
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    deinit { close(fd) }
+
+    func send(_ bytes: [UInt8], to port: Int) throws {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let sent = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard sent == bytes.count else { throw POSIXError(.EIO) }
+    }
+
+    /// The next datagram, or nil after `timeout` seconds of silence.
+    func receive(timeout: Double) -> [UInt8]? {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, Int32(timeout * 1000)) > 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65_535)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        return count > 0 ? Array(buffer[..<count]) : nil
+    }
+}
