@@ -11,7 +11,9 @@ import Glibc
 /// random ports with a random ID (RFC 5452, `UpstreamSockets`), TCP when the reply is truncated
 /// or `forceTCP` is set, the next upstream on timeout or error, SERVFAIL from the caller when all
 /// fail. Identical questions in flight at once are sent upstream once.
-public struct Forwarder: Sendable {
+// A class: the router hands one out for every out-of-zone query, cache hits included, and a
+// struct of seven references cost seven retains and releases per copy.
+public final class Forwarder: Sendable {
     public enum Failure: Error, Sendable {
         case timeout
         case noUpstream
@@ -49,7 +51,7 @@ public struct Forwarder: Sendable {
         connections = UpstreamConnections(group: group)
     }
 
-    public init(
+    public convenience init(
         upstreams: UpstreamSet, timeout: TimeAmount, group: any EventLoopGroup, forceTCP: Bool = false,
         maxInFlight: Int = 1000
     ) {
@@ -59,7 +61,7 @@ public struct Forwarder: Sendable {
     }
 
     /// Convenience for a plain, sequential list.
-    public init(upstreams: [SocketAddress], timeout: TimeAmount, group: any EventLoopGroup, maxInFlight: Int = 1000) {
+    public convenience init(upstreams: [SocketAddress], timeout: TimeAmount, group: any EventLoopGroup, maxInFlight: Int = 1000) {
         self.init(upstreams: UpstreamSet(addresses: upstreams, policy: .sequential), timeout: timeout, group: group,
                   maxInFlight: maxInFlight)
     }
@@ -97,7 +99,7 @@ public struct Forwarder: Sendable {
             answer = resolveUpstream(query, udpLimit: udpLimit, attempts: upstreams.attemptOrder()[...], lastError: Failure.noUpstream, on: eventLoop)
             // One callback: later requests ask upstream again, the slot is free, then the
             // followers are told.
-            answer.whenComplete { [coalescer] result in
+            answer.whenComplete { [self] result in
                 coalescer.finish(key)
                 release()
                 promise.completeWith(result)
@@ -106,7 +108,7 @@ public struct Forwarder: Sendable {
         case .alone:
             answer = resolveUpstream(query, udpLimit: udpLimit, attempts: upstreams.attemptOrder()[...], lastError: Failure.noUpstream, on: eventLoop)
         }
-        answer.whenComplete { _ in release() }
+        answer.whenComplete { [self] _ in release() }
         return answer
     }
 

@@ -38,7 +38,8 @@ public final class UpstreamSet: Sendable {
         health = NIOLockedValueBox(Array(repeating: Health(), count: addresses.count))
     }
 
-    public var isEmpty: Bool { usable.isEmpty }
+    /// Asked for every out-of-zone query, cache hits included: no array is built for it.
+    public var isEmpty: Bool { health.withLockedValue { states in !states.contains { !$0.loops } } }
 
     /// Indices of upstreams that do not loop.
     var usable: [Int] { health.withLockedValue { states in states.indices.filter { !states[$0].loops } } }
