@@ -107,6 +107,37 @@ final class DatagramUpstreamsTests: XCTestCase {
         try await fixture.shutdown()
     }
 
+    /// Past `--max-concurrent` a datagram's miss gets SERVFAIL at once instead of waiting
+    /// (issue #11: bounded memory with a dead upstream); those admitted are answered when the
+    /// upstream is, and the count returns to zero.
+    func testMissesPastTheInFlightCapGetServfailAtOnce() async throws {
+        let fixture = try await ServerFixture(
+            objects: [],
+            resolver: ResolverSettings(
+                upstreams: [upstream.address], policy: .sequential, timeout: .seconds(20), maxConcurrent: 5, cache: nil))
+        let forwarder = fixture.server.resolver.router.defaultForwarder
+        upstream.hold(until: 5)
+        let client = try LoopbackClient()
+        for index in 0..<5 { try client.send(Self.query("held\(index).example", id: UInt16(index)), to: fixture.port) }
+        try await upstream.waitForHeld()
+        for index in 5..<10 { try client.send(Self.query("over\(index).example", id: UInt16(index)), to: fixture.port) }
+        var codes: [UInt16: ResponseCode] = [:]
+        while codes.count < 5, let reply = client.receive(timeout: 5) {
+            let message = try DNSMessage(decoding: reply)
+            codes[message.header.id] = message.responseCode
+        }
+        XCTAssertEqual(codes, Dictionary(uniqueKeysWithValues: (5..<10).map { (UInt16($0), ResponseCode.servFail) }))
+        XCTAssertEqual(upstream.received.count, 5, "only the admitted misses went upstream")
+        upstream.release()
+        while codes.count < 10, let reply = client.receive(timeout: 5) {
+            let message = try DNSMessage(decoding: reply)
+            codes[message.header.id] = message.responseCode
+        }
+        XCTAssertEqual((0..<5).map { codes[UInt16($0)] }, Array(repeating: .noError, count: 5))
+        try await eventually("the in-flight count back to 0") { forwarder.inFlightCount == 0 }
+        try await fixture.shutdown()
+    }
+
     /// A forged reply from another address, even with the right ID and question, is not taken
     /// (RFC 5452 §9.1): the client gets the real upstream's answer.
     func testRepliesFromAnotherAddressAreIgnored() async throws {
