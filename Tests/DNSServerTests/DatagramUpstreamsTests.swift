@@ -1,6 +1,7 @@
 import ClusterRegistry
 import DNSResponder
 import DNSWire
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import XCTest
@@ -177,15 +178,7 @@ final class DatagramUpstreamsTests: XCTestCase {
             }
             guard case .waiting = start else { return XCTFail("sent by the thread itself") }
             upstreams.flush()
-            let deadline = Date().addingTimeInterval(5)
-            while replies.isEmpty, Date() < deadline {
-                var descriptors: [pollfd] = []
-                upstreams.appendDescriptors(to: &descriptors)
-                guard poll(&descriptors, nfds_t(descriptors.count), 100) > 0 else { continue }
-                for descriptor in descriptors where descriptor.revents != 0 {
-                    upstreams.receive(from: descriptor.fd) { reply, _ in replies.append(Array(reply)) }
-                }
-            }
+            Self.read(upstreams, until: { !replies.isEmpty }) { replies.append(Array($0)) }
             upstreams.expire(now: MonotonicClock.nanoseconds())
             XCTAssertEqual(replies.count, 1, "query \(index)")
             XCTAssertEqual(replies.first.map { Array($0[0..<2]) }, [0, UInt8(index)], "the client's ID back")
@@ -193,6 +186,80 @@ final class DatagramUpstreamsTests: XCTestCase {
         }
         XCTAssertEqual(Set(upstream.received.map(\.port)).count, 4, "\(upstream.received.map(\.port))")
         XCTAssertEqual(forwarder.inFlightCount, 0)
+    }
+
+    /// An answered exchange's deadline stays queued; when a later exchange gets the same socket
+    /// and ID (forced here: every ID is 0), that old deadline must not time the new one out.
+    /// The clock is passed in, so no test time passes.
+    func testAnAnsweredExchangesDeadlineDoesNotExpireItsIDsNextUse() async throws {
+        upstream.answerAtOnce()
+        let forwarder = Forwarder(upstreams: [upstream.address], timeout: .milliseconds(300), group: group)
+        let zeros = RandomIDs { bytes in
+            bytes.initializeMemory(as: UInt8.self, repeating: 0)
+            return true
+        }
+        let lateDeliveries = NIOLockedValueBox(0)
+        let upstreams = DatagramUpstreams(settings: .init(socketsPerFamily: 1), ids: zeros) { _, _, _ in
+            lateDeliveries.withLockedValue { $0 += 1 }
+        }
+        defer { upstreams.close() }
+        let start = MonotonicClock.nanoseconds(), millisecond: UInt64 = 1_000_000
+        var replies: [[UInt8]] = []
+        let first = try Self.query("first.example", id: 1)
+        _ = upstreams.start(try Self.miss(first, forwarder: forwarder), accounting: Self.accounting(first), now: start) { _, _ in }
+        upstreams.flush()
+        Self.read(upstreams, until: { !replies.isEmpty }) { replies.append(Array($0)) }
+        XCTAssertEqual(replies.count, 1, "the first exchange answered")
+
+        let second = try Self.query("second.example", id: 2)
+        _ = upstreams.start(
+            try Self.miss(second, forwarder: forwarder), accounting: Self.accounting(second), now: start + 200 * millisecond) { _, _ in }
+        upstreams.flush()
+        try await eventually("the second query upstream") { upstream.received.count == 2 }
+        XCTAssertEqual(upstream.received.map { Array($0.bytes[0..<2]) }, [[0, 0], [0, 0]], "both under ID 0 on one socket")
+        // Past the first exchange's deadline, before the second's.
+        upstreams.expire(now: start + 350 * millisecond)
+        XCTAssertTrue(upstreams.isWaiting, "the second exchange still waits for its reply")
+        Self.read(upstreams, until: { replies.count == 2 }) { replies.append(Array($0)) }
+        let message = try DNSMessage(decoding: try XCTUnwrap(replies.last))
+        XCTAssertEqual(message.header.id, 2)
+        XCTAssertEqual(message.questions.first?.name.description, "second.example.")
+        XCTAssertEqual(lateDeliveries.withLockedValue { $0 }, 0, "nothing failed over")
+    }
+
+    /// Answered exchanges' deadline entries do not pile up: 3,000 exchanges answered one after
+    /// another leave the queue bounded, not 3,000 long.
+    func testAnsweredDeadlinesDoNotAccumulate() async throws {
+        upstream.answerAtOnce()
+        let forwarder = Forwarder(upstreams: [upstream.address], timeout: .seconds(30), group: group)
+        let upstreams = DatagramUpstreams(settings: .init(socketsPerFamily: 1, queriesPerSocket: 10_000)) { _, _, _ in }
+        defer { upstreams.close() }
+        var answered = 0
+        for index in 0..<3_000 {
+            let request = try Self.query("d\(index).example", id: UInt16(index))
+            _ = upstreams.start(
+                try Self.miss(request, forwarder: forwarder), accounting: Self.accounting(request), now: MonotonicClock.nanoseconds()
+            ) { _, _ in }
+            upstreams.flush()
+            Self.read(upstreams, until: { answered > index }) { _ in answered += 1 }
+        }
+        XCTAssertEqual(answered, 3_000)
+        XCTAssertLessThanOrEqual(upstreams.deadlineCount, 1_025)
+    }
+
+    /// Polls `upstreams`' sockets and hands each reply read to `take` until `done` (at most 5 s).
+    private static func read(
+        _ upstreams: DatagramUpstreams, until done: () -> Bool, take: (UnsafeRawBufferPointer) -> Void
+    ) {
+        let deadline = Date().addingTimeInterval(5)
+        while !done(), Date() < deadline {
+            var descriptors: [pollfd] = []
+            upstreams.appendDescriptors(to: &descriptors)
+            guard poll(&descriptors, nfds_t(descriptors.count), 100) > 0 else { continue }
+            for descriptor in descriptors where descriptor.revents != 0 {
+                upstreams.receive(from: descriptor.fd) { reply, _ in take(reply) }
+            }
+        }
     }
 
     /// Query IDs are drawn from the kernel's generator: 1,000 of them are nearly all distinct.

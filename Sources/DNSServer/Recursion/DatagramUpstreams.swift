@@ -61,6 +61,9 @@ final class DatagramUpstreams {
         let address: sockaddr_storage
         let socket: UInt64
         let started: NIODeadline?
+        /// Which deadline entry is this exchange's: an answered exchange's entry stays queued,
+        /// and a later exchange may reuse its socket and ID.
+        let sequence: UInt64
     }
 
     private struct Socket {
@@ -86,10 +89,12 @@ final class DatagramUpstreams {
     private var nextSerial: UInt64 = 1
     /// Exchanges by socket serial << 16 | ID.
     private var exchanges: [UInt64: Exchange] = [:]
-    /// When each exchange times out (uptime nanoseconds), in order; entries already answered
-    /// are skipped as they come up.
-    private var deadlines = Deque<(at: UInt64, key: UInt64)>()
-    private var ids = RandomIDs()
+    /// When each exchange times out (uptime nanoseconds), in order. Entries of exchanges
+    /// already answered are skipped as they come up, and dropped in bulk when they outnumber
+    /// the live ones (`schedule`), so the queue is bounded by the in-flight cap.
+    private var deadlines = Deque<(at: UInt64, key: UInt64, sequence: UInt64)>()
+    private var nextSequence: UInt64 = 0
+    private var ids: RandomIDs
     /// Longest forwarder timeout seen: how long a retired socket stays open.
     private var longestTimeout: UInt64 = 0
 
@@ -106,7 +111,8 @@ final class DatagramUpstreams {
     static let sendBatch = 64
     static let querySlot = UDPListener.slotSize
 
-    init(settings: Settings = .standard, deliverLater: @escaping DeliverLater) {
+    init(settings: Settings = .standard, ids: RandomIDs = RandomIDs(), deliverLater: @escaping DeliverLater) {
+        self.ids = ids
         self.settings = Settings(
             socketsPerFamily: max(1, settings.socketsPerFamily), queriesPerSocket: max(1, settings.queriesPerSocket),
             receiveBatch: max(1, settings.receiveBatch))
@@ -174,13 +180,14 @@ final class DatagramUpstreams {
         let exchangeKey = socket.serial << 16 | UInt64(id)
         let started = forwarder.metrics == nil ? nil : NIODeadline.now()
         forwarder.metrics?.request(upstream)
+        nextSequence += 1
         exchanges[exchangeKey] = Exchange(
             miss: miss, accounting: accounting, coalescing: key, upstream: upstream, address: address, socket: socket.serial,
-            started: started)
+            started: started, sequence: nextSequence)
         sockets[slot]!.waiting += 1
         let timeout = UInt64(max(0, forwarder.timeout.nanoseconds))
         longestTimeout = max(longestTimeout, timeout)
-        schedule(exchangeKey, at: now &+ timeout)
+        schedule(exchangeKey, at: now &+ timeout, sequence: nextSequence)
         // The query as the client sent it, under our ID.
         let bytes = outgoingSlots + outgoing.count * Self.querySlot
         miss.request.withUnsafeBytes { bytes.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
@@ -286,7 +293,9 @@ final class DatagramUpstreams {
     func expire(now: UInt64) {
         while let first = deadlines.first, first.at <= now {
             deadlines.removeFirst()
-            guard let exchange = exchanges.removeValue(forKey: first.key) else { continue }
+            // An answered exchange's entry; its socket and ID may since serve another.
+            guard exchanges[first.key]?.sequence == first.sequence, let exchange = exchanges.removeValue(forKey: first.key)
+            else { continue }
             answered(socket: exchange.socket)
             let miss = exchange.miss
             finishLater(
@@ -413,12 +422,20 @@ final class DatagramUpstreams {
         }
     }
 
-    /// Keeps `deadlines` in order: forwarders share one timeout, so this appends.
-    private func schedule(_ key: UInt64, at deadline: UInt64) {
+    /// Keeps `deadlines` in order: forwarders share one timeout, so this appends. Answered
+    /// exchanges' entries are dropped once they are most of the queue: amortized constant work,
+    /// and the queue never holds more than twice the exchanges in flight (plus a margin).
+    private func schedule(_ key: UInt64, at deadline: UInt64, sequence: UInt64) {
+        if deadlines.count >= 2 * exchanges.count + 1_024 {
+            deadlines = Deque(deadlines.filter { exchanges[$0.key]?.sequence == $0.sequence })
+        }
         var index = deadlines.endIndex
         while index > deadlines.startIndex, deadlines[index - 1].at > deadline { index -= 1 }
-        deadlines.insert((deadline, key), at: index)
+        deadlines.insert((deadline, key, sequence), at: index)
     }
+
+    /// Deadline entries queued, for tests: bounded by the exchanges in flight.
+    var deadlineCount: Int { deadlines.count }
 }
 
 /// The memory of one `recvmmsg` of upstream replies. A slot holds the largest UDP payload, so

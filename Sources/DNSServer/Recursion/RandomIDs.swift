@@ -7,13 +7,19 @@ struct RandomIDs {
     private static let chunk = 256
     private var buffer = [UInt8](repeating: 0, count: chunk)
     private var position = chunk
+    /// Fills a buffer with random bytes; false when it could not. Tests give a fixed source.
+    private let fill: (UnsafeMutableRawBufferPointer) -> Bool
+
+    init(fill: @escaping (UnsafeMutableRawBufferPointer) -> Bool = { csb_random_bytes($0.baseAddress, $0.count) == 0 }) {
+        self.fill = fill
+    }
 
     mutating func next() -> UInt16 {
         if position + 2 > Self.chunk {
-            let filled = buffer.withUnsafeMutableBytes { csb_random_bytes($0.baseAddress, $0.count) }
+            let filled = buffer.withUnsafeMutableBytes { fill($0) }
             // getrandom(2) does not fail for 256 bytes once the pool is seeded; if it ever did,
             // the system generator still gives a value.
-            guard filled == 0 else { return UInt16.random(in: .min ... .max) }
+            guard filled else { return UInt16.random(in: .min ... .max) }
             position = 0
         }
         defer { position += 2 }
