@@ -33,7 +33,7 @@ final class DatagramUpstreams {
         var queriesPerSocket = 2_000
         /// Replies read per `recvmmsg`.
         var receiveBatch = 16
-        public static let standard = Settings()
+        static let standard = Settings()
     }
 
     /// A reply for the listener to send: the bytes, and the query's accounting (its client).
@@ -219,17 +219,7 @@ final class DatagramUpstreams {
             sendHeaders[count].msg_hdr.msg_namelen = sendAddresses[index].length
             count += 1
         }
-        var sent = 0
-        while sent < count {
-            let result = csb_sendmmsg(fd, sendHeaders + sent, UInt32(count - sent), 0)
-            if result > 0 {
-                sent += Int(result)
-            } else if result < 0 && errno == EINTR {
-                continue
-            } else {
-                sent += 1
-            }
-        }
+        sendMessages(sendHeaders, count: count, on: fd)
     }
 
     // MARK: - Receiving
@@ -290,7 +280,10 @@ final class DatagramUpstreams {
 
     /// Exchanges past their deadline go to the next upstream on the event loops; retired
     /// sockets with nothing left to read close.
-    func expire(now: UInt64) {
+    func expire(now clock: @autoclosure () -> UInt64) {
+        // The idle listener calls this every loop: no clock read when nothing can be due.
+        guard !deadlines.isEmpty || !retiring.isEmpty else { return }
+        let now = clock()
         while let first = deadlines.first, first.at <= now {
             deadlines.removeFirst()
             // An answered exchange's entry; its socket and ID may since serve another.

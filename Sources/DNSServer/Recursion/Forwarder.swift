@@ -365,19 +365,14 @@ enum UpstreamExchange {
     /// A reply belongs to our query when ID and question match and QR is set; anything else
     /// (late replies, spoofing attempts) is ignored (RFC 5452 §9.1).
     static func matches(_ reply: [UInt8], _ query: [UInt8]) -> Bool {
-        guard reply.count >= DNSHeader.byteCount, reply[0] == query[0], reply[1] == query[1], reply[2] & 0x80 != 0 else {
-            return false
-        }
-        guard let questionEnd = questionEnd(query), reply.count >= questionEnd else { return false }
-        // Compare counts' QDCOUNT and the question itself, case-insensitively.
-        return reply[4] == query[4] && reply[5] == query[5]
-            && zip(reply[12..<questionEnd], query[12..<questionEnd]).allSatisfy {
-                DomainName.lowercase($0) == DomainName.lowercase($1)
-            }
+        guard query.count >= DNSHeader.byteCount, let questionEnd = questionEnd(query) else { return false }
+        let id = UInt16(query[0]) << 8 | UInt16(query[1])
+        return reply.withUnsafeBytes { matches($0, id: id, request: query, questionEnd: questionEnd) }
     }
 
-    /// `matches` for a datagram thread's exchange, over the received bytes: our `id` on the
-    /// wire, and the client's `request` (its question ends at `questionEnd`).
+    /// `matches` over the received bytes, for an `id` other than the request's (a datagram
+    /// thread's exchange sends the client's request under its own ID); the request's question
+    /// ends at `questionEnd`.
     static func matches(_ reply: UnsafeRawBufferPointer, id: UInt16, request: [UInt8], questionEnd: Int) -> Bool {
         guard reply.count >= questionEnd, request.count >= questionEnd, reply[0] == UInt8(id >> 8),
               reply[1] == UInt8(truncatingIfNeeded: id), reply[2] & 0x80 != 0, reply[4] == request[4], reply[5] == request[5]

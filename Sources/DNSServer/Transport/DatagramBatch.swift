@@ -97,19 +97,24 @@ struct DatagramBatch {
         outMessages[slot].msg_hdr.msg_namelen = client.length
     }
 
-    /// Sends the first `replies` staged replies; a reply the kernel refuses (an unreachable
-    /// client) is skipped, never retried in a loop.
+    /// Sends the first `replies` staged replies.
     func send(_ replies: Int, on fd: Int32) {
-        var sent = 0
-        while sent < replies {
-            let result = csb_sendmmsg(fd, outMessages + sent, UInt32(replies - sent), 0)
-            if result > 0 {
-                sent += Int(result)
-            } else if result < 0 && errno == EINTR {
-                continue
-            } else {
-                sent += 1
-            }
+        sendMessages(outMessages, count: replies, on: fd)
+    }
+}
+
+/// Sends `count` prepared messages on `fd` with as few `sendmmsg` calls as the kernel allows. A
+/// message it refuses (an unreachable destination) is skipped, never retried in a loop.
+func sendMessages(_ messages: UnsafeMutablePointer<csb_mmsghdr>, count: Int, on fd: Int32) {
+    var sent = 0
+    while sent < count {
+        let result = csb_sendmmsg(fd, messages + sent, UInt32(count - sent), 0)
+        if result > 0 {
+            sent += Int(result)
+        } else if result < 0 && errno == EINTR {
+            continue
+        } else {
+            sent += 1
         }
     }
 }

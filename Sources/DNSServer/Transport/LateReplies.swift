@@ -48,8 +48,7 @@ final class LateReplies: Sendable {
         }
     }
 
-    /// One `sendmmsg` for `replies`; a reply the kernel refuses (an unreachable client) is
-    /// skipped, never retried in a loop.
+    /// One `sendmmsg` for `replies` (`sendMessages`).
     private func send(_ replies: inout ArraySlice<(bytes: [UInt8], client: sockaddr_storage)>) {
         let count = replies.count
         let messages = UnsafeMutablePointer<csb_mmsghdr>.allocate(capacity: count)
@@ -71,17 +70,7 @@ final class LateReplies: Sendable {
                 withUnsafeMutablePointer(to: &replies[index].client) { messages[index].msg_hdr.msg_name = UnsafeMutableRawPointer($0) }
                 messages[index].msg_hdr.msg_namelen = replies[index].client.length
             }
-            var sent = 0
-            while sent < count {
-                let result = csb_sendmmsg(fd, messages + sent, UInt32(count - sent), 0)
-                if result > 0 {
-                    sent += Int(result)
-                } else if result < 0 && errno == EINTR {
-                    continue
-                } else {
-                    sent += 1
-                }
-            }
+            sendMessages(messages, count: count, on: fd)
         }
     }
 }

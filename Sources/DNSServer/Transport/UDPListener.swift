@@ -159,7 +159,8 @@ final class UDPListener: @unchecked Sendable {
             // One snapshot for the whole batch: a reload's swap is seen by the next batch.
             let snapshot = pipeline.store.snapshot
             let second = limiter == nil ? 0 : MonotonicClock.wholeSeconds()
-            let now = MonotonicClock.nanoseconds()
+            // Read at the batch's first miss: authoritative answers and cache hits need no clock.
+            var now: UInt64 = 0
             let batchView = batch
             let shedding = shedder?.judge(
                 count: Int(received), now: Int64(csb_realtime_now()), arrival: batchView.arrival, client: batchView.address) ?? false
@@ -191,6 +192,7 @@ final class UDPListener: @unchecked Sendable {
                 case .upstream(let miss):
                     // Sent from this thread's own sockets; the reply is read by this loop.
                     let accounting = pipeline.pending(packet, client: client, started: started)
+                    if now == 0 { now = MonotonicClock.nanoseconds() }
                     switch upstreams.start(miss, accounting: accounting, now: now, deliver: { reply, accounting in
                         stageLate(reply, accounting, &replies, batch)
                     }) {
