@@ -106,7 +106,7 @@ public struct ClusterRecordsBuilder: Sendable {
     ) -> Int {
         var records = 0
         if let zone = multicluster, let index = multiclusterZoneIndex {
-            for (owner, ownerRecords) in zone.nodes where RegistryUnit.of(owner, domain: zone.apex) == unit {
+            for (owner, ownerRecords) in zone.nodes where unit.holds(owner, domain: zone.apex) {
                 compiler.compileNode(owner, records: ownerRecords, zone: index, synthesizesPods: false, lookup: &lookup)
                 records += ownerRecords.count
             }

@@ -61,6 +61,11 @@ final class KubernetesAPILatencyMeasurement: XCTestCase {
             print("measure: server: \(line.prefix(140))")
             break
         }
+        // When each list ended, against the start above: what the build did not take.
+        for line in (server.stdout + server.stderr).split(separator: "\n") where line.contains("kubernetes: listed") {
+            print("measure: server: \(line.prefix(240))")
+        }
+        print("measure: server started at \(started.formatted(.iso8601.time(includingFractionalSeconds: true)))")
 
         let latencies = change(api, server: server, services: services, count: changes)
         for (label, values) in [("all", latencies.services + latencies.slices), ("Service ClusterIP", latencies.services),

@@ -58,7 +58,7 @@ extension SegmentedRegistry {
             let model = lookup.base.model(of: unit)
             dependencies.forget(unit)
             lookup.reset(compiling: unit)
-            for (name, records) in model.cluster.nodes where RegistryUnit.of(name, domain: configuration.domain) == unit {
+            for (name, records) in model.cluster.nodes where unit.holds(name, domain: configuration.domain) {
                 compiler.compileNode(
                     name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
             }
@@ -70,7 +70,7 @@ extension SegmentedRegistry {
         for (unit, old) in beforeModels {
             let new = lookup.base.model(of: unit)
             for name in old.cluster.nodes.keys where new.cluster.nodes[name] == nil
-                && RegistryUnit.of(name, domain: configuration.domain) == unit {
+                && unit.holds(name, domain: configuration.domain) {
                 removed.insert(name.wire)
             }
             let (added, dropped) = Self.recordChanges(old.cluster, new.cluster, unit: unit, domain: configuration.domain)
@@ -78,7 +78,7 @@ extension SegmentedRegistry {
             diff.records.added += added.count
             diff.records.removed += dropped.count
             if let oldZone = old.multicluster, let newZone = new.multicluster {
-                for name in oldZone.nodes.keys where newZone.nodes[name] == nil && RegistryUnit.of(name, domain: oldZone.apex) == unit {
+                for name in oldZone.nodes.keys where newZone.nodes[name] == nil && unit.holds(name, domain: oldZone.apex) {
                     removed.insert(name.wire)
                 }
                 let (added, dropped) = Self.recordChanges(oldZone, newZone, unit: unit, domain: oldZone.apex)

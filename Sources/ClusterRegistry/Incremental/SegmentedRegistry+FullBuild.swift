@@ -189,7 +189,7 @@ private struct UnitBuildWork: Sendable {
             let unit = units[unitIndex]
             let model = lookup.base.model(of: unit)
             lookup.reset(compiling: unit)
-            for (name, records) in model.cluster.nodes where RegistryUnit.of(name, domain: domain) == unit {
+            for (name, records) in model.cluster.nodes where unit.holds(name, domain: domain) {
                 compiler.compileNode(
                     name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
                 part.records += records.count

@@ -69,13 +69,20 @@ struct TrackingLookup<Base: RecordLookup>: RecordLookup {
     }
 
     mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord]? {
-        if let unit = unit(of: name, zone: zone), unit != compiling { consulted.insert(unit) }
+        noteConsulted(name, zone: zone)
         return base.records(at: name, zone: zone)
     }
 
     mutating func synthesizesChildren(of name: DomainName, zone: Int) -> Bool {
-        if let unit = unit(of: name, zone: zone), unit != compiling { consulted.insert(unit) }
+        noteConsulted(name, zone: zone)
         return base.synthesizesChildren(of: name, zone: zone)
+    }
+
+    /// Notes the unit holding `name` unless it is the one being compiled: most lookups are of
+    /// the unit's own names (its SRV targets), which `holds` settles without allocating.
+    private mutating func noteConsulted(_ name: DomainName, zone: Int) {
+        if zone == 0, let compiling, compiling.holds(name, domain: domain) { return }
+        if let unit = unit(of: name, zone: zone), unit != compiling { consulted.insert(unit) }
     }
 
     mutating func embedsSOA(of zone: Int) {
@@ -112,6 +119,10 @@ struct UnitLookup: RecordLookup {
 
     mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord]? {
         guard zone < clusterZones else { return staticZones[zone - clusterZones].records(at: name) }
+        // The unit asked last, usually the one being compiled: no unit to make, no table to hash.
+        if zone == 0, recent?.unit.holds(name, domain: objects.configuration.domain) == true {
+            return recent?.model.cluster.records(at: name)
+        }
         if zone == empty.multiclusterZoneIndex, let apex = empty.multicluster?.apex {
             return model(of: RegistryUnit.of(name.lowercased(), domain: apex) ?? .apex).multicluster?.records(at: name)
         }
@@ -133,13 +144,24 @@ struct UnitLookup: RecordLookup {
     func embedsSOA(of zone: Int) {}
 
     mutating func model(of unit: RegistryUnit) -> ClusterRecordsBuilder {
-        if let model = built[unit] { return model }
+        if let recent, recent.unit == unit { return recent.model }
+        if let model = built[unit] {
+            recent = (unit, model)
+            return model
+        }
         let model = ClusterRecordsBuilder.records(of: unit, from: objects, startingFrom: empty)
         built[unit] = model
+        recent = (unit, model)
         return model
     }
 
+    /// The unit whose model was asked for last, and that model (also in `built`).
+    private var recent: (unit: RegistryUnit, model: ClusterRecordsBuilder)?
+
     /// Forgets the units built so far: a full build asks for each unit once, and keeping
     /// them all would hold the whole cluster's records at once.
-    mutating func forgetBuilt() { built.removeAll(keepingCapacity: true) }
+    mutating func forgetBuilt() {
+        built.removeAll(keepingCapacity: true)
+        recent = nil
+    }
 }
