@@ -44,11 +44,12 @@ struct QueryPipeline: Sendable {
     /// When the query arrived, if anything (log, metrics) needs its duration.
     var startTime: NIODeadline? { queryLog == nil && metrics == nil ? nil : NIODeadline.now() }
 
-    /// Answers `packet` from `client` with `snapshot`, writing into `scratch`.
+    /// Answers `packet` from `client` with `snapshot`, writing into `scratch`. `shard` is the
+    /// caller's shard of the per-query metrics (`ShardedCounters.shard(forListener:)`; 0 for TCP).
     @inline(__always)
     func answer(
         _ packet: UnsafeRawBufferPointer, client: sockaddr_storage, transport: Transport, snapshot: RegistrySnapshot,
-        scratch: ResponseScratch
+        scratch: ResponseScratch, shard: Int = 0
     ) -> QueryOutcome {
         switch responder.respond(to: packet, snapshot: snapshot, transport: transport, scratch: scratch) {
         case .drop:
@@ -62,7 +63,7 @@ struct QueryPipeline: Sendable {
         case .forward(let sizeLimit):
             // The ACL reads the raw socket address: no string, no `SocketAddress` (issue #10).
             let mayRecurse = resolver.mayRecurse(client)
-            if mayRecurse, let hit = cachedReply(packet, sizeLimit: sizeLimit, scratch: scratch) {
+            if mayRecurse, let hit = cachedReply(packet, sizeLimit: sizeLimit, scratch: scratch, shard: shard) {
                 return .reply(length: hit.length, source: hit.source)
             }
             // An allowed client's question was looked up above: a miss, or not cacheable here.
@@ -110,7 +111,7 @@ struct QueryPipeline: Sendable {
     /// miss, a loop probe, a name no upstream serves.
     @inline(__always)
     private func cachedReply(
-        _ packet: UnsafeRawBufferPointer, sizeLimit: Int, scratch: ResponseScratch
+        _ packet: UnsafeRawBufferPointer, sizeLimit: Int, scratch: ResponseScratch, shard: Int
     ) -> (length: Int, source: ServerMetrics.Source)? {
         guard let cache = resolver.cache, let query = Self.query(packet, scratch) else { return nil }
         let name = UnsafeRawBufferPointer(rebasing: scratch.lowercasedName.prefix(query.nameLength))
@@ -122,7 +123,7 @@ struct QueryPipeline: Sendable {
             dnssecOK: query.edns?.dnssecOK ?? false, checkingDisabled: query.checkingDisabled)
         guard let hit = cache.lookup(key, request: packet, questionEnd: query.questionEnd, into: scratch.output, limit: sizeLimit)
         else { return nil }
-        resolver.metrics?.cacheHit(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(hit.length)))
+        resolver.metrics?.cacheHit(UnsafeRawBufferPointer(rebasing: scratch.output.prefix(hit.length)), shard: shard)
         if hit.prefetch { resolver.prefetch(key.owned, request: Array(packet), forwarder: forwarder) }
         return (hit.length, .cache)
     }
@@ -156,7 +157,7 @@ struct QueryPipeline: Sendable {
     }
 
     /// Counts and logs an answered query. `shard` is the datagram thread's own shard of the
-    /// histograms (`ShardedHistogram.shard(forListener:)`); TCP uses 0.
+    /// counters and histograms (`ShardedCounters.shard(forListener:)`); TCP uses 0.
     @inline(__always)
     func finished(
         _ packet: UnsafeRawBufferPointer, reply: UnsafeRawBufferPointer, source: ServerMetrics.Source, transport: Transport,

@@ -13,7 +13,7 @@ final class ShardedHistogramTests: XCTestCase {
         durations.record(0, value: 250_000, shard: 0)      // exactly the first bound: le="0.00025"
         durations.record(0, value: 250_001, shard: 1)      // just above: le="0.0005"
         durations.record(0, value: 3_000_000, shard: 2)    // le="0.004"
-        durations.record(0, value: 60_000_000_000, shard: ShardedHistogram.shard(forListener: 99))  // beyond all
+        durations.record(0, value: 60_000_000_000, shard: ShardedCounters.shard(forListener: 99))  // beyond all
         durations.record(1, value: 1, shard: 0)
         let (buckets, count, sum) = durations.snapshot(0)
         XCTAssertEqual(count, 4)

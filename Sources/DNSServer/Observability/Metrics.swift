@@ -13,9 +13,9 @@ typealias MetricTimer = CoreMetrics.Timer
 /// The Prometheus metrics of one server, named and labelled like CoreDNS's so its standard
 /// Grafana dashboard works unchanged (README "Metrics").
 ///
-/// Every per-query handle is created up front: counting a query indexes small tables by
-/// transport, address family, query type and rcode and increments an atomic, with no locks,
-/// strings or allocation. Components hold a `ServerMetrics?`; nil (metrics off, and most tests)
+/// Every per-query series is created up front: counting a query indexes small tables by
+/// transport, address family, query type and rcode and adds to the counting thread's own shard
+/// (`ShardedCounters`), with no locks, strings or allocation. Components hold a `ServerMetrics?`; nil (metrics off, and most tests)
 /// costs one branch.
 public final class ServerMetrics: Sendable {
     /// Where answers came from: CoreDNS's `plugin` label on `coredns_dns_responses_total`.
@@ -30,10 +30,11 @@ public final class ServerMetrics: Sendable {
     /// CoreDNS's `server` label, e.g. `dns://0.0.0.0:53`.
     public let server: String
 
-    /// requests[((transport * 2) + family) * types + type]
-    private let requests: [MetricCounter]
-    /// responses[source * 16 + rcode]
-    private let responses: [MetricCounter]
+    /// Series ((transport * 2) + family) * types + type (`ShardedCounters`: no lock, and no
+    /// locked instruction on a UDP thread).
+    private let requests: ShardedCounters
+    /// Series source * 16 + rcode.
+    private let responses: ShardedCounters
     /// By type, recorded per query without a lock (`ShardedHistogram`), in nanoseconds.
     private let durations = ShardedHistogram(
         bounds: ServerMetrics.durationBoundsNanoseconds, series: ServerMetrics.typeNames.count, unitsPerRendered: 1e9)
@@ -41,9 +42,10 @@ public final class ServerMetrics: Sendable {
     private let requestSizes = ShardedHistogram(bounds: ServerMetrics.sizeBuckets, series: 2)
     private let responseSizes = ShardedHistogram(bounds: ServerMetrics.sizeBuckets, series: 2)
     private let commonLabels: String
-    private let cacheHits: (success: MetricCounter, denial: MetricCounter)
-    private let cacheMisses: MetricCounter
-    private let cacheRequests: MetricCounter
+    /// Series 0 success, 1 denial.
+    private let cacheHits: ShardedCounters
+    private let cacheMisses: ShardedCounters
+    private let cacheRequests: ShardedCounters
     /// Answers response rate limiting withheld (`--rrl-responses-per-second`).
     private let rateLimited: (dropped: MetricCounter, truncated: MetricCounter)
     private let shedQueries: (queueDelay: MetricCounter, clientShare: MetricCounter)
@@ -98,34 +100,22 @@ public final class ServerMetrics: Sendable {
         let server = "dns://" + server
         self.server = server
         let common = [("server", server), ("zone", "."), ("view", "")]
-        var requests: [MetricCounter] = []
+        var requests: [String] = []
         for proto in ["udp", "tcp"] {
             for family in ["1", "2"] {
                 for type in Self.typeNames {
-                    requests.append(MetricCounter(
-                        label: "coredns_dns_requests_total",
-                        dimensions: common + [("proto", proto), ("family", family), ("type", type)], factory: factory))
+                    requests.append(Self.labels(common + [("proto", proto), ("family", family), ("type", type)]))
                 }
             }
         }
-        self.requests = requests
-        var responses: [MetricCounter] = []
-        for source in Source.allCases {
-            for rcode in Self.rcodeNames {
-                responses.append(MetricCounter(
-                    label: "coredns_dns_responses_total",
-                    dimensions: common + [("rcode", rcode), ("plugin", "\(source)")], factory: factory))
-            }
-        }
-        self.responses = responses
-        commonLabels = common.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",")
-        cacheHits = (
-            MetricCounter(label: "coredns_cache_hits_total", dimensions: [("server", server), ("type", "success")], factory: factory),
-            MetricCounter(label: "coredns_cache_hits_total", dimensions: [("server", server), ("type", "denial")], factory: factory)
-        )
-        cacheMisses = MetricCounter(label: "coredns_cache_misses_total", dimensions: [("server", server)], factory: factory)
-        cacheRequests = MetricCounter(
-            label: "coredns_cache_requests_total", dimensions: [("server", server), ("zones", "."), ("view", "")], factory: factory)
+        self.requests = ShardedCounters(labels: requests)
+        responses = ShardedCounters(labels: Source.allCases.flatMap { source in
+            Self.rcodeNames.map { rcode in Self.labels(common + [("rcode", rcode), ("plugin", "\(source)")]) }
+        })
+        commonLabels = Self.labels(common)
+        cacheHits = ShardedCounters(labels: ["success", "denial"].map { Self.labels([("server", server), ("type", $0)]) })
+        cacheMisses = ShardedCounters(labels: [Self.labels([("server", server)])])
+        cacheRequests = ShardedCounters(labels: [Self.labels([("server", server), ("zones", "."), ("view", "")])])
         rateLimited = (
             MetricCounter(label: "clusterdns_rrl_responses_total", dimensions: [("action", "dropped")], factory: factory),
             MetricCounter(label: "clusterdns_rrl_responses_total", dimensions: [("action", "truncated")], factory: factory)
@@ -146,6 +136,11 @@ public final class ServerMetrics: Sendable {
         count("coredns_reload_failed_total", [], by: 0)
     }
 
+    /// `key="value",…` as the exposition format writes labels, in their order.
+    private static func labels(_ pairs: [(String, String)]) -> String {
+        pairs.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",")
+    }
+
     /// The index of a query type in `typeNames`.
     @inline(__always)
     static func typeIndex(_ type: UInt16) -> Int {
@@ -154,7 +149,7 @@ public final class ServerMetrics: Sendable {
 
     /// Counts one answered query: `replyFlags` is the reply's fourth header byte (its low nibble
     /// is the rcode). Each datagram thread records into a shard of its own
-    /// (`ShardedHistogram.shard(forListener:)`); TCP into shard 0.
+    /// (`ShardedCounters.shard(forListener:)`); TCP into shard 0.
     public func recordQuery(
         questionType: UInt16, requestBytes: Int, replyFlags: UInt8, replyBytes: Int, transport: Transport, ipv6: Bool,
         source: Source, started: NIODeadline, shard: Int
@@ -162,8 +157,8 @@ public final class ServerMetrics: Sendable {
         let type = Self.typeIndex(questionType)
         let family = ipv6 ? 1 : 0
         let proto = transport == .tcp ? 1 : 0
-        requests[((proto * 2) + family) * Self.typeNames.count + type].increment()
-        responses[source.rawValue * 16 + Int(replyFlags & 0x0F)].increment()
+        requests.increment(((proto * 2) + family) * Self.typeNames.count + type, shard: shard)
+        responses.increment(source.rawValue * 16 + Int(replyFlags & 0x0F), shard: shard)
         durations.record(type, value: (NIODeadline.now() - started).nanoseconds, shard: shard)
         requestSizes.record(proto, value: Int64(requestBytes), shard: shard)
         responseSizes.record(proto, value: Int64(replyBytes), shard: shard)
@@ -177,12 +172,13 @@ public final class ServerMetrics: Sendable {
 
     /// A cache hit: `denial` for NXDOMAIN and NODATA replies (CoreDNS's two cache types).
     func cacheHit(_ reply: [UInt8]) {
-        reply.withUnsafeBytes { cacheHit($0) }
+        reply.withUnsafeBytes { cacheHit($0, shard: 0) }
     }
 
-    func cacheHit(_ reply: UnsafeRawBufferPointer) {
-        cacheRequests.increment()
-        (Self.isDenial(reply) ? cacheHits.denial : cacheHits.success).increment()
+    /// `shard`: as for `recordQuery`.
+    func cacheHit(_ reply: UnsafeRawBufferPointer, shard: Int) {
+        cacheRequests.increment(0, shard: shard)
+        cacheHits.increment(Self.isDenial(reply) ? 1 : 0, shard: shard)
     }
 
     /// An answer response rate limiting dropped, or sent truncated instead.
@@ -203,8 +199,8 @@ public final class ServerMetrics: Sendable {
     }
 
     func cacheMiss() {
-        cacheRequests.increment()
-        cacheMisses.increment()
+        cacheRequests.increment(0, shard: 0)
+        cacheMisses.increment(0, shard: 0)
     }
 
     static func isDenial(_ reply: [UInt8]) -> Bool {
@@ -281,6 +277,9 @@ public final class ServerMetrics: Sendable {
     /// The text exposition format.
     public func render() -> String {
         registry.emitToString()
+            + requests.render(name: "coredns_dns_requests_total") + responses.render(name: "coredns_dns_responses_total")
+            + cacheHits.render(name: "coredns_cache_hits_total") + cacheMisses.render(name: "coredns_cache_misses_total")
+            + cacheRequests.render(name: "coredns_cache_requests_total")
             + durations.render(name: Self.requestDuration, labels: commonLabels, seriesLabel: "type", seriesNames: Self.typeNames)
             + requestSizes.render(name: Self.requestSize, labels: commonLabels, seriesLabel: "proto", seriesNames: Self.protoNames)
             + responseSizes.render(name: Self.responseSize, labels: commonLabels, seriesLabel: "proto", seriesNames: Self.protoNames)

@@ -2,13 +2,13 @@ import Atomics
 
 /// A Prometheus histogram recorded without a lock, for the per-query metrics
 /// (`coredns_dns_request_duration_seconds`, `coredns_dns_request_size_bytes`,
-/// `coredns_dns_response_size_bytes`): an observation is three relaxed atomic adds on counters
-/// of the recording thread's own shard (swift-prometheus's Histogram takes a lock and compares
-/// every bound as a `Duration`). Shard 0 is shared by the NIO threads and tasks; each UDP
-/// serving thread has its own, so no two threads write the same cache lines. Shards are summed
+/// `coredns_dns_response_size_bytes`): an observation adds to three counters of the recording
+/// thread's own shard (`ShardedCounters.add`: plain stores for a UDP thread's shard, atomic adds
+/// in the shared shard 0), where swift-prometheus's Histogram takes a lock and compares every
+/// bound as a `Duration`. No two threads write the same cache lines. Shards are summed
 /// when Prometheus scrapes. One histogram holds several series (by query type, by transport).
 final class ShardedHistogram: Sendable {
-    static let shardCount = 1 + 32
+    static var shardCount: Int { ShardedCounters.shardCount }
 
     /// Upper bounds (`le`), inclusive, in the recorded unit.
     let bounds: [Int64]
@@ -30,17 +30,15 @@ final class ShardedHistogram: Sendable {
         for counter in counters { counter.destroy() }
     }
 
-    /// Shard of UDP serving thread `index` (0-based); shard 0 is for everyone else.
-    static func shard(forListener index: Int) -> Int { 1 + index % (shardCount - 1) }
 
     @inline(__always)
     func record(_ series: Int, value: Int64, shard: Int) {
         let base = (shard * self.series + series) * slotsPerSeries
         var bucket = 0
         while bucket < bounds.count, value > bounds[bucket] { bucket += 1 }
-        if bucket < bounds.count { counters[base + bucket].wrappingIncrement(ordering: .relaxed) }
-        counters[base + bounds.count].wrappingIncrement(ordering: .relaxed)
-        counters[base + bounds.count + 1].wrappingIncrement(by: max(0, value), ordering: .relaxed)
+        if bucket < bounds.count { ShardedCounters.add(1, to: counters[base + bucket], shard: shard) }
+        ShardedCounters.add(1, to: counters[base + bounds.count], shard: shard)
+        ShardedCounters.add(max(0, value), to: counters[base + bounds.count + 1], shard: shard)
     }
 
     /// Cumulative bucket counts, total count and sum (in rendered units) of `series` over every

@@ -198,32 +198,42 @@ public final class ResponseCache: Sendable {
         now: NIODeadline? = nil
     ) -> (length: Int, prefetch: Bool)? {
         let now = now ?? settings.clock.now()
+        let shuffles = settings.shufflesAddresses
         return state.withLockedValue { state in
             guard let index = state.entries.index(forKey: key) else {
                 state.misses += 1
                 return nil
             }
-            let entry = state.entries.values[index]
-            let age = Self.seconds(now - entry.storedAt)
-            guard age < entry.lifetime, entry.reply.count >= questionEnd, entry.reply.count <= min(limit, output.count) else {
-                state.misses += 1
-                return nil
-            }
-            // Updated through the index: a borrowed key must never be inserted.
-            state.entries.values[index].hits += 1
-            state.entries.values[index].referenced = true
-            let prefetch = !entry.prefetching && entry.hits + 1 >= Self.prefetchHits
-                && entry.lifetime - age <= max(1, entry.lifetime / 10)
-            if prefetch { state.entries.values[index].prefetching = true }
-            state.hits += 1
-            let lifetime = entry.lifetime
-            entry.reply.withUnsafeBytes { output.copyMemory(from: $0) }
-            Self.patch(output, entry: entry, request: request, questionEnd: questionEnd, shuffles: settings.shufflesAddresses) { original in
-                let capped = min(original, lifetime)
-                return capped > age ? capped - age : 0
-            }
-            return (entry.reply.count, prefetch)
+            // The entry is served where it lies, through the index (a borrowed key must never
+            // be inserted): copying it out retained and released its arrays on every hit.
+            let served = Self.serve(
+                &state.entries.values[index], now: now, request: request, questionEnd: questionEnd, into: output, limit: limit,
+                shuffles: shuffles)
+            if served == nil { state.misses += 1 } else { state.hits += 1 }
+            return served
         }
+    }
+
+    /// A hit on `entry` written into `output`, or nil when it has expired or does not fit.
+    private static func serve(
+        _ entry: inout Entry, now: NIODeadline, request: UnsafeRawBufferPointer, questionEnd: Int,
+        into output: UnsafeMutableRawBufferPointer, limit: Int, shuffles: Bool
+    ) -> (length: Int, prefetch: Bool)? {
+        let age = seconds(now - entry.storedAt)
+        guard age < entry.lifetime, entry.reply.count >= questionEnd, entry.reply.count <= min(limit, output.count) else {
+            return nil
+        }
+        entry.hits += 1
+        entry.referenced = true
+        let prefetch = !entry.prefetching && entry.hits >= prefetchHits && entry.lifetime - age <= max(1, entry.lifetime / 10)
+        if prefetch { entry.prefetching = true }
+        let lifetime = entry.lifetime
+        entry.reply.withUnsafeBytes { output.copyMemory(from: $0) }
+        patch(output, entry: entry, request: request, questionEnd: questionEnd, shuffles: shuffles) { original in
+            let capped = min(original, lifetime)
+            return capped > age ? capped - age : 0
+        }
+        return (entry.reply.count, prefetch)
     }
 
     /// An expired entry still within the stale window, for when every upstream failed.
