@@ -81,12 +81,14 @@ struct ReplyContext {
         if let edns = query.edns, edns.version > 0 { return simple(&writer, .badVers) }  // RFC 6891 §6.1.3
         guard query.recordClass == .in else { return simple(&writer, .refused) }
         if query.type == .axfr || query.type == .ixfr { return simple(&writer, .refused) }
-        if !snapshot.clusterSynced, let zone = snapshot.zoneIndex(containing: name),
-           [.cluster, .multicluster].contains(snapshot.zones[zone].kind) {
+        // Every name we hold lies in one of our zones (a zone file's names are checked against
+        // its apex on load): a name outside them all, as most forwarded and cached names are,
+        // is forwarded without probing the name table.
+        guard let zoneIndex = snapshot.zoneIndex(containing: name) else { return .forward(sizeLimit: limit) }
+        if !snapshot.clusterSynced, [.cluster, .multicluster].contains(snapshot.zones[zoneIndex].kind) {
             return frame.options.forwardsUnsyncedClusterNames ? .forward(sizeLimit: limit) : simple(&writer, .servFail)
         }
         if let found = snapshot.lookup(name) { return answer(found, &writer) }
-        guard let zoneIndex = snapshot.zoneIndex(containing: name) else { return .forward(sizeLimit: limit) }
         let zone = snapshot.zones[zoneIndex]
         switch zone.kind {
         case .reverse, .alias:
