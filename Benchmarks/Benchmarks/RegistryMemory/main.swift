@@ -7,7 +7,8 @@ import Glibc
 //   swift run -c release RegistryMemory [SERVICES=100000]
 // Objects shaped as `scripts/api-latency` serves them: 100 Services per namespace, every 10th
 // headless, two named ports, one EndpointSlice of 2-3 ready endpoints each (hostnames behind
-// headless Services). Live heap from glibc's mallinfo2, RSS from /proc. PEAK=1 samples the live
+// headless Services), every ClusterIP and pod address its own up to 262,144 Services, as an API
+// server allocates them (until 2026-12-04 pod addresses repeated from 65,536 on). Live heap from glibc's mallinfo2, RSS from /proc. PEAK=1 samples the live
 // heap during the build (the sampling slows it), TRACE=1 prints the samples too.
 
 let count = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 100_000
@@ -53,7 +54,7 @@ func changes() -> [ObjectChange] {
         changes.append(ObjectChange(key: ObjectKey(origin: "services/\(namespace)/\(name)"), object: .service(service)))
         let endpoints = (0..<(2 + index % 2)).map { endpoint in
             Endpoint(
-                addresses: [address("10.\(16 + endpoint * 60).\((index >> 8) & 255).\(index & 255)")],
+                addresses: [address("10.\(16 + endpoint * 4 + index >> 16).\((index >> 8) & 255).\(index & 255)")],
                 hostname: headless ? "\(name)-\(endpoint)" : nil, podName: "\(name)-pod-\(endpoint)")
         }
         let slice = EndpointGroup(

@@ -61,7 +61,13 @@ public enum RegistryUnit: Hashable, Sendable, Comparable {
         guard label.count == text.utf8.count else { return false }
         var text = text  // native Strings are contiguous; others are made so, once
         return text.withUTF8 { bytes in
-            for (index, byte) in zip(label.indices, bytes) where DomainName.lowercase(label[index]) != byte { return false }
+            // Through the base buffer: `Slice.indices` is not specialized here, and was most
+            // of this function's time.
+            var position = label.startIndex
+            for byte in bytes {
+                if DomainName.lowercase(label.base[position]) != byte { return false }
+                position += 1
+            }
             return true
         }
     }
