@@ -53,6 +53,11 @@ final class KubernetesAPILatencyMeasurement: XCTestCase {
         print(String(format: "measure: first sync of %d services + %d slices answered %.2f s after start (%d prepared pages served)",
                      services, services, syncSeconds, api.preparedPagesServed))
         print("measure: RSS after sync \(Self.memory(pid))")
+        // Whether the sync kept the CPUs busy: the lists and the build could only overlap
+        // with cores to spare (issue #9).
+        let cpu = Self.cpuSeconds(pid)
+        print(String(format: "measure: server CPU at sync %.2f s (user %.2f, system %.2f), %.2f cores on average over the sync",
+                     cpu.user + cpu.system, cpu.user, cpu.system, (cpu.user + cpu.system) / syncSeconds))
         // The reloader hands freed memory back a second after a swap (malloc_trim).
         Thread.sleep(forTimeInterval: 2)
         print("measure: RSS 2 s after sync \(Self.memory(pid))")
@@ -201,6 +206,17 @@ final class KubernetesAPILatencyMeasurement: XCTestCase {
             } ?? "?"
         }
         return "\(field("VmRSS:")) (peak VmHWM \(field("VmHWM:")))"
+    }
+
+    /// User and system CPU seconds of a process so far (`/proc/PID/stat` fields 14 and 15).
+    private static func cpuSeconds(_ pid: Int32) -> (user: Double, system: Double) {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        // The command name (field 2) may hold spaces: count fields after its closing ')'.
+        let fields = stat[(stat.lastIndex(of: ")").map { stat.index(after: $0) } ?? stat.startIndex)...]
+            .split(separator: " ")
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]), ticks > 0 else { return (0, 0) }
+        return (user / ticks, system / ticks)
     }
 
     private static func rfc3339(_ date: Date) -> String {
