@@ -124,9 +124,10 @@ final class UDPListener: @unchecked Sendable {
         let scratch = ResponseScratch()
         var limiter = rateLimit.map(ResponseRateLimiter.init(settings:))
         var shedder = shedding.map { OverloadShedder(settings: $0) }
-        let upstreams = DatagramUpstreams(settings: upstreamSettings) { [lateReplies, pipeline, metricsShard] reply, accounting, eventLoop in
+        let upstreams = DatagramUpstreams(settings: upstreamSettings) { [lateReplies, pipeline] reply, accounting, eventLoop in
             lateReplies.send(reply, to: accounting.client, on: eventLoop)
-            pipeline.finished(accounting, reply: reply, source: .forward, transport: .udp, shard: metricsShard)
+            // On an event loop: the shared shard, never this thread's (only it may write that).
+            pipeline.finished(accounting, reply: reply, source: .forward, transport: .udp, shard: 0)
         }
         defer { upstreams.close() }
         var descriptors: [pollfd] = []
@@ -272,7 +273,8 @@ final class UDPListener: @unchecked Sendable {
         answer.whenSuccess { [self] reply in
             guard let reply else { return }
             lateReplies.send(reply, to: accounting.client, on: eventLoop)
-            pipeline.finished(accounting, reply: reply, source: .forward, transport: .udp, shard: metricsShard)
+            // On the event loop: the shared shard, never this thread's (only it may write that).
+            pipeline.finished(accounting, reply: reply, source: .forward, transport: .udp, shard: 0)
         }
     }
 
