@@ -103,8 +103,8 @@ final class KubernetesAPILatencyMeasurement: XCTestCase {
 
     /// 10.(100 + 2 × generation + high bit).x.y for Service `index`: one per Service up to 131,072,
     /// as a real cluster allocates them from its service range. (Until 2026-12-04 every Service
-    /// from 65,536 on shared its address with one below, which no API server allows; at 100k a
-    /// third of the PTR names had two owners.)
+    /// from 65,536 on shared its addresses, and so its PTR names, with the one 65,536 below,
+    /// which no API server allows.)
     private static func serviceIP(_ index: Int, generation: Int) -> String {
         "10.\(100 + generation % 75 * 2 + index / 65_536 % 2).\(index / 256 % 256).\(index % 256)"
     }

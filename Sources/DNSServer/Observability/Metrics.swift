@@ -15,8 +15,8 @@ typealias MetricTimer = CoreMetrics.Timer
 ///
 /// Every per-query series is created up front: counting a query indexes small tables by
 /// transport, address family, query type and rcode and adds to the counting thread's own shard
-/// (`ShardedCounters`), with no locks, strings or allocation. Components hold a `ServerMetrics?`; nil (metrics off, and most tests)
-/// costs one branch.
+/// (`ShardedCounters`), with no locks, strings or allocation. Components hold a
+/// `ServerMetrics?`; nil (metrics off, and most tests) costs one branch.
 public final class ServerMetrics: Sendable {
     /// Where answers came from: CoreDNS's `plugin` label on `coredns_dns_responses_total`.
     public enum Source: Int, Sendable, CaseIterable {

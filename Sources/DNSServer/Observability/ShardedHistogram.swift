@@ -30,7 +30,6 @@ final class ShardedHistogram: Sendable {
         for counter in counters { counter.destroy() }
     }
 
-
     @inline(__always)
     func record(_ series: Int, value: Int64, shard: Int) {
         let base = (shard * self.series + series) * slotsPerSeries
