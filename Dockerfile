@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# ClusterDNS container image: a static-stdlib Swift binary on Debian slim with libldns.
+# ClusterDNS container image: a static-stdlib Swift binary on Debian slim with libldns and libyaml.
 #   docker build -t clusterdns .
 #   docker run --rm -p 5353:53/udp -p 5353:53/tcp -p 8080:8080 -p 8181:8181 clusterdns
 #   curl http://127.0.0.1:8181/ready
@@ -10,7 +10,7 @@
 # the toolchain the project is built and tested with.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libldns-dev \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libldns-dev libyaml-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Package.resolved is optional (gitignored); the glob copies it when present.
@@ -26,7 +26,7 @@ FROM debian:bookworm-slim
 # iproute2 and nftables: node-local mode (`--node-local`, deploy/node-local) creates its
 # interface with `ip` and its NOTRACK rules with `nft`.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libldns3 iproute2 nftables \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libldns3 libyaml-0-2 iproute2 nftables \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 clusterdns \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin clusterdns

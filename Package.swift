@@ -7,7 +7,8 @@ let package = Package(
     products: [
         .executable(name: "clusterdns", targets: ["clusterdns"]),
         // The pure modules, for the nested Benchmarks/ package.
-        .library(name: "ClusterDNSCore", targets: ["DNSWire", "ClusterRegistry", "DNSResponder"]),
+        // YamsReference: the Yams manifest reader the benchmarks and tests compare with.
+        .library(name: "ClusterDNSCore", targets: ["DNSWire", "ClusterRegistry", "DNSResponder", "YamsReference"]),
         // For the fuzz targets (Fuzz/): the server's and the API source's parsers.
         .library(name: "ClusterDNSServer", targets: ["DNSServer", "KubernetesSource", "RegistryReload"]),
     ],
@@ -30,6 +31,12 @@ let package = Package(
             pkgConfig: "ldns",
             providers: [.apt(["libldns-dev"])]
         ),
+        // libyaml's event parser: manifests and kubeconfigs are read event by event into a tape.
+        .systemLibrary(
+            name: "CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
         .target(
             name: "DNSWire",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
@@ -37,9 +44,15 @@ let package = Package(
         .target(
             name: "ClusterRegistry",
             dependencies: [
-                "DNSWire", "CLDNS", .product(name: "Yams", package: "Yams"),
+                "DNSWire", "CLDNS", "CLibYAML",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
+        ),
+        // Manifests read with Yams' node trees, as before issue #9: the reference the tests and
+        // benchmarks compare the tape reader with. No product the server ships depends on it.
+        .target(
+            name: "YamsReference",
+            dependencies: ["ClusterRegistry", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "DNSResponder",
@@ -83,7 +96,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Node-local mode's network set-up: the interface carrying the addresses and the
@@ -118,7 +130,9 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "DNSTestSupport"], resources: [.copy("Golden")]),
-        .testTarget(name: "ClusterRegistryTests", dependencies: ["ClusterRegistry", "DNSWire", "DNSTestSupport"]),
+        .testTarget(
+            name: "ClusterRegistryTests",
+            dependencies: ["ClusterRegistry", "DNSWire", "DNSTestSupport", "YamsReference", .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "DNSResponderTests", dependencies: ["DNSResponder", "ClusterRegistry", "DNSWire", "DNSTestSupport"],
             resources: [.copy("Golden")]),

@@ -1,5 +1,3 @@
-import Yams
-
 /// Decodes objects as the Kubernetes API sends them (list items and watch-event objects) with
 /// the same rules and messages as manifests, so both sources agree on what an object means.
 public enum APIObjectDecoder {
@@ -17,15 +15,15 @@ public enum APIObjectDecoder {
         decodeAny(object, defaults: defaults, origin: origin)
     }
 
-    /// The same for an object parsed by Yams (`parse`): the rules and results are identical.
-    public static func decode(
-        _ object: Yams.Node.Mapping, defaults: (apiVersion: String, kind: String), origin: String
+    /// The same for an object another parser read (the Yams reference in `YamsReference`): the
+    /// rules and results are identical. A generic called from another module is not
+    /// specialised, so the API source calls the overload above.
+    public static func decode<Object: ManifestMapping>(
+        _ object: Object, defaults: (apiVersion: String, kind: String), origin: String
     ) -> Decoded {
         decodeAny(object, defaults: defaults, origin: origin)
     }
 
-    // Not public: a generic called from another module would not be specialised (the two
-    // overloads above are, inside this module).
     private static func decodeAny<Object: ManifestMapping>(
         _ object: Object, defaults: (apiVersion: String, kind: String), origin: String
     ) -> Decoded {
@@ -33,11 +31,28 @@ public enum APIObjectDecoder {
         decoder.decodeObject(object, defaults: defaults)
         return Decoded(objects: decoder.objects, errors: decoder.errors)
     }
+}
 
-    /// Parses JSON (or YAML) text with Yams and the resolver manifests use: every scalar stays
-    /// text until a field asks for a number or a boolean (DESIGN.md §4). The API source reads
-    /// its JSON with `JSONDocument` instead; this stays as the reference the tests compare with.
-    public static func parse(_ text: String) throws -> Yams.Node? {
-        try Yams.compose(yaml: text, .basic)
+/// The manifest rules over the documents of a text another parser read: the Yams reference
+/// (`YamsReference`) that the tests and benchmarks compare `YAMLDocumentReader` with.
+public struct ManifestRules {
+    private var decoder: ManifestDecoder
+
+    public init(file: String, textLength: Int) {
+        decoder = ManifestDecoder(file: file, textLength: textLength)
+    }
+
+    /// Decodes the text's next document.
+    public mutating func decodeDocument<Node: ManifestNode>(_ root: Node) {
+        decoder.decodeDocument(root)
+    }
+
+    /// The text could not be read on from `line`.
+    public mutating func reportSyntaxError(line: Int?, _ message: String) {
+        decoder.report("", line: line, message)
+    }
+
+    public var decoded: APIObjectDecoder.Decoded {
+        APIObjectDecoder.Decoded(objects: decoder.objects, errors: decoder.errors)
     }
 }

@@ -7,6 +7,9 @@
 ///
 /// The bytes are shared, not copied: every item of a list page refers to the page's one array,
 /// and the document of an item is released as soon as the item is decoded.
+///
+/// A YAML document is read into the same tape (`YAMLDocumentReader`), so one set of rules reads
+/// manifests and API objects alike.
 public final class JSONDocument: Sendable {
     struct Entry: Sendable {
         enum Kind: UInt8, Sendable { case object, array, string, number, literal }
@@ -70,8 +73,10 @@ public final class JSONDocument: Sendable {
     }
 
     /// Compares a key without materialising it (keys with escapes are rare and unescaped).
+    /// A YAML document's key may be a container, which never equals a field's name.
     func key(at index: Int, equals key: String) -> Bool {
         let entry = entries[index]
+        if entry.kind == .object || entry.kind == .array { return false }
         if entry.escaped { return text(at: index) == key }
         let start = Int(entry.a), end = Int(entry.b)
         return key.utf8.count == end - start && key.utf8.elementsEqual(bytes[start..<end])

@@ -26,9 +26,14 @@ public struct JSONValue: Sendable {
 }
 
 extension JSONValue: ManifestNode {
+    /// JSON's `null`, or one of the plain nulls a YAML document's tape holds as literals
+    /// (`null`, `Null`, `NULL`, `~`, empty): no other literal starts with n, N or ~.
     public var isNull: Bool {
         let entry = entry
-        return entry.kind == .literal && document.bytes[Int(entry.a)] == UInt8(ascii: "n")
+        guard entry.kind == .literal else { return false }
+        guard entry.a < entry.b else { return true }
+        let first = document.bytes[Int(entry.a)]
+        return first == UInt8(ascii: "n") || first == UInt8(ascii: "N") || first == UInt8(ascii: "~")
     }
 
     public var line: Int? { Int(entry.line) }
@@ -64,8 +69,10 @@ public struct JSONObject: Sendable, ManifestMapping {
         let end = Int(document.entries[index].a)
         var position = index + 1
         while position < end {
-            if document.key(at: position, equals: key) { return JSONValue(document: document, index: position + 1) }
-            position = document.next(after: position + 1)
+            // A YAML key may be a container: the value follows the key's last descendant.
+            let value = document.next(after: position)
+            if document.key(at: position, equals: key) { return JSONValue(document: document, index: value) }
+            position = document.next(after: value)
         }
         return nil
     }
@@ -79,8 +86,9 @@ public struct JSONObject: Sendable, ManifestMapping {
 
         public mutating func next() -> (key: JSONValue, value: JSONValue)? {
             guard position < end else { return nil }
-            let pair = (key: JSONValue(document: document, index: position), value: JSONValue(document: document, index: position + 1))
-            position = document.next(after: position + 1)
+            let value = document.next(after: position)
+            let pair = (key: JSONValue(document: document, index: position), value: JSONValue(document: document, index: value))
+            position = document.next(after: value)
             return pair
         }
     }

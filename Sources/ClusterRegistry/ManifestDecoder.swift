@@ -1,11 +1,10 @@
-import Yams
-
 /// Turns one file's YAML (or JSON, which is YAML) into `KubernetesObject`s, collecting every
 /// error instead of stopping at the first.
 ///
-/// Reads `Yams.Node`s parsed with `Resolver.basic` directly: no `Codable`, and no regex run on
-/// every scalar as the default resolver does (DESIGN.md §4). Objects from the API arrive as
-/// `JSONValue`s instead: the rules are written against `ManifestNode`, so both sources agree.
+/// Reads each YAML document as a tape of libyaml's events (`YAMLDocumentReader`), the same tape
+/// the API's JSON is read into: no `Codable`, no node tree, and every scalar text until a rule
+/// reads it, as `Resolver.basic` leaves it (DESIGN.md §4). The rules are written against
+/// `ManifestNode`, so both sources agree.
 ///
 /// Locations: `document` is the 0-based index of the YAML document in the file (empty documents
 /// count); inside a `List` the field path starts with `items[i].` and the line is the item's.
@@ -41,12 +40,17 @@ struct ManifestDecoder {
         self.file = file
     }
 
+    /// For the documents of a text of `textLength` bytes: no more objects than it can spell out.
+    init(file: String, textLength: Int) {
+        self.file = file
+        objectBudget = 64 + textLength / Self.bytesPerObject
+    }
+
     /// `firstDocument` and `firstLine` place the text in its file when it is one part of it.
     static func decode(text: String, file: String, firstDocument: Int = 0, firstLine: Int = 1) -> ManifestDecoder {
-        var decoder = ManifestDecoder(file: file)
+        var decoder = ManifestDecoder(file: file, textLength: text.utf8.count)
         decoder.document = firstDocument
         decoder.lineOffset = firstLine - 1
-        decoder.objectBudget = 64 + text.utf8.count / bytesPerObject
         decoder.decodeStream(text)
         return decoder
     }
@@ -58,32 +62,25 @@ struct ManifestDecoder {
     // MARK: - Documents
 
     private mutating func decodeStream(_ text: String) {
-        let parser: Yams.Parser
-        do {
-            parser = try Yams.Parser(yaml: text, resolver: .basic, constructor: .default, encoding: .utf8)
-        } catch {
-            reportSyntaxError(error)
-            return
-        }
-        while true {
-            let root: Yams.Node?
-            do {
-                root = try parser.nextRoot()
+        var text = text
+        let failure: YAMLReadError? = text.withUTF8 { bytes in
+            do throws(YAMLReadError) {
+                try YAMLDocumentReader.readDocuments(bytes) { tape in decodeDocument(tape.root) }
+                return nil
             } catch {
                 // libyaml cannot resume after an error: the rest of the file is lost.
-                reportSyntaxError(error)
-                return
+                return error
             }
-            guard let root else { return }
-            decodeDocument(root)
-            document += 1
         }
+        if let failure { reportSyntaxError(failure) }
     }
 
-    private mutating func decodeDocument(_ root: Yams.Node) {
+    /// Decodes the next document of the text, whose root is `root`.
+    mutating func decodeDocument<Node: ManifestNode>(_ root: Node) {
+        defer { document += 1 }
         if root.isNull { return }  // empty document, e.g. between two `---`
         objectLine = root.line
-        guard case .mapping(let object) = root else {
+        guard let object = root.mapping else {
             report("", line: root.line, "expected a Kubernetes object (a mapping), got \(root.shownValue)")
             return
         }
@@ -200,30 +197,21 @@ struct ManifestDecoder {
 
     // MARK: - Syntax errors
 
-    private mutating func reportSyntaxError(_ error: any Error) {
+    mutating func reportSyntaxError(_ error: YAMLReadError) {
         let (line, message) = Self.describeSyntaxError(error)
         report("", line: line, message)
     }
 
-    /// libyaml's problem and context, without Yams' multi-line snippet.
-    static func describeSyntaxError(_ error: any Error) -> (line: Int?, message: String) {
-        guard let yamlError = error as? YamlError else { return (nil, "cannot parse: \(error)") }
-        switch yamlError {
-        case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            let detail = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
-            return (mark.line, "YAML syntax error: \(problem)\(detail)")
-        case .reader(let problem, let offset, _, let yaml):
-            let line = offset.map { characterOffset in
-                1 + yaml.prefix(characterOffset).reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
-            }
-            return (line, "cannot read YAML: \(problem)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-            return (context.mark.line > 0 ? context.mark.line : nil, "duplicate key \(keys) in a mapping")
-        default:
-            return (nil, "cannot parse YAML: \(yamlError)")
+    /// libyaml's problem and context, placed by line.
+    static func describeSyntaxError(_ error: YAMLReadError) -> (line: Int?, message: String) {
+        switch error.kind {
+        case .reader:
+            return (error.line, "cannot read YAML: \(error.problem)")
+        case .syntax, .undefinedAlias:
+            let detail = error.context.map { " (\($0) at line \(error.contextLine ?? 0))" } ?? ""
+            return (error.line, "YAML syntax error: \(error.problem)\(detail)")
+        case .duplicateKeys, .aliasExpansion:
+            return (error.line, error.problem)
         }
     }
 }

@@ -1,8 +1,6 @@
-import Yams
-
 /// What the manifest rules read of a parsed document, so that one set of rules (and messages)
-/// decodes both sources: Yams' nodes for manifest files, and `JSONValue`s for the API's JSON,
-/// which must not go through a YAML parser (DESIGN.md §4: ≈ 3 MB/s per core).
+/// decodes every source: the tapes of manifest files (`YAMLDocumentReader`) and of the API's
+/// JSON (`JSONDocument`), and Yams' nodes in the tests' reference (`YamsReference`).
 ///
 /// Scalars are read as text, as `Resolver.basic` leaves them: `80`, `true` and `null` arrive as
 /// those words, and the rules decide what a field accepts.
@@ -36,54 +34,7 @@ public protocol ManifestMapping {
 }
 
 extension ManifestNode {
-    var shownValueOfScalar: String {
+    public var shownValueOfScalar: String {
         isNull ? "null" : "\"\(scalarText ?? "")\""
     }
-}
-
-// MARK: - Yams
-
-extension Yams.Node: ManifestNode {
-    /// A plain `null`, `~` or empty scalar: YAML 1.1 null, which the basic resolver leaves as text.
-    public var isNull: Bool {
-        guard case .scalar(let scalar) = self, scalar.style == .plain || scalar.style == .any else {
-            return false
-        }
-        switch scalar.string {
-        case "", "~", "null", "Null", "NULL": return true
-        default: return false
-        }
-    }
-
-    public var line: Int? { mark?.line }
-
-    public var scalarText: String? { scalar?.string }
-
-    public var shownValue: String {
-        switch self {
-        case .scalar: return shownValueOfScalar
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .alias: return "an alias"
-        }
-    }
-}
-
-extension Yams.Node.Mapping: ManifestMapping {
-    public var line: Int? { mark?.line }
-
-    public func field(_ key: String) -> Yams.Node? {
-        var index = startIndex
-        let end = endIndex
-        while index < end {
-            let pair = self[index]
-            if case .scalar(let scalar) = pair.key, scalar.string == key {
-                return pair.value.isNull ? nil : pair.value
-            }
-            index += 1
-        }
-        return nil
-    }
-
-    public var pairs: Yams.Node.Mapping { self }
 }

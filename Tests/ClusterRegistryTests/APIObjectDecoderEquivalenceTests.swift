@@ -1,6 +1,7 @@
 import ClusterRegistry
 import Foundation
 import XCTest
+import YamsReference
 
 /// The API's JSON read by `JSONDocument` must mean exactly what the Yams path made of it before
 /// (issue #9): the same objects, and the same errors, field paths and lines for bad objects.
@@ -102,7 +103,7 @@ final class APIObjectDecoderEquivalenceTests: XCTestCase {
             guard let object = item.object else { return XCTFail("item is not an object", file: file, line: line) }
             viaJSON.append(APIObjectDecoder.decode(object, defaults: defaults, origin: "/api/v1/things"))
         }
-        let items = try XCTUnwrap(APIObjectDecoder.parse(text)?.mapping?["items"]?.sequence, file: file, line: line)
+        let items = try XCTUnwrap(YamsManifestReader.parse(text)?.mapping?["items"]?.sequence, file: file, line: line)
         let viaYams = try items.map { item in
             APIObjectDecoder.decode(try XCTUnwrap(item.mapping), defaults: defaults, origin: "/api/v1/things")
         }

@@ -2,6 +2,7 @@ import ClusterRegistry
 import Foundation
 import SwiftProtobuf
 import Yams
+import YamsReference
 
 /// One list page, in the forms the options read.
 struct Page {
@@ -57,7 +58,7 @@ enum DecodingOption: String, CaseIterable {
     }
 
     private static func viaYams(_ page: Page) throws -> Decoded {
-        guard let items = try APIObjectDecoder.parse(page.text)?.mapping?["items"]?.sequence else {
+        guard let items = try YamsManifestReader.parse(page.text)?.mapping?["items"]?.sequence else {
             throw BenchmarkFailure(description: "no items")
         }
         var result = Decoded()
