@@ -185,7 +185,13 @@ struct SuffixTable {
                 suffixStarts.append(index)
                 index += 1 + Int(wire[index])
             }
-            for byte in wire[0...index] { names.append(DomainName.lowercase(byte)) }
+            // One copy, then folded in place: appending byte by byte checked the array's
+            // uniqueness and capacity for every byte.
+            names.append(contentsOf: UnsafeBufferPointer(rebasing: wire[0...index]))
+        }
+        let stored = storedStart
+        names.withUnsafeMutableBufferPointer { names in
+            for position in stored..<names.count { names[position] = DomainName.lowercase(names[position]) }
         }
         // Right to left: a suffix's hash continues its parent's, so every suffix costs its
         // first label only (hashing each suffix from scratch was quadratic in the labels).
