@@ -10,6 +10,13 @@ extension JSONScanner {
         let end: Int = bytes.withUnsafeBufferPointer { buffer in
             var index = start
             while index < buffer.count {
+                // Eight plain bytes at a time: most of an API object's bytes are in strings
+                // (managedFields above all), and a byte-at-a-time walk was most of its scan.
+                if index + 8 <= buffer.count,
+                   !Self.needsLook(UnsafeRawPointer(buffer.baseAddress! + index).loadUnaligned(as: UInt64.self)) {
+                    index += 8
+                    continue
+                }
                 let byte = buffer[index]
                 if byte == UInt8(ascii: "\"") { return index }
                 if byte == UInt8(ascii: "\\") {
@@ -42,6 +49,22 @@ extension JSONScanner {
         }
         position = end + 1
         return (start, end, escaped)
+    }
+
+    /// Whether any of the eight bytes in `word` is a quote, a backslash, a control character
+    /// or not ASCII: the bytes `scanString` must look at one by one. It is the classic test for
+    /// a byte below n, `(v - n × 0x01…) & ~v & 0x80…`: with n = 1 on the word XOR quotes and XOR
+    /// backslashes, with n = 0x20 on the word itself, and the word's own high bits. It has no
+    /// false negatives; a false positive only sends the word to the byte loop.
+    @inline(__always)
+    static func needsLook(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+        let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+        let zeroQuote = (quotes &- ones) & ~quotes
+        let zeroBackslash = (backslashes &- ones) & ~backslashes
+        let control = (word &- ones &* 0x20) & ~word
+        return (zeroQuote | zeroBackslash | control | word) & highs != 0
     }
 
     /// Bytes taken by the escape at `index` (its backslash), or 0 when it is not one of JSON's.

@@ -13,6 +13,9 @@ struct JSONScanner {
     private var entries: [Entry] = []
     /// Tape indices of the containers being read, innermost last.
     private var open: [Int] = []
+    /// Entries of the value read last: the next one, a list's next item, is likely as long, so
+    /// its tape is allocated once rather than grown by doubling.
+    private var lastEntryCount = 16
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -23,7 +26,9 @@ struct JSONScanner {
         // Offsets are stored in 32 bits: bodies are capped far below (WatchTiming.maxPageBytes).
         guard bytes.count < Int(UInt32.max) else { throw failure("text too large") }
         entries = []
+        entries.reserveCapacity(lastEntryCount + lastEntryCount / 8)
         try readValue()
+        lastEntryCount = entries.count
         return JSONDocument(bytes: bytes, entries: entries)
     }
 

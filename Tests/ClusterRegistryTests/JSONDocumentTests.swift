@@ -1,4 +1,5 @@
 @testable import ClusterRegistry
+import DNSTestSupport
 import XCTest
 
 /// The JSON reader the API source uses (RFC 8259), read the way `Resolver.basic` reads YAML.
@@ -39,6 +40,55 @@ final class JSONDocumentTests: XCTestCase {
         let object = try XCTUnwrap(parse(#"{"k\"ey":"a\/b\\c\n\t\u00e9\ud83d\ude00\ud800x","plain":"grüße"}"#).object)
         XCTAssertEqual(object.field("k\"ey")?.scalarText, "a/b\\c\n\t\u{e9}\u{1F600}\u{FFFD}x")
         XCTAssertEqual(object.field("plain")?.scalarText, "grüße")
+    }
+
+    /// Strings are scanned eight bytes at a time: whichever lane of a word a quote, an escape,
+    /// a control character or a non-ASCII byte falls in, it must be seen.
+    func testEveryLaneOfAStringIsLookedAt() throws {
+        let filler = Array(repeating: UInt8(ascii: "a"), count: 24)
+        for offset in 0..<17 {
+            func string(_ special: [UInt8]) -> [UInt8] {
+                [UInt8(ascii: "\"")] + filler.prefix(offset) + special + filler.prefix(20 - offset) + [UInt8(ascii: "\"")]
+            }
+            let expectedPrefix = String(repeating: "a", count: offset)
+            let escaped = try JSONDocument.parse(string(Array(#"\n"#.utf8))).root.scalarText
+            XCTAssertEqual(escaped, expectedPrefix + "\n" + String(repeating: "a", count: 20 - offset), "offset \(offset)")
+            let accented = try JSONDocument.parse(string(Array("é".utf8))).root.scalarText
+            XCTAssertEqual(accented, expectedPrefix + "é" + String(repeating: "a", count: 20 - offset), "offset \(offset)")
+            XCTAssertThrowsError(try JSONDocument.parse(string([0x01])), "control character at \(offset)") { error in
+                XCTAssertEqual((error as? JSONSyntaxError)?.offset, 1 + offset)
+            }
+            XCTAssertThrowsError(try JSONDocument.parse(string([0x1F])), "control character at \(offset)")
+            XCTAssertThrowsError(try JSONDocument.parse(string([0xFF])), "invalid UTF-8 at \(offset)")
+            // A quote inside ends the string early: what follows is not JSON.
+            XCTAssertThrowsError(try JSONDocument.parse(string([UInt8(ascii: "\"")])), "quote at \(offset)") { error in
+                XCTAssertEqual((error as? JSONSyntaxError)?.offset, 2 + offset)
+            }
+        }
+    }
+
+    /// The word test has no false negatives: checked against a byte-by-byte test over every
+    /// byte value in every lane, and seeded random words.
+    func testTheWordTestMissesNoByte() {
+        func needsLookByByte(_ word: UInt64) -> Bool {
+            (0..<8).contains { lane in
+                let byte = UInt8(truncatingIfNeeded: word >> (8 * lane))
+                return byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80
+            }
+        }
+        let plain: UInt64 = 0x6161_6161_6161_6161  // "aaaaaaaa"
+        for lane in 0..<8 {
+            for value in UInt64(0)...255 {
+                let word = plain & ~(0xFF << (8 * lane)) | value << (8 * lane)
+                XCTAssertEqual(JSONScanner.needsLook(word), needsLookByByte(word), "byte \(value) in lane \(lane)")
+            }
+        }
+        var random = SplitMix64(seed: 0x5EED_0A12)
+        for _ in 0..<200_000 {
+            // Mostly printable ASCII, as strings are, so that both answers occur.
+            let word = random.next() & 0x7F7F_7F7F_7F7F_7F7F | 0x2020_2020_2020_2020 & random.next()
+            if needsLookByByte(word) { XCTAssertTrue(JSONScanner.needsLook(word), String(word, radix: 16)) }
+        }
     }
 
     func testLinesAreCounted() throws {
