@@ -16,16 +16,14 @@ enum YAMLDocumentReader {
     static func readDocuments(
         _ text: UnsafeBufferPointer<UInt8>, each: (JSONDocument) -> Void
     ) throws(YAMLReadError) {
+        // An empty text is an empty stream: no document. (libyaml keeps the input pointer, so
+        // it must be the caller's buffer, never a temporary.)
+        guard let base = text.baseAddress, !text.isEmpty else { return }
         let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         defer { parser.deallocate() }
         guard yaml_parser_initialize(parser) == 1 else { throw YAMLReadError(kind: .syntax, problem: "out of memory") }
         defer { yaml_parser_delete(parser) }
-        if let base = text.baseAddress {
-            yaml_parser_set_input_string(parser, base, text.count)
-        } else {
-            var empty: UInt8 = 0
-            yaml_parser_set_input_string(parser, &empty, 0)
-        }
+        yaml_parser_set_input_string(parser, base, text.count)
         yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
         // Written out, a tape entry takes at least one byte of text and nearly always two or
         // more; only aliases could make more.

@@ -231,6 +231,14 @@ final class YAMLTapeEquivalenceTests: XCTestCase {
         XCTAssertEqual(object.field("i")?.line, 9)
     }
 
+    func testAnEmptyTextHoldsNoDocument() throws {
+        XCTAssertNil(try JSONDocument.parseYAML(""))
+        XCTAssertNil(try JSONDocument.parseYAML("# only a comment\n"))
+        let decoded = ManifestDecoder.decode(text: "", file: "m.yaml")
+        XCTAssertEqual(decoded.objects, [])
+        XCTAssertEqual(decoded.errors, [])
+    }
+
     func testErrorsArePlaced() {
         XCTAssertThrowsError(try JSONDocument.parseYAML("a: *nowhere\n")) { error in
             XCTAssertEqual((error as? YAMLReadError)?.kind, .undefinedAlias)
