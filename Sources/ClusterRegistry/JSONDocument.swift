@@ -30,6 +30,12 @@ public final class JSONDocument: Sendable {
         var a: UInt32
         /// Containers: the number of elements or key/value pairs. Scalars: end byte.
         var b: UInt32
+
+        var isContainer: Bool { kind == .object || kind == .array }
+
+        /// The index after this entry, which is at `index`, and its descendants.
+        @inline(__always)
+        func next(at index: Int) -> Int { isContainer ? Int(a) : index + 1 }
     }
 
     let bytes: [UInt8]
@@ -65,13 +71,7 @@ public final class JSONDocument: Sendable {
 
     /// The index of the entry after `index` and its descendants.
     @inline(__always)
-    func next(after index: Int) -> Int {
-        let entry = entries[index]
-        switch entry.kind {
-        case .object, .array: return Int(entry.a)
-        case .string, .number, .literal: return index + 1
-        }
-    }
+    func next(after index: Int) -> Int { entries[index].next(at: index) }
 
     func text(at index: Int) -> String {
         let entry = entries[index]
@@ -84,7 +84,7 @@ public final class JSONDocument: Sendable {
     /// A YAML document's key may be a container, which never equals a field's name.
     func key(at index: Int, equals key: String) -> Bool {
         let entry = entries[index]
-        if entry.kind == .object || entry.kind == .array { return false }
+        if entry.isContainer { return false }
         if entry.escaped { return text(at: index) == key }
         let start = Int(entry.a), end = Int(entry.b)
         guard key.utf8.count == end - start else { return false }

@@ -62,17 +62,12 @@ struct ManifestDecoder {
     // MARK: - Documents
 
     private mutating func decodeStream(_ text: String) {
-        var text = text
-        let failure: YAMLReadError? = text.withUTF8 { bytes in
-            do throws(YAMLReadError) {
-                try YAMLDocumentReader.readDocuments(bytes) { tape in decodeDocument(tape.root) }
-                return nil
-            } catch {
-                // libyaml cannot resume after an error: the rest of the file is lost.
-                return error
-            }
+        do throws(YAMLReadError) {
+            try YAMLDocumentReader.readDocuments(text) { tape in decodeDocument(tape.root) }
+        } catch {
+            // libyaml cannot resume after an error: the rest of the file is lost.
+            reportSyntaxError(error)
         }
-        if let failure { reportSyntaxError(failure) }
     }
 
     /// Decodes the next document of the text, whose root is `root`.
@@ -197,7 +192,7 @@ struct ManifestDecoder {
 
     // MARK: - Syntax errors
 
-    mutating func reportSyntaxError(_ error: YAMLReadError) {
+    private mutating func reportSyntaxError(_ error: YAMLReadError) {
         let (line, message) = Self.describeSyntaxError(error)
         report("", line: line, message)
     }

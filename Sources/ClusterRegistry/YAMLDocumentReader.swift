@@ -19,6 +19,9 @@ enum YAMLDocumentReader {
         // An empty text is an empty stream: no document. (libyaml keeps the input pointer, so
         // it must be the caller's buffer, never a temporary.)
         guard let base = text.baseAddress, !text.isEmpty else { return }
+        // Tape offsets and counts are 32-bit (`JSONDocument.Entry`); manifest files are capped
+        // far below (64 MiB).
+        guard text.count < Int(UInt32.max) / 4 else { throw YAMLReadError(kind: .syntax, problem: "text too large") }
         let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         defer { parser.deallocate() }
         guard yaml_parser_initialize(parser) == 1 else { throw YAMLReadError(kind: .syntax, problem: "out of memory") }
@@ -64,6 +67,20 @@ enum YAMLDocumentReader {
         }
     }
 
+    /// The same over a `String`'s UTF-8.
+    static func readDocuments(_ text: String, each: (JSONDocument) -> Void) throws(YAMLReadError) {
+        var text = text
+        let failure: YAMLReadError? = text.withUTF8 { bytes in
+            do throws(YAMLReadError) {
+                try readDocuments(bytes, each: each)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
     private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
         pointer.map { String(cString: $0) }
     }
@@ -73,19 +90,10 @@ extension JSONDocument {
     /// The first document of a YAML (or JSON) text; nil when it holds none. For small files read
     /// whole, such as a kubeconfig.
     public static func parseYAML(_ text: String) throws(YAMLReadError) -> JSONDocument? {
-        var text = text
         var first: JSONDocument?
-        let failure: YAMLReadError? = text.withUTF8 { bytes in
-            do throws(YAMLReadError) {
-                try YAMLDocumentReader.readDocuments(bytes) { tape in
-                    if first == nil { first = tape }
-                }
-                return nil
-            } catch {
-                return error
-            }
+        try YAMLDocumentReader.readDocuments(text) { tape in
+            if first == nil { first = tape }
         }
-        if let failure { throw failure }
         return first
     }
 }
@@ -194,7 +202,7 @@ private struct TapeBuilder {
         let copyStart = entries.count
         for position in range {
             var entry = entries[position]
-            if entry.kind == .object || entry.kind == .array {
+            if entry.isContainer {
                 entry.a = UInt32(truncatingIfNeeded: Int(entry.a) + shift)
             }
             entries.append(entry)
@@ -218,10 +226,7 @@ private struct TapeBuilder {
         if let anchor { anchors[anchor] = start..<entries.count }
     }
 
-    private func next(after index: Int) -> Int {
-        let entry = entries[index]
-        return entry.kind == .object || entry.kind == .array ? Int(entry.a) : index + 1
-    }
+    private func next(after index: Int) -> Int { entries[index].next(at: index) }
 
     /// YAML 1.2 §3.2.1.1: the keys of a mapping are unique. Keys are compared as the text
     /// `Resolver.basic` reads every scalar as, and containers by their content. A mapping has
@@ -286,9 +291,7 @@ private struct TapeBuilder {
         return duplicates
     }
 
-    private func isContainer(_ index: Int) -> Bool {
-        entries[index].kind == .object || entries[index].kind == .array
-    }
+    private func isContainer(_ index: Int) -> Bool { entries[index].isContainer }
 
     /// A scalar key's text; containers, which have none, are named by what they are.
     private func text(_ index: Int) -> String {

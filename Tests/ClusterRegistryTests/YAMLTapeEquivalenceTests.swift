@@ -112,31 +112,10 @@ final class YAMLTapeEquivalenceTests: XCTestCase {
     ]
 
     private static func corpus() throws -> [[UInt8]] {
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("zones/cluster")
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".json") }.sorted()
-        let manifests = try files.map { Array(try String(contentsOfFile: directory.appendingPathComponent($0).path, encoding: .utf8).utf8) }
-        return manifests + samples.map { Array($0.utf8) }
+        try ManifestMutations.demoCluster(suffixes: [".yaml", ".json"]) + samples.map { Array($0.utf8) }
     }
 
-    private static func mutate(_ text: [UInt8], _ random: inout SplitMix64) -> [UInt8] {
-        var bytes = text
-        let special = Array(" :-\n\t&*!|>'\"#{}[],?~0".utf8) + Array("---\n".utf8) + Array(" &a ".utf8) + Array(" *a".utf8)
-        for _ in 0..<(1 + Int(random.next() % 3)) {
-            let position = bytes.isEmpty ? 0 : Int(random.next() % UInt64(bytes.count))
-            switch random.next() % 5 {
-            case 0 where !bytes.isEmpty: bytes[position] = special[Int(random.next() % UInt64(special.count))]
-            case 1: bytes.insert(special[Int(random.next() % UInt64(special.count))], at: position)
-            case 2 where !bytes.isEmpty: bytes.remove(at: position)
-            case 3 where !bytes.isEmpty:
-                let end = min(bytes.count, position + 1 + Int(random.next() % 60))
-                bytes.insert(contentsOf: bytes[position..<end], at: end)
-            default: bytes = Array(bytes.prefix(position))
-            }
-        }
-        return bytes
-    }
+    private static let special = Array(" :-\n\t&*!|>'\"#{}[],?~0".utf8) + Array("---\n".utf8) + Array(" &a ".utf8) + Array(" *a".utf8)
 
     /// Yams names a duplicated container key "<uncovertable>"; the tape says which it is.
     private static func normalized(_ errors: [ManifestError]) -> [ManifestError] {
@@ -171,7 +150,7 @@ final class YAMLTapeEquivalenceTests: XCTestCase {
         var random = SplitMix64(seed: seed)
         var withObjects = 0, withErrors = 0
         for iteration in 0..<10_000 {
-            let text = String(decoding: Self.mutate(corpus[iteration % corpus.count], &random), as: UTF8.self)
+            let text = String(decoding: ManifestMutations.mutate(corpus[iteration % corpus.count], &random, special: Self.special, maxEdits: 3), as: UTF8.self)
             let tape = ManifestDecoder.decode(text: text, file: "m.yaml")
             let reference = YamsManifestReader.decode(text: text, file: "m.yaml")
             if !tape.objects.isEmpty { withObjects += 1 }
