@@ -80,11 +80,27 @@ public struct ManifestCache: Sendable {
     }
 
     /// One document of a file as last parsed: what finding it unchanged needs.
+    /// Its objects' keys are numbered from `firstPosition` (`ObjectKey.manifest`), so they are
+    /// counted rather than kept: an array per document was 6 MiB at 100k Services.
     struct CachedDocument: Sendable {
         var hash: UInt64
-        var keys: [ObjectKey]
+        private var firstPosition: Int32
+        private var objectCount: Int32
         var errors: [ManifestError]
         var skippedKinds: [String: Int]
+
+        init(hash: UInt64, firstPosition: Int, objectCount: Int, errors: [ManifestError], skippedKinds: [String: Int]) {
+            self.hash = hash
+            self.firstPosition = Int32(clamping: firstPosition)
+            self.objectCount = Int32(clamping: objectCount)
+            self.errors = errors
+            self.skippedKinds = skippedKinds
+        }
+
+        /// The keys its objects are stored under, for the file it was read from.
+        func keys(in file: String) -> [ObjectKey] {
+            (0..<Int(objectCount)).map { ObjectKey.manifest(file: file, document: hash, position: Int(firstPosition) + $0) }
+        }
     }
 
     /// The outcome of one `load`.
@@ -142,16 +158,16 @@ public struct ManifestCache: Sendable {
         for (file, result) in zip(stale, reread) {
             // A file that vanished between the walk and the read reports its own read error.
             let stamp = stamps[file] ?? FileStamp(device: 0, inode: 0, size: -1, modified: 0, changed: 0)
-            let oldKeys = Set((entries[file]?.documents ?? []).flatMap(\.keys))
+            let oldKeys = Set((entries[file]?.documents ?? []).flatMap { $0.keys(in: file) })
             changes += result.upserts
-            changes += oldKeys.subtracting(result.documents.flatMap(\.keys)).sorted().map { ObjectChange(key: $0, object: nil) }
+            changes += oldKeys.subtracting(result.documents.flatMap { $0.keys(in: file) }).sorted().map { ObjectChange(key: $0, object: nil) }
             parsedDocuments += result.parsedDocuments
             entries[file] = Entry(stamp: stamp, documents: result.documents, trusted: readStart - stamp.modified > Self.racyWindow)
         }
         let present = Set(files)
         let removed = entries.keys.filter { !present.contains($0) }.sorted()
         for file in removed {
-            changes += (entries[file]?.documents ?? []).flatMap(\.keys).map { ObjectChange(key: $0, object: nil) }
+            changes += (entries[file]?.documents ?? []).flatMap { $0.keys(in: file) }.map { ObjectChange(key: $0, object: nil) }
             entries[file] = nil
         }
         let changed = !loaded || walk.errors != walkErrors || !stale.isEmpty || !removed.isEmpty

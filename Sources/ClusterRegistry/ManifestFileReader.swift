@@ -84,7 +84,9 @@ enum ManifestFileReader {
         let parsed = concurrentMap(count: jobs.count) { [jobs] in decode(jobs[$0]) }
         return zip(files, plans).map { file, plan in
             var result = FileResult(documents: [], upserts: [], parsedDocuments: 0)
-            var occurrences: [String: Int] = [:]
+            // Objects are numbered per document hash: a text repeated in one file is parsed
+            // each time, and its copies' objects continue the numbers.
+            var occurrences: [UInt64: Int] = [:]
             for step in plan {
                 switch step {
                 case .reuse(let document):
@@ -92,16 +94,15 @@ enum ManifestFileReader {
                 case .parse(let index):
                     let decoder = parsed[index]
                     let hash = jobs[index].hash
-                    var keys: [ObjectKey] = []
-                    for object in decoder.objects {
-                        let identity = "\(file)|\(String(hash, radix: 16))|\(object.kindName)/\(object.namespaceName)/\(object.objectName)"
-                        let key = ObjectKey(origin: identity, position: occurrences[identity, default: 0])
-                        occurrences[identity, default: 0] += 1
-                        keys.append(key)
+                    let first = occurrences[hash, default: 0]
+                    for (offset, object) in decoder.objects.enumerated() {
+                        let key = ObjectKey.manifest(file: file, document: hash, position: first + offset)
                         result.upserts.append(ObjectChange(key: key, object: object))
                     }
+                    occurrences[hash] = first + decoder.objects.count
                     result.documents.append(ManifestCache.CachedDocument(
-                        hash: hash, keys: keys, errors: decoder.errors, skippedKinds: decoder.skippedKinds))
+                        hash: hash, firstPosition: first, objectCount: decoder.objects.count, errors: decoder.errors,
+                        skippedKinds: decoder.skippedKinds))
                     result.parsedDocuments += 1
                 }
             }
