@@ -143,6 +143,9 @@ public struct ClusterRecordsBuilder: Sendable {
             // item 10: both used to be merged without a word).
             let copies = objects.services(service.namespace, service.name)
             guard let first = copies.first else { break }
+            // The namespace's node exists whenever a Service lives in it: its unit adds it.
+            cluster.ancestorCeiling = name(service.namespace, "svc", under: cluster.apex)
+            defer { cluster.ancestorCeiling = nil }
             addService(first, endpoints: objects.endpoints(of: first))
             addAliases(of: first, unit: service, from: objects)
             for duplicate in copies.dropFirst() {

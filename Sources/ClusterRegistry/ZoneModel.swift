@@ -37,6 +37,12 @@ public struct ZoneModel: Sendable {
     static let largeNode = 16
     /// Namespaces under `pod.<zone>` whose pod names are synthesized on demand (`--pods insecure`).
     public var podNamespaces: Set<DomainName> = []
+    /// Set while one Service's names are added (lower-cased): its namespace's node, where the
+    /// walk up to the apex stops. That node and the ones above it belong to the namespace's and
+    /// the apex's units, which add and compile them; a Service's model never needs them
+    /// (`RegistryUnit.holds`), and adding them hashed and allocated three names per Service for
+    /// nothing (issue #9: build time).
+    var ancestorCeiling: DomainName?
 
     public init(apex: DomainName, kind: Kind, soa: ResourceRecord) {
         self.apex = apex.lowercased()
@@ -97,6 +103,7 @@ public struct ZoneModel: Sendable {
         var isFirst = true
         // Stops at the first ancestor that exists: its own ancestors exist already.
         while current.isSubdomain(of: apex), isFirst || nodes[current] == nil {
+            if let ancestorCeiling, current == ancestorCeiling { break }
             if nodes[current] == nil { nodes[current] = [] }
             if current == apex { break }
             current = current.parent

@@ -140,7 +140,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
                 }
             }
         } else {
-            for (type, rrset) in byType.sorted(by: { $0.type.rawValue < $1.type.rawValue }) {
+            for (type, rrset) in byType.count == 1 ? byType : byType.sorted(by: { $0.type.rawValue < $1.type.rawValue }) {
                 prepare(name, type: type, chain: [rrset], additional: additionalRecords(for: rrset, lookup: &lookup), external: nil)
             }
         }
@@ -151,6 +151,9 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
     /// The RRsets of one node, records in their original order. A node has few types, so a
     /// small array beats a Dictionary (which cost an allocation per node).
     private static func groupedByType(_ records: [ResourceRecord]) -> [(type: RecordType, records: [ResourceRecord])] {
+        // Most nodes hold one type (an address, a PTR, a port's SRV): their records are the
+        // one group, shared rather than copied record by record.
+        if let type = records.first?.type, records.allSatisfy({ $0.type == type }) { return [(type, records)] }
         var groups: [(type: RecordType, records: [ResourceRecord])] = []
         for record in records {
             if let group = groups.firstIndex(where: { $0.type == record.type }) {

@@ -114,7 +114,13 @@ struct UnitLookup: RecordLookup {
         self.clusterZones = clusterZones
         self.serial = serial
         self.built = built
-        empty = ClusterRecordsBuilder.empty(configuration: objects.configuration, serial: serial)
+        var empty = ClusterRecordsBuilder.empty(configuration: objects.configuration, serial: serial)
+        // A Service's model holds about ten names and a PTR per address. Each unit's model is
+        // a copy of this one, and its tables start at this size rather than growing three or
+        // four times, rehashing each time (issue #9: build time).
+        empty.cluster.reserveCapacity(records: 12)
+        for zone in empty.reverse.indices { empty.reverse[zone].reserveCapacity(records: 4) }
+        self.empty = empty
     }
 
     mutating func records(at name: DomainName, zone: Int) -> [ResourceRecord]? {
