@@ -123,23 +123,27 @@ struct SegmentBuilder: AnswerStorage {
         let first = answers.count
         entries.reserveGently(1)
         answers.reserveGently(entry.answers.count)
-        for answerIndex in entry.answers {
-            var stored = source.answers[answerIndex]
-            let answer = source.prepared(at: answerIndex)
-            let length = answer.answerLength + answer.authorityLength + answer.additionalLength
-            stored.start = UInt32(answerBytes.count)
-            answerBytes.reserveGently(length)
-            answerBytes.append(contentsOf: source.answerBytes[answer.start..<answer.start + length])
-            if stored.extras != StoredAnswer.noExtras {
-                var extra = source.extras[Int(stored.extras)]
-                let boundaryStart = boundaries.count
-                boundaries.append(contentsOf: source.boundaries[answer.rrsetBoundaries])
-                extra.boundaries = CompactRange(boundaryStart..<boundaries.count)
-                extra.externalTarget = answer.externalTarget.map { Int32(targets.intern(source.externalTargets[$0])) } ?? -1
-                stored.extras = UInt32(extras.count)
-                extras.append(extra)
+        // The bytes are copied from an unsafe view of the source's: appending an array's slice
+        // retained and released the source's storage per answer, 3 % of a full build.
+        source.answerBytes.withUnsafeBufferPointer { sourceBytes in
+            for answerIndex in entry.answers {
+                var stored = source.answers[answerIndex]
+                let answer = source.prepared(at: answerIndex)
+                let length = answer.answerLength + answer.authorityLength + answer.additionalLength
+                stored.start = UInt32(answerBytes.count)
+                answerBytes.reserveGently(length)
+                answerBytes.append(contentsOf: UnsafeBufferPointer(rebasing: sourceBytes[answer.start..<answer.start + length]))
+                if stored.extras != StoredAnswer.noExtras {
+                    var extra = source.extras[Int(stored.extras)]
+                    let boundaryStart = boundaries.count
+                    boundaries.append(contentsOf: source.boundaries[answer.rrsetBoundaries])
+                    extra.boundaries = CompactRange(boundaryStart..<boundaries.count)
+                    extra.externalTarget = answer.externalTarget.map { Int32(targets.intern(source.externalTargets[$0])) } ?? -1
+                    stored.extras = UInt32(extras.count)
+                    extras.append(extra)
+                }
+                answers.append(stored)
             }
-            answers.append(stored)
         }
         entry.answers = first..<answers.count
         keys.append(key)
