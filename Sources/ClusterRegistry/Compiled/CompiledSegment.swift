@@ -90,6 +90,16 @@ struct SegmentBuilder: AnswerStorage {
     struct Size {
         var names = 0, keyBytes = 0, answers = 0, extras = 0, boundaries = 0, bytes = 0
 
+        /// Every entry of `part`, whose arrays hold its entries and nothing else.
+        mutating func add(all part: SegmentBuilder) {
+            names += part.entries.count
+            keyBytes += part.keys.bytes.count
+            answers += part.answers.count
+            extras += part.extras.count
+            boundaries += part.boundaries.count
+            bytes += part.answerBytes.count
+        }
+
         mutating func add(entry index: Int, of source: some AnswerStorage) {
             names += 1
             keyBytes += source.key(index).count
@@ -150,6 +160,37 @@ struct SegmentBuilder: AnswerStorage {
         entries.append(entry)
     }
 
+
+    /// Appends every entry of `part`, in order, in bulk: the arrays are concatenated and the
+    /// indexes into them shifted, which gives what `append(entry:of:)` for each entry gives
+    /// (a builder's answers, extras, boundaries and bytes lie in entry order without gaps),
+    /// without copying answer by answer. The full build's merge of each shard's pieces copied
+    /// every answer a second time (issue #9: build time).
+    mutating func append(contentsOf part: SegmentBuilder) {
+        let answerBase = answers.count, extraBase = UInt32(extras.count), boundaryBase = boundaries.count
+        let byteBase = UInt32(answerBytes.count)
+        keys.append(contentsOf: part.keys)
+        entries.reserveCapacity(entries.count + part.entries.count)
+        for var entry in part.entries {
+            entry.answers = (entry.answers.lowerBound + answerBase)..<(entry.answers.upperBound + answerBase)
+            entries.append(entry)
+        }
+        answers.reserveCapacity(answers.count + part.answers.count)
+        for var stored in part.answers {
+            stored.start += byteBase
+            if stored.extras != StoredAnswer.noExtras { stored.extras += extraBase }
+            answers.append(stored)
+        }
+        extras.reserveCapacity(extras.count + part.extras.count)
+        for var extra in part.extras {
+            let range = extra.boundaries.range
+            extra.boundaries = CompactRange((range.lowerBound + boundaryBase)..<(range.upperBound + boundaryBase))
+            if extra.externalTarget >= 0 { extra.externalTarget = Int32(targets.intern(part.targets.names[Int(extra.externalTarget)])) }
+            extras.append(extra)
+        }
+        boundaries.append(contentsOf: part.boundaries)
+        answerBytes.append(contentsOf: part.answerBytes)
+    }
 
     /// The segment, every array at its exact size: arrays grown by appending keep up to half
     /// their capacity unused, and a snapshot is thousands of these.

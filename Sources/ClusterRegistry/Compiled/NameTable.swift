@@ -138,6 +138,15 @@ struct KeyArena: Sendable {
         starts.append(UInt32(bytes.count))
     }
 
+    /// Appends every key of `other`, in order.
+    mutating func append(contentsOf other: KeyArena) {
+        // Keys of one segment: far below 4 GiB (UInt32 cannot overflow here).
+        let base = UInt32(bytes.count)
+        bytes.append(contentsOf: other.bytes)
+        starts.reserveCapacity(starts.count + other.count)
+        for start in other.starts.dropFirst() { starts.append(base + start) }
+    }
+
     func key(_ index: Int) -> ArraySlice<UInt8> {
         bytes[Int(starts[index])..<Int(starts[index + 1])]
     }

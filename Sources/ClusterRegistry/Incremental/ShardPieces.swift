@@ -89,6 +89,12 @@ extension SegmentBuilder {
             let zone = parts[occurrences[0].part].entries[occurrences[0].entry].zone
             combined.compileNode(owner, records: records, zone: zone, synthesizesPods: false, lookup: &lookup)
         }
+        if repeated.isEmpty {
+            var merged = SegmentBuilder()
+            merged.reserve(parts.reduce(into: Size()) { $0.add(all: $1) })
+            for part in parts { merged.append(contentsOf: part) }
+            return merged
+        }
         var size = Size()
         for part in parts {
             for index in part.entries.indices where repeated.isEmpty || repeated[NameKey(part.keys, index)] == nil {
