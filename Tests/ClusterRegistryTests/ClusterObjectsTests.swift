@@ -51,4 +51,18 @@ final class ClusterObjectsTests: XCTestCase {
         XCTAssertEqual(objects.count, 2)
         XCTAssertNil(objects[ObjectKey(origin: "a")])
     }
+
+    /// A manifest object's key holds no text of its own and fits 24 bytes (issue #9: 200k keys
+    /// are stored several times over); the objects of one document get keys of their own.
+    func testManifestKeysAreCompactAndDistinct() {
+        XCTAssertEqual(MemoryLayout<ObjectKey>.stride, 24)
+        let file = "/manifests/shop.yaml"
+        let keys = (0..<1000).map { ObjectKey.manifest(file: file, document: 0xFFFF_FFFF_FFFF_FFF0, position: $0) }
+            + (0..<1000).map { ObjectKey.manifest(file: file, document: 0, position: $0) }
+        XCTAssertEqual(Set(keys).count, keys.count)
+        XCTAssertTrue(keys.allSatisfy(\.isManifest))
+        XCTAssertFalse(ObjectKey(origin: "services/shop/web").isManifest)
+        XCTAssertFalse(ObjectKey(origin: "", position: 41).isManifest)
+        XCTAssertNotEqual(ObjectKey.manifest(file: file, document: 7, position: 0), ObjectKey.manifest(file: "/other.yaml", document: 7, position: 0))
+    }
 }

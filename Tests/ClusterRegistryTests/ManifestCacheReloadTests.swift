@@ -73,7 +73,7 @@ final class ManifestCacheReloadTests: XCTestCase {
         XCTAssertEqual(removed.parsedFiles, 0)
         XCTAssertTrue(removed.changed)
         XCTAssertEqual(removed.changes.count, 1)
-        XCTAssertTrue(removed.changes.allSatisfy { $0.object == nil && $0.key.origin == directory + "/a.yaml" && $0.key.document != nil })
+        XCTAssertTrue(removed.changes.allSatisfy { $0.object == nil && $0.key.origin == directory + "/a.yaml" && $0.key.isManifest })
     }
 
     /// A file written moments ago may change again within the file system's timestamp

@@ -307,7 +307,7 @@ public struct RegistryExplainer {
     /// their Service (and location) only.
     static func identity(_ key: ObjectKey, fallback: String) -> String {
         let parts = key.origin.split(separator: "/")
-        return key.document == nil && parts.count == 3 ? "\(parts[1])/\(parts[2])" : fallback
+        return !key.isManifest && parts.count == 3 ? "\(parts[1])/\(parts[2])" : fallback
     }
 
     private func endpointCount(of service: Service) -> Int {

@@ -1,45 +1,50 @@
 import DNSWire
 import OrderedCollections
 
-/// Identifies one stored object across changes. For a manifest: its file, the hash of its
-/// document's bytes, and its number among the objects of the documents with that hash in the
-/// file (`ObjectKey.manifest`). For the API: its resource and `namespace/name` as `origin`.
-/// Every build reads the objects of one Service name in key order, which fixes the order of
-/// records in an RRset: a full build and an incremental one agree.
+/// Identifies one stored object across changes. For a manifest: its file, and a number made
+/// from the hash of its document's bytes and its number among the objects of the documents
+/// with that hash in the file (`ObjectKey.manifest`). For the API: its resource and
+/// `namespace/name` as `origin`. Every build reads the objects of one Service name in key
+/// order, which fixes the order of records in an RRset: a full build and an incremental one
+/// agree.
 ///
-/// 32 bytes, with no text of its own for a manifest's objects: the file's path is one shared
+/// 24 bytes, with no text of its own for a manifest's objects: the file's path is one shared
 /// string. Keys were "file|hash|Kind/namespace/name" strings, a heap block per object (10.5 MiB
 /// of 122 at 100k Services, issue #9).
 public struct ObjectKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var origin: String
-    /// The hash of a manifest document's bytes; nil for the API's objects.
-    public var document: UInt64?
-    public var position: Int32
+    /// 0 for the API's objects; a builder's position; for a manifest's, the top bit set and
+    /// its document's hash plus its number times an odd constant. That sum differs for every
+    /// number of one document, and two documents' sums meet only by the same 2⁻⁶³ chance
+    /// as their hashes (which already decide whether a document is unchanged).
+    public var locator: UInt64
 
-    public init(origin: String, document: UInt64? = nil, position: Int = 0) {
+    public init(origin: String, position: Int = 0) {
         self.origin = origin
-        self.document = document
-        self.position = Int32(clamping: position)
+        locator = UInt64(truncatingIfNeeded: position)
+    }
+
+    private init(origin: String, locator: UInt64) {
+        self.origin = origin
+        self.locator = locator
     }
 
     /// The key of the `position`th object of the documents with hash `document` in `file`.
     public static func manifest(file: String, document: UInt64, position: Int) -> ObjectKey {
-        ObjectKey(origin: file, document: document, position: position)
+        ObjectKey(origin: file, locator: Self.manifestBit | (document &+ UInt64(truncatingIfNeeded: position) &* 0x9E37_79B9_7F4A_7C15))
     }
 
+    private static let manifestBit: UInt64 = 1 << 63
+
+    /// Whether this key is a manifest object's.
+    public var isManifest: Bool { locator & Self.manifestBit != 0 }
+
     public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool {
-        if lhs.origin != rhs.origin { return lhs.origin < rhs.origin }
-        if lhs.document != rhs.document {
-            guard let left = lhs.document else { return true }  // the API's keys first
-            guard let right = rhs.document else { return false }
-            return left < right
-        }
-        return lhs.position < rhs.position
+        lhs.origin != rhs.origin ? lhs.origin < rhs.origin : lhs.locator < rhs.locator
     }
 
     public var description: String {
-        let document = self.document.map { "|" + String($0, radix: 16) } ?? ""
-        return position == 0 ? origin + document : "\(origin)\(document)#\(position)"
+        isManifest ? "\(origin)|\(String(locator, radix: 16))" : locator == 0 ? origin : "\(origin)#\(locator)"
     }
 }
 
