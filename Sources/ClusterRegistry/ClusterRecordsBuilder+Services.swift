@@ -101,7 +101,7 @@ extension ClusterRecordsBuilder {
     /// `_name._proto.<base>`; nil for unnamed ports, which get no SRV name (spec §2.4.1).
     func srvName(_ portName: String?, _ proto: TransportProtocol, _ base: DomainName) -> DomainName? {
         guard let portName, !portName.isEmpty else { return nil }
-        return try? base.prepending(labels: [Array(("_" + portName).utf8)[...], Array(proto.srvLabel.utf8)[...]])
+        return try? base.prepending(utf8Label: "_" + portName, then: proto.srvLabel)
     }
 
     /// Adds `<host>.<base>` for every endpoint and PTRs back to it; returns each endpoint's name.
@@ -109,7 +109,7 @@ extension ClusterRecordsBuilder {
     private mutating func addEndpointNames(_ endpoints: [ResolvedEndpoint], base: DomainName) -> [DomainName?] {
         endpoints.map { resolved in
             guard let first = resolved.endpoint.addresses.first,
-                  let host = try? base.prepending(labels: [Array(hostLabel(resolved.endpoint, first).utf8)[...]])
+                  let host = try? base.prepending(utf8Label: hostLabel(resolved.endpoint, first))
             else { return nil }
             for address in resolved.endpoint.addresses {
                 addAddressRecord(address, at: host)

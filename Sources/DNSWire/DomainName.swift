@@ -137,6 +137,38 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible, Comparabl
         return DomainName(uncheckedWire: result)
     }
 
+    /// `label` (its UTF-8 bytes) + "." + self, checked as `prepending(labels:)` checks. A
+    /// full build makes a name per endpoint and per port: this makes no label arrays first.
+    public func prepending(utf8Label label: some StringProtocol) throws(DNSWireError) -> DomainName {
+        var result: [UInt8] = []
+        result.reserveCapacity(1 + label.utf8.count + wire.count)
+        try Self.append(label, to: &result)
+        return try finishPrepending(&result)
+    }
+
+    /// `first` + "." + `second` + "." + self, checked as `prepending(labels:)` checks.
+    public func prepending(utf8Label first: some StringProtocol, then second: some StringProtocol) throws(DNSWireError) -> DomainName {
+        var result: [UInt8] = []
+        result.reserveCapacity(2 + first.utf8.count + second.utf8.count + wire.count)
+        try Self.append(first, to: &result)
+        try Self.append(second, to: &result)
+        return try finishPrepending(&result)
+    }
+
+    private static func append(_ label: some StringProtocol, to result: inout [UInt8]) throws(DNSWireError) {
+        let count = label.utf8.count
+        guard count > 0 else { throw .invalidPresentation("empty label") }
+        guard count <= maxLabelLength else { throw .labelTooLong(at: result.count) }
+        result.append(UInt8(count))
+        result.append(contentsOf: label.utf8)
+    }
+
+    private func finishPrepending(_ result: inout [UInt8]) throws(DNSWireError) -> DomainName {
+        result.append(contentsOf: wire)
+        guard result.count <= Self.maxWireLength else { throw .nameTooLong(at: 0) }
+        return DomainName(uncheckedWire: result)
+    }
+
     /// True when `self` equals `zone` or lies below it.
     public func isSubdomain(of zone: DomainName) -> Bool {
         guard wire.count >= zone.wire.count else { return false }

@@ -145,6 +145,23 @@ final class DomainNameTests: XCTestCase {
         assertThrows(.nameTooLong(at: 0)) { try nearlyFull.prepending(String(repeating: "b", count: 62)) }
     }
 
+    /// The UTF-8 label forms the full build uses give what `prepending(labels:)` gives, errors
+    /// and their offsets included.
+    func testPrependingUTF8LabelsEqualsPrependingLabelArrays() throws {
+        let base = dn("svc.ns.svc.cluster.local")
+        XCTAssertEqual(try base.prepending(utf8Label: "web-0"), try base.prepending(labels: [ascii("web-0")[...]]))
+        XCTAssertEqual(
+            try base.prepending(utf8Label: "_http", then: "_tcp"), try base.prepending(labels: [ascii("_http")[...], ascii("_tcp")[...]]))
+        XCTAssertEqual(try base.prepending(utf8Label: "_http", then: "_tcp").description, "_http._tcp.svc.ns.svc.cluster.local.")
+        let long = String(repeating: "b", count: 64)
+        assertThrows(.labelTooLong(at: 0)) { try base.prepending(utf8Label: long) }
+        assertThrows(.labelTooLong(at: 6)) { try base.prepending(utf8Label: "_http", then: long) }
+        assertThrows(.invalidPresentation("empty label")) { try base.prepending(utf8Label: "") }
+        let nearlyFull = dn([String](repeating: String(repeating: "a", count: 63), count: 3).joined(separator: "."))
+        assertThrows(.nameTooLong(at: 0)) { try nearlyFull.prepending(utf8Label: String(repeating: "b", count: 62)) }
+        assertThrows(.nameTooLong(at: 0)) { try nearlyFull.prepending(utf8Label: "b", then: String(repeating: "c", count: 60)) }
+    }
+
     func testIsSubdomainRespectsLabelBoundaries() {
         XCTAssertTrue(dn("foo.bar").isSubdomain(of: dn("bar")))
         XCTAssertTrue(dn("foo.bar").isSubdomain(of: dn("foo.bar")))
