@@ -126,15 +126,8 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible, Comparabl
     public func prepending(labels: [ArraySlice<UInt8>]) throws(DNSWireError) -> DomainName {
         var result: [UInt8] = []
         result.reserveCapacity(labels.reduce(wire.count) { $0 + 1 + $1.count })
-        for label in labels {
-            guard !label.isEmpty else { throw .invalidPresentation("empty label") }
-            guard label.count <= Self.maxLabelLength else { throw .labelTooLong(at: result.count) }
-            result.append(UInt8(label.count))
-            result.append(contentsOf: label)
-        }
-        result.append(contentsOf: wire)
-        guard result.count <= Self.maxWireLength else { throw .nameTooLong(at: 0) }
-        return DomainName(uncheckedWire: result)
+        for label in labels { try Self.append(label, to: &result) }
+        return try finishPrepending(&result)
     }
 
     /// `label` (its UTF-8 bytes) + "." + self, checked as `prepending(labels:)` checks. A
@@ -142,7 +135,7 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible, Comparabl
     public func prepending(utf8Label label: some StringProtocol) throws(DNSWireError) -> DomainName {
         var result: [UInt8] = []
         result.reserveCapacity(1 + label.utf8.count + wire.count)
-        try Self.append(label, to: &result)
+        try Self.append(label.utf8, to: &result)
         return try finishPrepending(&result)
     }
 
@@ -150,17 +143,18 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible, Comparabl
     public func prepending(utf8Label first: some StringProtocol, then second: some StringProtocol) throws(DNSWireError) -> DomainName {
         var result: [UInt8] = []
         result.reserveCapacity(2 + first.utf8.count + second.utf8.count + wire.count)
-        try Self.append(first, to: &result)
-        try Self.append(second, to: &result)
+        try Self.append(first.utf8, to: &result)
+        try Self.append(second.utf8, to: &result)
         return try finishPrepending(&result)
     }
 
-    private static func append(_ label: some StringProtocol, to result: inout [UInt8]) throws(DNSWireError) {
-        let count = label.utf8.count
+    /// Appends one label, length byte first, after checking it as every `prepending` does.
+    private static func append(_ label: some Collection<UInt8>, to result: inout [UInt8]) throws(DNSWireError) {
+        let count = label.count
         guard count > 0 else { throw .invalidPresentation("empty label") }
         guard count <= maxLabelLength else { throw .labelTooLong(at: result.count) }
         result.append(UInt8(count))
-        result.append(contentsOf: label.utf8)
+        result.append(contentsOf: label)
     }
 
     private func finishPrepending(_ result: inout [UInt8]) throws(DNSWireError) -> DomainName {

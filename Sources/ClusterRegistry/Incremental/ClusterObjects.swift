@@ -21,7 +21,8 @@ public struct ObjectKey: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public init(origin: String, position: Int = 0) {
         self.origin = origin
-        locator = UInt64(truncatingIfNeeded: position)
+        // Clamped: a position is never negative, and no Int reaches the manifest bit.
+        locator = UInt64(clamping: position)
     }
 
     private init(origin: String, locator: UInt64) {

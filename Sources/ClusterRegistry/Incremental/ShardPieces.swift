@@ -73,7 +73,13 @@ extension SegmentBuilder {
                 }
             }
         }
-        if repeated.isEmpty, parts.count == 1 { return parts[0] }
+        if repeated.isEmpty {
+            if parts.count == 1 { return parts[0] }
+            var merged = SegmentBuilder()
+            merged.reserve(parts.reduce(into: Size()) { $0.add(all: $1) })
+            for part in parts { merged.append(contentsOf: part) }
+            return merged
+        }
         var combined = SnapshotCompiler(layout: layout)
         var lookup = ModelLookup(zones: [])  // PTR answers have no additional section to look up
         for (key, occurrences) in repeated {
@@ -89,15 +95,9 @@ extension SegmentBuilder {
             let zone = parts[occurrences[0].part].entries[occurrences[0].entry].zone
             combined.compileNode(owner, records: records, zone: zone, synthesizesPods: false, lookup: &lookup)
         }
-        if repeated.isEmpty {
-            var merged = SegmentBuilder()
-            merged.reserve(parts.reduce(into: Size()) { $0.add(all: $1) })
-            for part in parts { merged.append(contentsOf: part) }
-            return merged
-        }
         var size = Size()
         for part in parts {
-            for index in part.entries.indices where repeated.isEmpty || repeated[NameKey(part.keys, index)] == nil {
+            for index in part.entries.indices where repeated[NameKey(part.keys, index)] == nil {
                 size.add(entry: index, of: part)
             }
         }
@@ -105,7 +105,7 @@ extension SegmentBuilder {
         var merged = SegmentBuilder()
         merged.reserve(size)
         for part in parts {
-            for index in part.entries.indices where repeated.isEmpty || repeated[NameKey(part.keys, index)] == nil {
+            for index in part.entries.indices where repeated[NameKey(part.keys, index)] == nil {
                 merged.append(entry: index, of: part)
             }
         }
