@@ -49,9 +49,12 @@ public final class JSONDocument: Sendable {
     /// The root value.
     public var root: JSONValue { JSONValue(document: self, index: 0) }
 
-    /// Parses `bytes` as exactly one JSON value (whitespace around it allowed).
-    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONDocument {
-        var scanner = JSONScanner(bytes: bytes)
+    /// Parses `bytes` as exactly one JSON value (whitespace around it allowed). The object or
+    /// array values of fields named `unreadField`, at any depth, are stepped over and read as
+    /// empty objects: the API's `managedFields`, which no rule reads, are a third of an
+    /// object's bytes and most of its values (issue #9: first sync).
+    public static func parse(_ bytes: [UInt8], skipping unreadField: StaticString? = nil) throws(JSONSyntaxError) -> JSONDocument {
+        var scanner = JSONScanner(bytes: bytes, skipping: unreadField)
         let document = try scanner.value()
         try scanner.expectEnd()
         return document
@@ -59,11 +62,12 @@ public final class JSONDocument: Sendable {
 
     /// Reads a JSON object whose field `arrayKey` is an array (a list page's `items`), handing
     /// each element to `each` as its own document, read and released one at a time: a page is
-    /// never held as one tree (issue #9). Returns the object's other fields.
+    /// never held as one tree (issue #9). Returns the object's other fields. `unreadField` as
+    /// in `parse`.
     public static func readObject(
-        _ bytes: [UInt8], streaming arrayKey: String, each: (JSONValue) -> Void
+        _ bytes: [UInt8], streaming arrayKey: String, skipping unreadField: StaticString? = nil, each: (JSONValue) -> Void
     ) throws(JSONSyntaxError) -> [String: JSONValue] {
-        var scanner = JSONScanner(bytes: bytes)
+        var scanner = JSONScanner(bytes: bytes, skipping: unreadField)
         let fields = try scanner.objectStreaming(arrayKey: arrayKey, each: each)
         try scanner.expectEnd()
         return fields

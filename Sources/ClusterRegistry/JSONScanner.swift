@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads JSON text (RFC 8259) into `JSONDocument` tapes: one value at a time, so that a list
 /// page's items can be decoded and released one by one instead of as one tree.
 ///
@@ -16,9 +24,15 @@ struct JSONScanner {
     /// Entries of the value read last: the next one, a list's next item, is likely as long, so
     /// its tape is allocated once rather than grown by doubling.
     private var lastEntryCount = 16
+    /// A field name whose container values no rule reads (the API's `managedFields`): they are
+    /// scanned past without entries and read as an empty object.
+    private let skippedField: StaticString?
+    /// The closing brackets of the containers being skipped, innermost last.
+    private var skipping: [UInt8] = []
 
-    init(bytes: [UInt8]) {
+    init(bytes: [UInt8], skipping skippedField: StaticString? = nil) {
         self.bytes = bytes
+        self.skippedField = skippedField
     }
 
     /// Reads one value from the current position into its own document.
@@ -86,7 +100,8 @@ struct JSONScanner {
                     position += 1
                     close()
                 } else {
-                    if isObject { try readKey() }
+                    // A skipped first field's value is read already: count it and go on.
+                    if isObject, try readKey(), try valueEnded() { return }
                     continue
                 }
             case UInt8(ascii: "\""):
@@ -112,7 +127,8 @@ struct JSONScanner {
                 close()
                 continue
             }
-            if isObject { try readKey() }
+            // A skipped field's value is read already: count it and look past it.
+            if isObject, try readKey() { continue }
             return false
         }
         return true
@@ -133,11 +149,49 @@ struct JSONScanner {
         entries[container].a = UInt32(entries.count)
     }
 
-    private mutating func readKey() throws(JSONSyntaxError) {
+    /// Reads a key and its colon. True when it is the skipped field with a container value,
+    /// which is then read too (`skipContainer`): its place on the tape holds an empty object.
+    private mutating func readKey() throws(JSONSyntaxError) -> Bool {
         guard try peek() == UInt8(ascii: "\"") else { throw failure("expected a key (a string)") }
         let token = try scanString()
         append(.string, escaped: token.escaped, a: token.start, b: token.end)
         try expect(UInt8(ascii: ":"))
+        guard let skippedField, !token.escaped, token.end - token.start == skippedField.utf8CodeUnitCount else { return false }
+        let matches = bytes.withUnsafeBufferPointer { bytes in
+            memcmp(bytes.baseAddress! + token.start, skippedField.utf8Start, skippedField.utf8CodeUnitCount) == 0
+        }
+        let next = try peek()
+        guard matches, next == UInt8(ascii: "{") || next == UInt8(ascii: "[") else { return false }
+        let line = self.line
+        try skipContainer()
+        entries.append(Entry(kind: .object, escaped: false, line: UInt32(truncatingIfNeeded: line), a: UInt32(entries.count + 1), b: 0))
+        return true
+    }
+
+    /// Moves past the object or array at `position` without making entries. Its strings are
+    /// checked as everywhere (`scanString`) and its brackets must pair up; the commas, colons
+    /// and scalars between them are only stepped over, as a field no rule reads needs no more.
+    private mutating func skipContainer() throws(JSONSyntaxError) {
+        skipping.removeAll(keepingCapacity: true)
+        repeat {
+            let byte = try peek()
+            switch byte {
+            case UInt8(ascii: "\""):
+                _ = try scanString()
+            case UInt8(ascii: "{"):
+                skipping.append(UInt8(ascii: "}"))
+                position += 1
+            case UInt8(ascii: "["):
+                skipping.append(UInt8(ascii: "]"))
+                position += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard skipping.last == byte else { throw failure("unexpected \(Self.shown(byte))") }
+                skipping.removeLast()
+                position += 1
+            default:
+                position += 1
+            }
+        } while !skipping.isEmpty
     }
 
     private mutating func append(_ kind: Entry.Kind, escaped: Bool, a: Int, b: Int) {

@@ -47,7 +47,7 @@ struct APIResponseDecoder: Sendable {
         var itemWithoutName = false
         let list: [String: JSONValue]
         do {
-            list = try JSONDocument.readObject(bytes, streaming: "items") { item in
+            list = try JSONDocument.readObject(bytes, streaming: "items", skipping: Self.unreadField) { item in
                 guard !itemWithoutName else { return }  // the page is rejected below
                 guard let object = item.object, let key = Self.key(of: object) else {
                     itemWithoutName = true
@@ -106,6 +106,10 @@ struct APIResponseDecoder: Sendable {
         return String(text.prefix(200))
     }
 
+    /// Server-side apply's field ownership (`metadata.managedFields`): about a third of a real
+    /// object's bytes, and read by no rule, so the scanner steps over it.
+    static let unreadField: StaticString = "managedFields"
+
     private func decode(_ object: JSONObject) -> APIObjectDecoder.Decoded {
         var decoded = APIObjectDecoder.decode(object, defaults: resource.itemDefaults, origin: resource.path)
         decoded.objects = decoded.objects.map(Self.minimal)
@@ -141,7 +145,7 @@ struct APIResponseDecoder: Sendable {
 
     private func object(_ bytes: [UInt8]) throws(APIDecodingError) -> JSONObject {
         let document: JSONDocument
-        do { document = try JSONDocument.parse(bytes) } catch { throw .malformed("\(resource.path): \(error)") }
+        do { document = try JSONDocument.parse(bytes, skipping: Self.unreadField) } catch { throw .malformed("\(resource.path): \(error)") }
         guard let object = document.root.object else { throw .malformed("\(resource.path): expected a JSON object") }
         return object
     }

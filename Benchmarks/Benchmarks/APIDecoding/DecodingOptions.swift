@@ -37,10 +37,12 @@ enum DecodingOption: String, CaseIterable {
     case protobufOnly = "C0 swift-protobuf JSON → Struct, parse only"
     case protobuf = "C  swift-protobuf Struct → Yams.Node → rules"
     case tapeOnly = "D0 JSONDocument tape, scan only"
-    case tape = "D  JSONDocument tape → rules (chosen)"
+    case tape = "D  JSONDocument tape → rules"
+    case tapeSkippingOnly = "E0 tape, managedFields stepped over, scan only"
+    case tapeSkipping = "E  tape, managedFields stepped over → rules (chosen)"
 
     /// Whether the result is the rules' output (compared with Yams'), not just a parse.
-    var decodes: Bool { ![.serializationOnly, .codableOnly, .protobufOnly, .tapeOnly].contains(self) }
+    var decodes: Bool { ![.serializationOnly, .codableOnly, .protobufOnly, .tapeOnly, .tapeSkippingOnly].contains(self) }
 
     func decode(_ page: Page) throws -> Decoded {
         switch self {
@@ -54,6 +56,8 @@ enum DecodingOption: String, CaseIterable {
         case .protobuf: return try Self.viaProtobuf(page, decode: true)
         case .tapeOnly: return try Self.viaTape(page, decode: false)
         case .tape: return try Self.viaTape(page, decode: true)
+        case .tapeSkippingOnly: return try Self.viaTape(page, decode: false, skipping: "managedFields")
+        case .tapeSkipping: return try Self.viaTape(page, decode: true, skipping: "managedFields")
         }
     }
 
@@ -68,9 +72,9 @@ enum DecodingOption: String, CaseIterable {
         return result
     }
 
-    private static func viaTape(_ page: Page, decode: Bool) throws -> Decoded {
+    private static func viaTape(_ page: Page, decode: Bool, skipping: StaticString? = nil) throws -> Decoded {
         var result = Decoded()
-        _ = try JSONDocument.readObject(page.bytes, streaming: "items") { item in
+        _ = try JSONDocument.readObject(page.bytes, streaming: "items", skipping: skipping) { item in
             guard decode, let object = item.object else { return }
             result.add(APIObjectDecoder.decode(object, defaults: page.defaults, origin: "page"))
         }

@@ -238,22 +238,31 @@ public struct ClusterObjects: Sendable {
     /// Every stored key: a relist deletes the ones it did not see.
     public var keys: some Collection<ObjectKey> { places.keys }
 
-    /// Stores `change`, returning the object it replaced (nil when new). Objects in namespaces
-    /// that `--namespaces` hides are not stored at all.
+    /// What one change did: the object it replaced and the one it stored (nil when none).
+    struct Replacement {
+        var previous: KubernetesObject?
+        var stored: KubernetesObject?
+    }
+
+    /// Stores `change`, returning the object it replaced and the one it stored. Objects in
+    /// namespaces that `--namespaces` hides are not stored at all.
     @discardableResult
-    mutating func apply(_ change: ObjectChange) -> KubernetesObject? {
+    mutating func apply(_ change: ObjectChange) -> Replacement {
         let previous = self[change.key]
         if let previous { remove(previous, key: change.key) }
-        ignoredMulticluster.remove(change.key)
-        if let object = change.object.map(configuration.forDNS), configuration.exposes(namespace: object.namespaceName) {
-            // ServiceImports and their slices mean nothing without `--multicluster`: noted, not kept.
-            guard configuration.multicluster != nil || !object.isMulticluster else {
-                ignoredMulticluster.insert(change.key)
-                return previous
-            }
-            insert(portLists.sharing(object), key: change.key)
+        // A first sync stores 200k new keys, none of them ignored: the set is not hashed then.
+        if !ignoredMulticluster.isEmpty { ignoredMulticluster.remove(change.key) }
+        guard let object = change.object.map(configuration.forDNS), configuration.exposes(namespace: object.namespaceName) else {
+            return Replacement(previous: previous)
         }
-        return previous
+        // ServiceImports and their slices mean nothing without `--multicluster`: noted, not kept.
+        guard configuration.multicluster != nil || !object.isMulticluster else {
+            ignoredMulticluster.insert(change.key)
+            return Replacement(previous: previous)
+        }
+        let stored = portLists.sharing(object)
+        insert(stored, key: change.key)
+        return Replacement(previous: previous, stored: stored)
     }
 
     private mutating func insert(_ object: KubernetesObject, key: ObjectKey) {
@@ -381,9 +390,10 @@ public struct ClusterObjects: Sendable {
     /// Whether the Service an endpoint group belongs to is headless with a selector: the only
     /// kind CoreDNS's programming-latency metric counts.
     public func isHeadlessWithSelector(_ group: EndpointGroup) -> Bool {
-        services(group.namespace.dnsLowercased, group.serviceName.dnsLowercased).contains { service in
-            service.kind == .headless && !(service.selector ?? [:]).isEmpty
-        }
+        // Read in place: the first sync asks it for every slice (issue #9).
+        guard let services = namespaces[group.namespace.dnsLowercased]?.names[group.serviceName.dnsLowercased]?.services
+        else { return false }
+        return services.contains { keyed in keyed.value.kind == .headless && !(keyed.value.selector ?? [:]).isEmpty }
     }
 
     /// The namespace of the pod that holds `address` for autopath: a ready pod before one that

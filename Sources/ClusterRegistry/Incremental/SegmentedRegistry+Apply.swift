@@ -31,10 +31,9 @@ extension SegmentedRegistry {
         }()
         var podAddresses: Set<IPAddress> = []
         for change in changes {
-            let previous = objects.apply(change)
-            let stored = objects[change.key]
-            counts.count(replacing: previous, with: stored)
-            for case .pod(let pod)? in [previous, stored] { podAddresses.formUnion(pod.ips) }
+            let replacement = objects.apply(change)
+            counts.count(replacing: replacement.previous, with: replacement.stored)
+            for case .pod(let pod)? in [replacement.previous, replacement.stored] { podAddresses.formUnion(pod.ips) }
         }
         if !podAddresses.isEmpty {
             pods.update(Dictionary(uniqueKeysWithValues: podAddresses.map { ($0, objects.podNamespace(of: $0)) }))

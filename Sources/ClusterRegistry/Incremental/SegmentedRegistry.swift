@@ -106,8 +106,8 @@ public struct SegmentedRegistry: Sendable {
     /// first lists nothing is served from the cluster zone, and one full build follows them.
     public mutating func store(_ changes: [ObjectChange]) {
         for change in changes {
-            let previous = objects.apply(change)
-            counts.count(replacing: previous, with: objects[change.key])
+            let replacement = objects.apply(change)
+            counts.count(replacing: replacement.previous, with: replacement.stored)
         }
         counts.namespaces = objects.namespaceNames.count
     }
