@@ -100,14 +100,14 @@ public struct ZoneModel: Sendable {
             if current.isSubdomain(of: apex), nodes[current] == nil { nodes[current] = [] }
             return
         }
-        var isFirst = true
-        // Stops at the first ancestor that exists: its own ancestors exist already.
-        while current.isSubdomain(of: apex), isFirst || nodes[current] == nil {
+        // Stops at the first name that exists, `name` itself included: a node exists only with
+        // its ancestors (`add` walks from a new node's parent), so the walk ends there. Going one
+        // step past an existing `name` made a parent name per endpoint host for nothing.
+        while current.isSubdomain(of: apex), nodes[current] == nil {
             if let ancestorCeiling, current == ancestorCeiling { break }
-            if nodes[current] == nil { nodes[current] = [] }
+            nodes[current] = []
             if current == apex { break }
             current = current.parent
-            isFirst = false
         }
     }
 

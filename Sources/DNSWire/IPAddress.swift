@@ -102,25 +102,51 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
-    /// Canonical text (RFC 5952 for IPv6), via inet_ntop.
+    /// Canonical text (RFC 5952 for IPv6): IPv4 written directly, IPv6 via inet_ntop.
     public var description: String {
-        var storage = bytes
-        let family = isIPv4 ? AF_INET : AF_INET6
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        guard inet_ntop(family, &storage, &text, socklen_t(text.count)) != nil else { return "?" }
-        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        switch self {
+        case .v4(let value):
+            return Self.dottedQuad(value, separator: UInt8(ascii: "."))
+        case .v6:
+            // INET6_ADDRSTRLEN (46) with its NUL: written into the String's own storage.
+            return String(unsafeUninitializedCapacity: 46) { text in
+                withRDataBytes { bytes in
+                    text.withMemoryRebound(to: CChar.self) { text in
+                        inet_ntop(AF_INET6, bytes.baseAddress, text.baseAddress, 46) == nil ? 0 : strlen(text.baseAddress!)
+                    }
+                }
+            }
+        }
     }
 
     /// The name Kubernetes DNS uses for an address as a label: `10-1-2-3`, `fd00--1`.
-    /// Mapped byte by byte: a registry build makes one per endpoint without a hostname, and
-    /// mapping Characters was 3 % of a 100k-Service build (issue #9).
+    /// Written byte by byte: a registry build makes one per endpoint without a hostname, and
+    /// going through the text and its arrays was 7 of a Service's 150 allocations (issue #9).
     public var dashed: String {
-        let text = description
-        return String(unsafeUninitializedCapacity: text.utf8.count) { buffer in
-            for (index, byte) in text.utf8.enumerated() {
-                buffer[index] = byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":") ? UInt8(ascii: "-") : byte
+        guard case .v4(let value) = self else {
+            let text = description
+            return String(unsafeUninitializedCapacity: text.utf8.count) { buffer in
+                for (index, byte) in text.utf8.enumerated() { buffer[index] = byte == UInt8(ascii: ":") ? UInt8(ascii: "-") : byte }
+                return text.utf8.count
             }
-            return text.utf8.count
+        }
+        return Self.dottedQuad(value, separator: UInt8(ascii: "-"))
+    }
+
+    /// `a.b.c.d` with `separator` between the decimal bytes (at most 15 bytes: a small String,
+    /// stored inline).
+    private static func dottedQuad(_ value: UInt32, separator: UInt8) -> String {
+        String(unsafeUninitializedCapacity: 15) { text in
+            var length = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                let byte = UInt8(truncatingIfNeeded: value >> UInt32(shift))
+                if byte >= 100 { text[length] = UInt8(ascii: "0") + byte / 100; length += 1 }
+                if byte >= 10 { text[length] = UInt8(ascii: "0") + byte / 10 % 10; length += 1 }
+                text[length] = UInt8(ascii: "0") + byte % 10
+                length += 1
+                if shift > 0 { text[length] = separator; length += 1 }
+            }
+            return length
         }
     }
 
@@ -140,20 +166,25 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
                 if digits >= 2 { wire.append(UInt8(ascii: "0") + byte / 10 % 10) }
                 wire.append(UInt8(ascii: "0") + byte % 10)
             }
-            wire += [7] + Array("in-addr".utf8) + [4] + Array("arpa".utf8) + [0]
+            wire.append(contentsOf: Self.inAddrArpa)
         case .v6(let high, let low):
             wire.reserveCapacity(74)
-            let hex = Array("0123456789abcdef".utf8)
             for half in [low, high] {
                 for shift in stride(from: 0, to: 64, by: 4) {
+                    let nibble = UInt8(truncatingIfNeeded: half >> UInt64(shift) & 0xF)
                     wire.append(1)
-                    wire.append(hex[Int(half >> UInt64(shift) & 0xF)])
+                    wire.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
                 }
             }
-            wire += [3] + Array("ip6".utf8) + [4] + Array("arpa".utf8) + [0]
+            wire.append(contentsOf: Self.ip6Arpa)
         }
         return DomainName(uncheckedWire: wire)
     }
+
+    /// The reverse zones' apexes in wire form, appended to every reverse name: built once, not
+    /// from four temporary arrays per name.
+    private static let inAddrArpa: [UInt8] = [7] + Array("in-addr".utf8) + [4] + Array("arpa".utf8) + [0]
+    private static let ip6Arpa: [UInt8] = [3] + Array("ip6".utf8) + [4] + Array("arpa".utf8) + [0]
 
     /// The address a reverse-lookup name stands for: `d.c.b.a.in-addr.arpa` (decimal labels
     /// without leading zeros) or 32 nibble labels under `ip6.arpa`, in any case; nil for any

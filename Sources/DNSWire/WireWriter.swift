@@ -110,7 +110,8 @@ public struct WireWriter: Sendable {
 
     public mutating func writeRData(_ data: RData) {
         switch data {
-        case .a(let address), .aaaa(let address): writeBytes(address.bytes)
+        // From the address's own words: `bytes` made an array per address record.
+        case .a(let address), .aaaa(let address): address.withRDataBytes { writeBytes($0) }
         case .ns(let name), .cname(let name), .ptr(let name): writeName(name)
         case .mx(let preference, let exchange):
             writeUInt16(preference)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DNSWire
 import DNSTestSupport
 import XCTest
@@ -42,6 +45,31 @@ final class IPAddressTests: XCTestCase {
         XCTAssertEqual(address("fd00::1").dashed, "fd00--1")
         XCTAssertEqual(address("2001:DB8::A:0:1").dashed, "2001-db8--a-0-1")
         XCTAssertEqual(address("::").dashed, "--")
+    }
+
+    /// The text is written by hand for IPv4 and into the String's storage for IPv6: both must
+    /// read as inet_ntop writes them, for seeded random addresses and the edges of every byte.
+    func testTextAndDashedFormsMatchInetNtop() {
+        func ntop(_ address: IPAddress) -> String {
+            var text = [CChar](repeating: 0, count: 64)
+            _ = address.withRDataBytes { inet_ntop(address.isIPv4 ? AF_INET : AF_INET6, $0.baseAddress, &text, 64) }
+            return String(cString: text)
+        }
+        var random = SplitMix64(seed: 0xD0_77ED)
+        var addresses: [IPAddress] = [.v4(0), .v4(0xFFFF_FFFF), .v4(0x0A09_6364), .v4(0x6463_0A09), .v6(0, 0), .v6(.max, .max)]
+        for _ in 0..<5_000 {
+            let word = random.next()
+            addresses.append(.v4(UInt32(truncatingIfNeeded: word)))
+            // Zero runs of every length, so that "::" lands everywhere.
+            let mask = random.next()
+            addresses.append(.v6(word & mask, random.next() & (mask >> 7)))
+        }
+        for address in addresses {
+            let expected = ntop(address)
+            XCTAssertEqual(address.description, expected)
+            XCTAssertEqual(address.dashed, String(expected.map { $0 == "." || $0 == ":" ? "-" : $0 }))
+            XCTAssertEqual(IPAddress(expected), address)
+        }
     }
 
     func testIPv4ReverseName() throws {

@@ -110,6 +110,20 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
             }
             if layout.singlePointer { records = SinglePointer.choose(for: name, among: records, clusterDomain: layout.clusterDomain) }
         }
+        if let type = records.first?.type, type != .cname, records.allSatisfy({ $0.type == type }) {
+            // Most nodes hold one RRset (an address, a PTR, a port's SRV): answered as it is,
+            // without the grouping's array or a chain's (two allocations per name, issue #9).
+            prepare(name, type: type, chain: CollectionOfOne(records), additional: additionalRecords(for: records, lookup: &lookup), external: nil)
+        } else {
+            compileRRsets(name, records: records, lookup: &lookup)
+        }
+        keys.append(name.lowercased().wire)  // no copy when already lower case, the usual case
+        entries.append(NameEntry(zone: zone, answers: first..<answers.count, synthesizesPods: synthesizesPods))
+    }
+
+    /// Prepares the answers of a node with several types, or a CNAME: one per type, and for a
+    /// CNAME owner the A and AAAA answers with the chain chased through our zones.
+    private mutating func compileRRsets(_ name: DomainName, records: [ResourceRecord], lookup: inout some RecordLookup) {
         let byType = Self.groupedByType(records)
         if let cname = byType.first(where: { $0.type == .cname })?.records {
             // A CNAME owner holds nothing else (RFC 1034 §3.6.2): one generic answer plus A and
@@ -144,8 +158,6 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
                 prepare(name, type: type, chain: [rrset], additional: additionalRecords(for: rrset, lookup: &lookup), external: nil)
             }
         }
-        keys.append(name.lowercased().wire)  // no copy when already lower case, the usual case
-        entries.append(NameEntry(zone: zone, answers: first..<answers.count, synthesizesPods: synthesizesPods))
     }
 
     /// The RRsets of one node, records in their original order. A node has few types, so a
@@ -235,16 +247,17 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
     }
 
     private mutating func prepare(
-        _ owner: DomainName, type: RecordType, chain: [[ResourceRecord]], authority: [ResourceRecord] = [],
+        _ owner: DomainName, type: RecordType, chain: some RandomAccessCollection<[ResourceRecord]>, authority: [ResourceRecord] = [],
         additional: [ResourceRecord], external: Int?, nameError: Bool = false
     ) {
-        var chain = chain
-        var sectionEnds = write(owner, chain: chain, authority: authority, additional: additional)
-        if sectionEnds.authority > Self.sectionByteLimit, let last = chain.indices.last {
+        let sectionEnds = write(owner, chain: chain, authority: authority, additional: additional)
+        if sectionEnds.authority > Self.sectionByteLimit, !chain.isEmpty {
             // Too large for any message: keep as many leading records of the last RRset (in the
             // stable order the registry built) as fit, and say so. The additional section is
             // optional (RFC 2181 §9): it goes first. A record takes at least 11 bytes, which
             // bounds the search.
+            var chain = Array(chain)
+            let last = chain.count - 1
             let total = chain.reduce(0) { $0 + $1.count }
             let full = chain[last]
             var fits = 0, tooMany = min(full.count, Self.sectionByteLimit / 11 + 1)
@@ -258,12 +271,24 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
                 }
             }
             chain[last] = Array(full.prefix(fits))
-            sectionEnds = write(owner, chain: chain, authority: authority, additional: [])
+            let capped = write(owner, chain: chain, authority: authority, additional: [])
             cappedAnswers.append(
                 "\(owner) \(type): \(total) records do not fit a DNS message; serving the first \(chain.reduce(0) { $0 + $1.count })")
+            store(owner, type: type, chain: chain, sectionEnds: capped, authority: authority, additional: additional, external: external, nameError: nameError)
         } else if sectionEnds.additional > Self.sectionByteLimit {
-            sectionEnds = write(owner, chain: chain, authority: authority, additional: [])
+            let trimmed = write(owner, chain: chain, authority: authority, additional: [])
+            store(owner, type: type, chain: chain, sectionEnds: trimmed, authority: authority, additional: additional, external: external, nameError: nameError)
+        } else {
+            store(owner, type: type, chain: chain, sectionEnds: sectionEnds, authority: authority, additional: additional, external: external, nameError: nameError)
         }
+    }
+
+    /// Keeps what `write` wrote last as the answer to `owner` and `type`.
+    private mutating func store(
+        _ owner: DomainName, type: RecordType, chain: some RandomAccessCollection<[ResourceRecord]>,
+        sectionEnds: (answer: Int, authority: Int, additional: Int), authority: [ResourceRecord],
+        additional: [ResourceRecord], external: Int?, nameError: Bool
+    ) {
         let questionEnd = DNSHeader.byteCount + owner.wire.count + 4
         let firstBoundary = boundaries.count
         var recordCount = 0
@@ -299,7 +324,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
     /// Writes the sections after a question for `owner`; returns where each ends, relative to
     /// the end of the question.
     private mutating func write(
-        _ owner: DomainName, chain: [[ResourceRecord]], authority: [ResourceRecord], additional: [ResourceRecord]
+        _ owner: DomainName, chain: some Collection<[ResourceRecord]>, authority: [ResourceRecord], additional: [ResourceRecord]
     ) -> (answer: Int, authority: Int, additional: Int) {
         let questionEnd = DNSHeader.byteCount + owner.wire.count + 4
         writer.reset(prefixLength: questionEnd)

@@ -151,17 +151,16 @@ struct UnitLookup: RecordLookup {
 
     mutating func model(of unit: RegistryUnit) -> ClusterRecordsBuilder {
         if let recent, recent.unit == unit { return recent.model }
-        if let model = built[unit] {
-            recent = (unit, model)
-            return model
-        }
-        let model = ClusterRecordsBuilder.records(of: unit, from: objects, startingFrom: empty)
-        built[unit] = model
+        let model = built[unit] ?? ClusterRecordsBuilder.records(of: unit, from: objects, startingFrom: empty)
+        // The unit asked before joins `built` only when another is asked: a full build asks
+        // for one unit at a time, and putting each in the table (hashing its two strings) and
+        // taking it out again was for nothing (issue #9: build time).
+        if let recent { built[recent.unit] = recent.model }
         recent = (unit, model)
         return model
     }
 
-    /// The unit whose model was asked for last, and that model (also in `built`).
+    /// The unit whose model was asked for last, and that model (in `built` once another is asked).
     private var recent: (unit: RegistryUnit, model: ClusterRecordsBuilder)?
 
     /// Forgets the units built so far: a full build asks for each unit once, and keeping
