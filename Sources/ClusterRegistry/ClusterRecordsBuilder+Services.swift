@@ -136,7 +136,7 @@ extension ClusterRecordsBuilder {
     /// An RFC 1123 label as the API server checks namespace names (`IsDNS1123Label`): 1–63
     /// lower-case letters, digits and '-', starting and ending with a letter or digit.
     static func isDNS1123Label(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        let bytes = text.utf8  // read in place: asked twice per Service in a full build
         guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last else { return false }
         let alphanumeric = { (byte: UInt8) in (97...122).contains(byte) || (48...57).contains(byte) }
         return alphanumeric(first) && alphanumeric(last) && bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }

@@ -190,7 +190,7 @@ public struct ClusterRecordsBuilder: Sendable {
     private var ttl: UInt32 { configuration.ttl }
 
     private func name(_ parts: String..., under base: DomainName) -> DomainName? {
-        try? base.prepending(labels: parts.map { Array($0.utf8)[...] })
+        try? base.prepending(utf8Labels: parts)
     }
 
     private mutating func addApex() {

@@ -148,6 +148,15 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible, Comparabl
         return try finishPrepending(&result)
     }
 
+    /// `labels` (their UTF-8 bytes, leftmost first) + "." + self, checked as
+    /// `prepending(labels:)` checks: no array per label (a full build names every Service so).
+    public func prepending(utf8Labels labels: [String]) throws(DNSWireError) -> DomainName {
+        var result: [UInt8] = []
+        result.reserveCapacity(labels.reduce(wire.count) { $0 + 1 + $1.utf8.count })
+        for label in labels { try Self.append(label.utf8, to: &result) }
+        return try finishPrepending(&result)
+    }
+
     /// Appends one label, length byte first, after checking it as every `prepending` does.
     private static func append(_ label: some Collection<UInt8>, to result: inout [UInt8]) throws(DNSWireError) {
         let count = label.count

@@ -160,6 +160,12 @@ final class DomainNameTests: XCTestCase {
         let nearlyFull = dn([String](repeating: String(repeating: "a", count: 63), count: 3).joined(separator: "."))
         assertThrows(.nameTooLong(at: 0)) { try nearlyFull.prepending(utf8Label: String(repeating: "b", count: 62)) }
         assertThrows(.nameTooLong(at: 0)) { try nearlyFull.prepending(utf8Label: "b", then: String(repeating: "c", count: 60)) }
+        XCTAssertEqual(
+            try base.prepending(utf8Labels: ["web", "ns", "svc"]), try base.prepending(labels: [ascii("web")[...], ascii("ns")[...], ascii("svc")[...]]))
+        XCTAssertEqual(try base.prepending(utf8Labels: []), base)
+        assertThrows(.labelTooLong(at: 4)) { try base.prepending(utf8Labels: ["web", long]) }
+        assertThrows(.invalidPresentation("empty label")) { try base.prepending(utf8Labels: ["web", ""]) }
+        assertThrows(.nameTooLong(at: 0)) { try nearlyFull.prepending(utf8Labels: ["b", String(repeating: "c", count: 60)]) }
     }
 
     func testIsSubdomainRespectsLabelBoundaries() {

@@ -226,24 +226,45 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
     /// RFC 1035 §3.3.9).
     private func additionalRecords(for rrset: [ResourceRecord], lookup: inout some RecordLookup) -> [ResourceRecord] {
         var result: [ResourceRecord] = []
+        guard rrset.count > Self.fewRecords else {
+            // A handful of records (a port's SRV, a Service's ports): the earlier records and
+            // the result are scanned, with no sets to allocate (two per SRV RRset, issue #9).
+            for (index, record) in rrset.enumerated() {
+                guard let target = Self.target(of: record),
+                      !rrset[..<index].contains(where: { Self.target(of: $0) == target }),  // == ignores case
+                      let zone = layout.authoritativeZone(for: target) else { continue }
+                for address in lookup.records(at: target, zone: zone) ?? []
+                where (address.type == .a || address.type == .aaaa) && !result.contains(address) {
+                    result.append(address)
+                }
+            }
+            return result
+        }
         // Each target is read once and each address kept once: a Service with 20,000 ports
         // points 20,000 SRV records at one name (a linear scan alone was quadratic).
         var targets = SeenSet<DomainName>()
         var kept = SeenSet<ResourceRecord>()
         for record in rrset {
-            let target: DomainName
-            switch record.data {
-            case .srv(let srv): target = srv.target
-            case .mx(_, let exchange): target = exchange
-            case .ns(let host): target = host
-            default: continue
-            }
-            guard targets.insert(target.lowercased()), let zone = layout.authoritativeZone(for: target) else { continue }
+            guard let target = Self.target(of: record), targets.insert(target.lowercased()),
+                  let zone = layout.authoritativeZone(for: target) else { continue }
             for address in lookup.records(at: target, zone: zone) ?? [] where address.type == .a || address.type == .aaaa {
                 if kept.insert(address) { result.append(address) }
             }
         }
         return result
+    }
+
+    /// Up to this many records, `additionalRecords` scans instead of keeping sets.
+    private static var fewRecords: Int { 8 }
+
+    /// The name an SRV, MX or NS record points at.
+    private static func target(of record: ResourceRecord) -> DomainName? {
+        switch record.data {
+        case .srv(let srv): return srv.target
+        case .mx(_, let exchange): return exchange
+        case .ns(let host): return host
+        default: return nil
+        }
     }
 
     private mutating func prepare(

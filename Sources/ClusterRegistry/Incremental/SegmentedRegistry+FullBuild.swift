@@ -185,8 +185,13 @@ private struct UnitBuildWork: Sendable {
             domain: domain, multicluster: layout.multiclusterZone)
         var pointerLookup = ModelLookup(zones: [])  // PTR answers have no additional section to look up
         var chunks = 0
+        // Names the Service units compiled so far, and how many there were: the first chunk
+        // projects the whole run's names from them, to size the shards' builders once.
+        var serviceUnits = 0, serviceNames = 0
+        let serviceUnitsInRange = range.count(where: { if case .service = units[$0] { true } else { false } })
         for unitIndex in range {
             let unit = units[unitIndex]
+            let namesBefore = compiler.entries.count
             let model = lookup.base.model(of: unit)
             lookup.reset(compiling: unit)
             for (name, records) in model.cluster.nodes where unit.holds(name, domain: domain) {
@@ -208,7 +213,16 @@ private struct UnitBuildWork: Sendable {
                 }
             }
             lookup.base.forgetBuilt()
+            if case .service = unit {
+                serviceUnits += 1
+                serviceNames += compiler.entries.count - namesBefore
+            }
             if compiler.entries.count >= chunkNames {
+                if chunks == 0, serviceUnits > 0 {
+                    // The rest of the run is Service units; this chunk holds some of every kind.
+                    let rest = Double(serviceUnitsInRange - serviceUnits) * Double(serviceNames) / Double(serviceUnits)
+                    part.pieces.reserve(projecting: compiler, scale: 1 + rest / Double(compiler.entries.count))
+                }
                 part.pieces.take(&compiler)
                 chunks += 1
                 // What the units' models and the pieces' regrowth freed goes back to the
