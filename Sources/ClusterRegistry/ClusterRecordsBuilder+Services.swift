@@ -24,7 +24,7 @@ extension ClusterRecordsBuilder {
     /// record per endpoint, targeting the endpoint's own name. No ready endpoint → no name.
     mutating func addHeadlessService(_ service: Service, base: DomainName, endpoints: [ResolvedEndpoint]) {
         guard !endpoints.isEmpty else { return }
-        for address in Set(endpoints.flatMap(\.endpoint.addresses)).sorted() { addAddressRecord(address, at: base) }
+        for address in Set(endpoints.flatMap(\.endpoint.storedAddresses)).sorted() { addAddressRecord(address, at: base) }
         let hosts = addEndpointNames(endpoints, base: base)
         var named: [DomainName: [(Int, DomainName)]] = [:]
         var all: [(Int, DomainName)] = []
@@ -108,10 +108,10 @@ extension ClusterRecordsBuilder {
     @discardableResult
     private mutating func addEndpointNames(_ endpoints: [ResolvedEndpoint], base: DomainName) -> [DomainName?] {
         endpoints.map { resolved in
-            guard let first = resolved.endpoint.addresses.first,
-                  let host = try? base.prepending(utf8Label: hostLabel(resolved.endpoint, first))
+            let addresses = resolved.endpoint.storedAddresses
+            guard let first = addresses.first, let host = try? base.prepending(utf8Label: hostLabel(resolved.endpoint, first))
             else { return nil }
-            for address in resolved.endpoint.addresses {
+            for address in addresses {
                 addAddressRecord(address, at: host)
                 addPointerRecord(from: address, to: host)
             }

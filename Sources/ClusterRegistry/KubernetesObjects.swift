@@ -210,6 +210,22 @@ public struct Endpoint: Hashable, Sendable {
         }
     }
 
+    /// The addresses as stored, without making an array (`addresses` makes one): a full build
+    /// reads every endpoint's (issue #9).
+    public var storedAddresses: StoredAddresses { StoredAddresses(first: firstAddress, others: otherAddresses) }
+
+    /// An endpoint's addresses read in place: the first, then the others.
+    public struct StoredAddresses: RandomAccessCollection, Sendable {
+        fileprivate let first: IPAddress?
+        fileprivate let others: [IPAddress]
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { first == nil ? 0 : 1 + others.count }
+        public subscript(position: Int) -> IPAddress {
+            position == 0 ? first! : others[position - 1]  // a first address whenever endIndex > 0
+        }
+    }
+
     /// `hostname` field (StatefulSet pods with a matching subdomain get one).
     public var hostname: String?
     /// `targetRef.name` when `targetRef.kind` is Pod: used by `--endpoint-pod-names`.

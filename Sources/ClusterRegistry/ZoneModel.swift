@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import DNSWire
 
 /// The records of one zone before they are compiled into wire form: what `clusterdns records`
@@ -43,6 +50,9 @@ public struct ZoneModel: Sendable {
     /// (`RegistryUnit.holds`), and adding them hashed and allocated three names per Service for
     /// nothing (issue #9: build time).
     var ancestorCeiling: DomainName?
+    /// The name `addName` last made sure exists (lower case). Nodes are never removed, so it
+    /// goes on existing.
+    private var lastEnsured: DomainName?
 
     public init(apex: DomainName, kind: Kind, soa: ResourceRecord) {
         self.apex = apex.lowercased()
@@ -70,7 +80,21 @@ public struct ZoneModel: Sendable {
             nodes.values[node].append(record)
         } else {
             nodes[owner] = [record]
-            if kind.ownsEveryName { addName(owner.parent) }
+            // Siblings follow each other (a Service's endpoint hosts, its ports under `_tcp`):
+            // their parent was the name made sure of last, known without making its name.
+            if kind.ownsEveryName, !Self.isParent(lastEnsured, of: owner) { addName(owner.parent) }
+        }
+    }
+
+    /// Whether `candidate` is `owner`'s parent, both lower case, compared in place.
+    private static func isParent(_ candidate: DomainName?, of owner: DomainName) -> Bool {
+        guard let candidate, !owner.isRoot else { return false }
+        let start = 1 + Int(owner.wire[0])
+        guard owner.wire.count - start == candidate.wire.count else { return false }
+        return owner.wire.withUnsafeBufferPointer { owner in
+            candidate.wire.withUnsafeBufferPointer { candidate in
+                memcmp(owner.baseAddress! + start, candidate.baseAddress!, candidate.count) == 0
+            }
         }
     }
 
@@ -100,6 +124,7 @@ public struct ZoneModel: Sendable {
             if current.isSubdomain(of: apex), nodes[current] == nil { nodes[current] = [] }
             return
         }
+        let requested = current
         // Stops at the first name that exists, `name` itself included: a node exists only with
         // its ancestors (`add` walks from a new node's parent), so the walk ends there. Going one
         // step past an existing `name` made a parent name per endpoint host for nothing.
@@ -109,6 +134,8 @@ public struct ZoneModel: Sendable {
             if current == apex { break }
             current = current.parent
         }
+        // It exists now, unless it is the ceiling, which the walk leaves to another unit.
+        if requested != ancestorCeiling, requested.isSubdomain(of: apex) { lastEnsured = requested }
     }
 
     public func records(at name: DomainName) -> [ResourceRecord]? { nodes[name.lowercased()] }

@@ -442,14 +442,23 @@ public struct ClusterObjects: Sendable {
     /// Not-ready endpoints are dropped unless `publishNotReadyAddresses` is set.
     func endpoints(of service: Service) -> [ResolvedEndpoint] {
         let objects = namespaces[service.namespace.dnsLowercased]?.names[service.name.dnsLowercased]
-        let groups = (objects?.slices ?? []).map(\.value).nonEmpty
-            ?? (objects?.endpoints ?? []).map(\.value).nonEmpty
-            ?? podGroup(for: service).map { [$0] } ?? []
-        return groups.flatMap { group in
-            group.endpoints
-                .filter { $0.ready || service.publishNotReadyAddresses }
-                .map { ResolvedEndpoint(endpoint: $0, ports: group.ports) }
+        // Read from the stored groups in place, into one array: a full build asks once per
+        // Service, and copying the groups out and filtering and mapping them made four arrays.
+        if let slices = objects?.slices, !slices.isEmpty { return Self.resolved(slices.lazy.map(\.value), of: service) }
+        if let endpoints = objects?.endpoints, !endpoints.isEmpty { return Self.resolved(endpoints.lazy.map(\.value), of: service) }
+        return podGroup(for: service).map { Self.resolved(CollectionOfOne($0), of: service) } ?? []
+    }
+
+    /// The endpoints of `groups` that `service` publishes, each with its group's ports.
+    private static func resolved(_ groups: some Collection<EndpointGroup>, of service: Service) -> [ResolvedEndpoint] {
+        var resolved: [ResolvedEndpoint] = []
+        resolved.reserveCapacity(groups.reduce(0) { $0 + $1.endpoints.count })
+        for group in groups {
+            for endpoint in group.endpoints where endpoint.ready || service.publishNotReadyAddresses {
+                resolved.append(ResolvedEndpoint(endpoint: endpoint, ports: group.ports))
+            }
         }
+        return resolved
     }
 
     /// Whether `service` takes its endpoints from Pod objects (no slices or Endpoints name it).
@@ -508,10 +517,6 @@ public struct ServiceUnit: Hashable, Comparable, Sendable {
 struct ResolvedEndpoint {
     var endpoint: Endpoint
     var ports: [EndpointPort]
-}
-
-extension Array {
-    fileprivate var nonEmpty: Self? { isEmpty ? nil : self }
 }
 
 extension String {
