@@ -141,14 +141,14 @@ public struct ClusterRecordsBuilder: Sendable {
             // One Service per namespace and name, as the API server allows: manifests that
             // declare it twice are reported, and the first in file order is served (issue #11
             // item 10: both used to be merged without a word).
-            let copies = objects.services(service.namespace, service.name)
-            guard let first = copies.first else { break }
+            let copies = objects.storedServices(service.namespace, service.name)
+            guard let first = copies.first?.value else { break }
             // The namespace's node exists whenever a Service lives in it: its unit adds it.
             cluster.ancestorCeiling = name(service.namespace, "svc", under: cluster.apex)
             defer { cluster.ancestorCeiling = nil }
             addService(first, endpoints: objects.endpoints(of: first))
             addAliases(of: first, unit: service, from: objects)
-            for duplicate in copies.dropFirst() {
+            for duplicate in copies.dropFirst().map(\.value) {
                 currentUnit = unit
                 recordSkip("service \(duplicate.namespace)/\(duplicate.name)\(Self.at(duplicate.source)) is declared again; "
                     + "serving only the first\(Self.at(first.source))")

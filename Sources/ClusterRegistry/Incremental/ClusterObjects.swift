@@ -350,6 +350,11 @@ public struct ClusterObjects: Sendable {
         namespaces[namespace]?.names[name]?.services.map(\.value) ?? []
     }
 
+    /// The same as stored, with their keys: no array is made (a full build asks per Service).
+    func storedServices(_ namespace: String, _ name: String) -> [Keyed<Service>] {
+        namespaces[namespace]?.names[name]?.services ?? []
+    }
+
     /// The ServiceImports named `name` in `namespace`, in key order (normally one).
     func serviceImports(_ namespace: String, _ name: String) -> [Service] {
         namespaces[namespace]?.names[name]?.imports.map(\.value) ?? []
