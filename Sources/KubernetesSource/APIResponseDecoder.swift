@@ -3,11 +3,35 @@ import ClusterRegistry
 /// One page of a list: the objects by `namespace/name`, the collection's resourceVersion (where
 /// the watch starts) and the token for the next page.
 struct ListPage: Sendable {
-    var objects: [String: KubernetesObject] = [:]
+    var objects = Items()
     var resourceVersion: String
     var continueToken: String?
     /// Objects that could not be decoded: logged and left out, never fatal.
     var errors: [ManifestError] = []
+
+    /// The page's objects in the page's order (the API server's key order), each under its
+    /// `namespace/name`: stored as they come, without a table to fill and sort again (issue #9:
+    /// first sync). A key that repeats within a page is stored twice; the later one wins, as it
+    /// would in a table.
+    struct Items: Sendable, ExpressibleByDictionaryLiteral {
+        private(set) var entries: [(key: String, object: KubernetesObject)] = []
+
+        init() {}
+
+        /// In the literal's order (tests write pages this way).
+        init(dictionaryLiteral elements: (String, KubernetesObject)...) {
+            entries = elements.map { (key: $0.0, object: $0.1) }
+        }
+
+        mutating func append(_ object: KubernetesObject, key: String) { entries.append((key, object)) }
+
+        var count: Int { entries.count }
+        var isEmpty: Bool { entries.isEmpty }
+        var keys: [String] { entries.map(\.key) }
+
+        /// The object stored last under `key`.
+        subscript(key: String) -> KubernetesObject? { entries.last { $0.key == key }?.object }
+    }
 }
 
 /// One line of a watch stream.
@@ -42,7 +66,7 @@ struct APIResponseDecoder: Sendable {
     }
 
     func decodeList(_ bytes: [UInt8]) throws(APIDecodingError) -> ListPage {
-        var objects: [String: KubernetesObject] = [:]
+        var objects = ListPage.Items()
         var errors: [ManifestError] = []
         var itemWithoutName = false
         let list: [String: JSONValue]
@@ -55,7 +79,7 @@ struct APIResponseDecoder: Sendable {
                 }
                 let decoded = decode(object)
                 errors += decoded.errors
-                if let first = decoded.objects.first { objects[key] = first }
+                if let first = decoded.objects.first { objects.append(first, key: key) }
             }
         } catch {
             throw .malformed("\(resource.path): \(error)")

@@ -49,11 +49,12 @@ public final class ClusterObjectStore: Sendable {
         ObjectKey(origin: resource.rawValue + "/" + name)
     }
 
-    /// One list page's objects (a relist's pages land as they come: nothing is held aside).
-    func upsert(_ resource: KubernetesResource, _ objects: [String: KubernetesObject], receivedAt: Double) {
+    /// One list page's objects, in the page's order (a relist's pages land as they come:
+    /// nothing is held aside).
+    func upsert(_ resource: KubernetesResource, _ objects: ListPage.Items, receivedAt: Double) {
         guard !objects.isEmpty else { return }
         state.withLockedValue { _ = $0.received.insert(resource) }
-        enqueue(objects.sorted { $0.key < $1.key }.map { .upsert(Self.key(resource, $0.key), $0.value, receivedAt: receivedAt) })
+        enqueue(objects.entries.map { .upsert(Self.key(resource, $0.key), $0.object, receivedAt: receivedAt) })
     }
 
     /// A full list of `resource` ended: marks it synced and drops what it no longer holds.

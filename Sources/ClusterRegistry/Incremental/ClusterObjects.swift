@@ -342,6 +342,10 @@ public struct ClusterObjects: Sendable {
     /// Exposed namespaces that exist, sorted.
     var namespaceNames: [String] { namespaces.keys.sorted() }
 
+    /// How many exposed namespaces exist: `namespaceNames.count` without sorting them (every
+    /// store of a list page asked, issue #9).
+    var namespaceCount: Int { namespaces.count }
+
     func namespaceExists(_ name: String) -> Bool { namespaces[name] != nil }
 
     /// The Services named `name` in `namespace`, in key order: normally one, but manifests may

@@ -10,7 +10,7 @@ struct RegistryCounts: Sendable {
 
     init(objects: ClusterObjects, records: Int) {
         objectsByKind = objects.countsByKind
-        namespaces = objects.namespaceNames.count
+        namespaces = objects.namespaceCount
         self.records = records
     }
 

@@ -38,7 +38,7 @@ extension SegmentedRegistry {
         if !podAddresses.isEmpty {
             pods.update(Dictionary(uniqueKeysWithValues: podAddresses.map { ($0, objects.podNamespace(of: $0)) }))
         }
-        counts.namespaces = objects.namespaceNames.count
+        counts.namespaces = objects.namespaceCount
         for (before, unit) in zip(servicesBefore, serviceUnits) { diff.count(before, objects.serviceContent(unit)) }
         serial = newSerial
         layout.setSerial(newSerial)

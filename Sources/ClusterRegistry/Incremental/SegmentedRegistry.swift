@@ -109,7 +109,7 @@ public struct SegmentedRegistry: Sendable {
             let replacement = objects.apply(change)
             counts.count(replacing: replacement.previous, with: replacement.stored)
         }
-        counts.namespaces = objects.namespaceNames.count
+        counts.namespaces = objects.namespaceCount
     }
 
     /// The next SOA serial: the clock's seconds, or one more than the last when changes come
