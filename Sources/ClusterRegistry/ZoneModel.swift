@@ -66,24 +66,32 @@ public struct ZoneModel: Sendable {
         let owner = record.name.lowercased()
         var record = record
         record.name = owner
-        if let node = nodes.index(forKey: owner) {
-            // A duplicate's node and ancestors were added with the first copy.
-            let count = nodes.values[node].count
-            if count < Self.largeNode {
-                guard !nodes.values[node].contains(record) else { return }
-            } else {
-                if count == Self.largeNode { largeNodes[owner] = Set(nodes.values[node]) }
-                guard largeNodes[owner, default: []].insert(record).inserted else { return }
-            }
-            // An existing node already has its ancestors (`addName` and this method keep
-            // that invariant), so skip the walk: it costs several hashes per record.
-            nodes.values[node].append(record)
+        // One lookup whether the node is new or not: finding it, then inserting it, hashed
+        // every new name twice (issue #9: build time).
+        var isNew = false
+        let added = Self.append(record, to: &nodes[owner, default: { isNew = true; return [] }()], owner: owner, largeNodes: &largeNodes)
+        // An existing node already has its ancestors (`addName` and this method keep that
+        // invariant), so only a new one walks: the walk costs several hashes per record.
+        // Siblings follow each other (a Service's endpoint hosts, its ports under `_tcp`):
+        // their parent was the name made sure of last, known without making its name.
+        if added, isNew, kind.ownsEveryName, !Self.isParent(lastEnsured, of: owner) { addName(owner.parent) }
+    }
+
+    /// Appends `record` to its node's records unless it is there already: a linear scan for
+    /// small nodes, a set (kept in `largeNodes`) from `largeNode` records on.
+    private static func append(
+        _ record: ResourceRecord, to records: inout [ResourceRecord], owner: DomainName,
+        largeNodes: inout [DomainName: Set<ResourceRecord>]
+    ) -> Bool {
+        let count = records.count
+        if count < largeNode {
+            guard !records.contains(record) else { return false }
         } else {
-            nodes[owner] = [record]
-            // Siblings follow each other (a Service's endpoint hosts, its ports under `_tcp`):
-            // their parent was the name made sure of last, known without making its name.
-            if kind.ownsEveryName, !Self.isParent(lastEnsured, of: owner) { addName(owner.parent) }
+            if count == largeNode { largeNodes[owner] = Set(records) }
+            guard largeNodes[owner, default: []].insert(record).inserted else { return false }
         }
+        records.append(record)
+        return true
     }
 
     /// Whether `candidate` is `owner`'s parent, both lower case, compared in place.
