@@ -212,17 +212,17 @@ public struct Endpoint: Hashable, Sendable {
 
     /// The addresses as stored, without making an array (`addresses` makes one): a full build
     /// reads every endpoint's (issue #9).
-    public var storedAddresses: StoredAddresses { StoredAddresses(first: firstAddress, others: otherAddresses) }
+    public var storedAddresses: StoredAddresses { StoredAddresses(leading: firstAddress, others: otherAddresses) }
 
     /// An endpoint's addresses read in place: the first, then the others.
     public struct StoredAddresses: RandomAccessCollection, Sendable {
-        fileprivate let first: IPAddress?
+        fileprivate let leading: IPAddress?
         fileprivate let others: [IPAddress]
 
         public var startIndex: Int { 0 }
-        public var endIndex: Int { first == nil ? 0 : 1 + others.count }
+        public var endIndex: Int { leading == nil ? 0 : 1 + others.count }
         public subscript(position: Int) -> IPAddress {
-            position == 0 ? first! : others[position - 1]  // a first address whenever endIndex > 0
+            position == 0 ? leading! : others[position - 1]  // a leading address whenever endIndex > 0
         }
     }
 

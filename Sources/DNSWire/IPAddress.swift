@@ -108,11 +108,12 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         case .v4(let value):
             return Self.dottedQuad(value, separator: UInt8(ascii: "."))
         case .v6:
-            // INET6_ADDRSTRLEN (46) with its NUL: written into the String's own storage.
-            return String(unsafeUninitializedCapacity: 46) { text in
+            // Written into the String's own storage: INET6_ADDRSTRLEN counts the NUL.
+            let capacity = Int(INET6_ADDRSTRLEN)
+            return String(unsafeUninitializedCapacity: capacity) { text in
                 withRDataBytes { bytes in
                     text.withMemoryRebound(to: CChar.self) { text in
-                        inet_ntop(AF_INET6, bytes.baseAddress, text.baseAddress, 46) == nil ? 0 : strlen(text.baseAddress!)
+                        inet_ntop(AF_INET6, bytes.baseAddress, text.baseAddress, socklen_t(capacity)) == nil ? 0 : strlen(text.baseAddress!)
                     }
                 }
             }

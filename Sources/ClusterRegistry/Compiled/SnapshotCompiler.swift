@@ -296,12 +296,11 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
             cappedAnswers.append(
                 "\(owner) \(type): \(total) records do not fit a DNS message; serving the first \(chain.reduce(0) { $0 + $1.count })")
             store(owner, type: type, chain: chain, sectionEnds: capped, authority: authority, additional: additional, external: external, nameError: nameError)
-        } else if sectionEnds.additional > Self.sectionByteLimit {
-            let trimmed = write(owner, chain: chain, authority: authority, additional: [])
-            store(owner, type: type, chain: chain, sectionEnds: trimmed, authority: authority, additional: additional, external: external, nameError: nameError)
-        } else {
-            store(owner, type: type, chain: chain, sectionEnds: sectionEnds, authority: authority, additional: additional, external: external, nameError: nameError)
+            return
         }
+        let fitting = sectionEnds.additional > Self.sectionByteLimit
+            ? write(owner, chain: chain, authority: authority, additional: []) : sectionEnds
+        store(owner, type: type, chain: chain, sectionEnds: fitting, authority: authority, additional: additional, external: external, nameError: nameError)
     }
 
     /// Keeps what `write` wrote last as the answer to `owner` and `type`.

@@ -400,9 +400,9 @@ public struct ClusterObjects: Sendable {
     /// kind CoreDNS's programming-latency metric counts.
     public func isHeadlessWithSelector(_ group: EndpointGroup) -> Bool {
         // Read in place: the first sync asks it for every slice (issue #9).
-        guard let services = namespaces[group.namespace.dnsLowercased]?.names[group.serviceName.dnsLowercased]?.services
-        else { return false }
-        return services.contains { keyed in keyed.value.kind == .headless && !(keyed.value.selector ?? [:]).isEmpty }
+        storedServices(group.namespace.dnsLowercased, group.serviceName.dnsLowercased).contains { keyed in
+            keyed.value.kind == .headless && !(keyed.value.selector ?? [:]).isEmpty
+        }
     }
 
     /// The namespace of the pod that holds `address` for autopath: a ready pod before one that
