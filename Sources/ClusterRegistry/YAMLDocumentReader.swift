@@ -16,11 +16,29 @@ enum YAMLDocumentReader {
     static func readDocuments(
         _ text: UnsafeBufferPointer<UInt8>, each: (JSONDocument) -> Void
     ) throws(YAMLReadError) {
+        // Tape offsets and counts are 32-bit (`JSONDocument.Entry`); manifest files are capped
+        // far below (64 MiB).
+        guard text.count < Int(UInt32.max) / 4 else { throw YAMLReadError(kind: .syntax, problem: "text too large") }
+        // The common block subset is read directly; libyaml reads everything else.
+        if let documents = BlockYAMLReader.documents(of: text) {
+            documents.forEach(each)
+            return
+        }
+        try readDocumentsThroughLibYAML(text, each: each)
+    }
+
+    /// Written out, a tape entry takes at least one byte of text and nearly always two or
+    /// more; only aliases could make more.
+    static func maxEntries(forTextOf count: Int) -> Int { 1_024 + 2 * count }
+
+    /// `readDocuments` through libyaml's events alone: the reference the block subset's reader
+    /// is compared with.
+    static func readDocumentsThroughLibYAML(
+        _ text: UnsafeBufferPointer<UInt8>, each: (JSONDocument) -> Void
+    ) throws(YAMLReadError) {
         // An empty text is an empty stream: no document. (libyaml keeps the input pointer, so
         // it must be the caller's buffer, never a temporary.)
         guard let base = text.baseAddress, !text.isEmpty else { return }
-        // Tape offsets and counts are 32-bit (`JSONDocument.Entry`); manifest files are capped
-        // far below (64 MiB).
         guard text.count < Int(UInt32.max) / 4 else { throw YAMLReadError(kind: .syntax, problem: "text too large") }
         let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         defer { parser.deallocate() }
@@ -28,10 +46,8 @@ enum YAMLDocumentReader {
         defer { yaml_parser_delete(parser) }
         yaml_parser_set_input_string(parser, base, text.count)
         yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
-        // Written out, a tape entry takes at least one byte of text and nearly always two or
-        // more; only aliases could make more.
-        let maxEntries = 1_024 + 2 * text.count
-        var builder: TapeBuilder?
+        let maxEntries = maxEntries(forTextOf: text.count)
+        var builder: YAMLTapeBuilder?
         var event = yaml_event_t()
         while true {
             guard yaml_parser_parse(parser, &event) == 1 else { throw YAMLReadError(parser: parser.pointee, text: text) }
@@ -41,7 +57,7 @@ enum YAMLDocumentReader {
             case YAML_STREAM_END_EVENT:
                 return
             case YAML_DOCUMENT_START_EVENT:
-                builder = TapeBuilder(maxEntries: maxEntries)
+                builder = YAMLTapeBuilder(maxEntries: maxEntries)
             case YAML_DOCUMENT_END_EVENT:
                 if let finished = builder {
                     builder = nil
@@ -150,8 +166,8 @@ public struct YAMLReadError: Error, Sendable, Equatable {
 }
 
 /// One document's tape, built in event order: containers are opened, filled and closed, and an
-/// alias copies its anchor's entries.
-private struct TapeBuilder {
+/// alias copies its anchor's entries. libyaml's events and `BlockYAMLReader` both drive it.
+struct YAMLTapeBuilder {
     typealias Entry = JSONDocument.Entry
 
     private var bytes: [UInt8] = []
