@@ -137,12 +137,28 @@ enum BlockYAMLReader {
                 // A root node starts at column 0 here; an indented root is libyaml's.
                 guard line.indent == 0 else { throw Unsupported() }
                 builder = YAMLTapeBuilder(maxEntries: YAMLDocumentReader.maxEntries(forTextOf: text.count))
+                builder.reserve(forTextOf: documentLength(from: line.start))
                 try blockCollection(at: line.contentStart)
                 documents.append(builder.document)
                 markerOpen = false
                 // Content the root did not take is libyaml's (an error, or a form not read here).
                 if contentLine != nil { throw Unsupported() }
             }
+        }
+
+        /// About how many bytes the document starting at `start` takes: up to the next line
+        /// that starts with `---` or `...`. A capacity hint only, so a marker-like line inside
+        /// a quoted scalar does no harm.
+        func documentLength(from start: Int) -> Int {
+            var index = start
+            while index + 3 < text.count {
+                if text[index] == 0x0A, text[index + 1] == Self.dash || text[index + 1] == UInt8(ascii: "."),
+                   text[index + 2] == text[index + 1], text[index + 3] == text[index + 1] {
+                    return index - start
+                }
+                index += 1
+            }
+            return text.count - start
         }
 
         /// A document with no content: libyaml gives it an empty plain scalar, a null, placed

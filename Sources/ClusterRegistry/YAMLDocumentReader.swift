@@ -185,6 +185,14 @@ struct YAMLTapeBuilder {
 
     var document: JSONDocument { JSONDocument(bytes: bytes, entries: entries) }
 
+    /// Room for a document read from `textBytes` bytes: its scalars take fewer bytes, and it
+    /// has about one entry per 8 bytes of block YAML. Growing both arrays from empty copied
+    /// them several times per document (issue #9: start-up from manifests).
+    mutating func reserve(forTextOf textBytes: Int) {
+        bytes.reserveCapacity(textBytes)
+        entries.reserveCapacity(min(textBytes / 8 + 4, maxEntries))
+    }
+
     mutating func scalar(_ value: UnsafeBufferPointer<UInt8>, plain: Bool, anchor: String?, line: UInt32) throws(YAMLReadError) {
         try reserve(1, line: line)
         let kind: Entry.Kind = plain ? (Self.isNull(value) ? .literal : .number) : .string
