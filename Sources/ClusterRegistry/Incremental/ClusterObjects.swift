@@ -164,6 +164,8 @@ struct ObjectPlaces: Sendable {
         }
     }
 
+    mutating func reserveCapacity(_ count: Int) { table.reserveCapacity(count) }
+
     @discardableResult
     mutating func remove(_ key: ObjectKey) -> ObjectPlace? {
         guard let index = table.index(forKey: key) else { return nil }
@@ -198,6 +200,10 @@ public struct ClusterObjects: Sendable {
     }
 
     public var count: Int { places.count }
+
+    /// Room for `count` objects in the key index: a start-up stores 100k objects at once, and
+    /// growing the index rehashed it again and again (issue #9: start-up).
+    mutating func reserveCapacity(_ count: Int) { places.reserveCapacity(count) }
 
     /// Every stored object (in no particular order).
     public var allObjects: [KubernetesObject] { places.keys.compactMap { self[$0] } }

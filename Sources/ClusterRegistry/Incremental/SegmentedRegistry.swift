@@ -67,6 +67,7 @@ public struct SegmentedRegistry: Sendable {
         layout = ZoneLayout([])
         shards = []
         staticSegment = .empty
+        objects.reserveCapacity(changes.count)
         for change in changes { objects.apply(change) }
         rebuildAll()
     }
