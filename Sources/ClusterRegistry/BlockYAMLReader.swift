@@ -323,6 +323,7 @@ enum BlockYAMLReader {
         /// ends before `,`, `]` or `}`, or a key's `: `; a `:` before another flow indicator, a
         /// comment, or brackets inside it are libyaml's (YAML 1.1 §9.1.3 as libyaml reads it).
         mutating func flowScalar(at index: inout Int, in line: Line, isKey: Bool) throws(Unsupported) {
+            guard index < line.end else { throw Unsupported() }  // `{` or `,` ending the line
             let first = text[index]
             if first == Self.doubleQuote || first == Self.singleQuote {
                 let close = try closingQuote(from: index, in: line)

@@ -74,7 +74,7 @@ final class BlockYAMLReaderTests: XCTestCase {
             "a: {b: }\n", "a: [1, ]\n", "a: {b:1}\n", "a: [x:]\n", "a: [x #c]\n", "a: [1] x\n", "a: {\"b\":1}\n", "a: |\n  text\n", "a: >-\n  text\n",
             "a: b\n  c\n", "a: \"x\\ny\"\n", "a: 'it''s'\n", "a:\tb\n", "a: b\r\n", "a: é\n", "%YAML 1.1\n---\na: 1\n",
             "a: 1\n...\n", "--- a: 1\n", "  a: 1\n", "plain\n", "a: b: c\n", "a: 1\n a: 2\n", "a: 1\na: 2\n", "? a\n: b\n",
-            "- - a\n", "a: 1\n- b\n", "a: 'open\n  close'\n", "a: b:\n",
+            "- - a\n", "a: 1\n- b\n", "a: 'open\n  close'\n", "a: b:\n", "a: {", "a: {  ", "a: {b: 1,", "a: [", "a: [1,  ", "a: {\n}\n",
         ]
         for text in refused {
             XCTAssertNil(Self.fastPath(Array(text.utf8)), "should be left to libyaml:\n\(text)")
@@ -96,12 +96,19 @@ final class BlockYAMLReaderTests: XCTestCase {
         let samples = 3_000
         for sample in 0..<samples {
             var text = RandomBlockYAML.stream(using: &random)
-            let mutates = random.next() % 3 == 0
+            var mutates = random.next() % 3 == 0
             if mutates {
                 text = RandomBlockYAML.mutate(text, using: &random)
                 mutated += 1
             }
-            let bytes = Array(text.utf8)
+            var bytes = Array(text.utf8)
+            if random.next() % 6 == 0 {
+                // Byte-level edits too: cut lines, stray brackets and quotes, cut-off ends.
+                bytes = ManifestMutations.mutate(bytes, &random, special: Array(" :-\n{}[],'\"#".utf8), maxEdits: 3)
+                text = String(decoding: bytes, as: UTF8.self)
+                if !mutates { mutated += 1 }
+                mutates = true
+            }
             if assertAgrees(bytes, "sample \(sample)") {
                 read += 1
                 if !mutates { readUnmutated += 1 }
