@@ -74,7 +74,10 @@ public struct ZoneModel: Sendable {
         // invariant), so only a new one walks: the walk costs several hashes per record.
         // Siblings follow each other (a Service's endpoint hosts, its ports under `_tcp`):
         // their parent was the name made sure of last, known without making its name.
-        if added, isNew, kind.ownsEveryName, !Self.isParent(lastEnsured, of: owner) { addName(owner.parent) }
+        // A Service's own name sits right below the ceiling, which its unit never adds.
+        if added, isNew, kind.ownsEveryName, !Self.isParent(lastEnsured, of: owner), !Self.isParent(ancestorCeiling, of: owner) {
+            addName(owner.parent)
+        }
     }
 
     /// Appends `record` to its node's records unless it is there already: a linear scan for

@@ -114,7 +114,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
             // Most nodes hold one RRset (an address, a PTR, a port's SRV): answered as it is,
             // without the grouping's array or a chain's (two allocations per name, issue #9).
             prepare(name, type: type, chain: CollectionOfOne(records), additional: additionalRecords(for: records, lookup: &lookup), external: nil)
-        } else {
+        } else if !records.isEmpty {
             compileRRsets(name, records: records, lookup: &lookup)
         }
         keys.append(name.lowercased().wire)  // no copy when already lower case, the usual case
@@ -124,6 +124,18 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
     /// Prepares the answers of a node with several types, or a CNAME: one per type, and for a
     /// CNAME owner the A and AAAA answers with the chain chased through our zones.
     private mutating func compileRRsets(_ name: DomainName, records: [ResourceRecord], lookup: inout some RecordLookup) {
+        if Self.isInTypeRuns(records) {
+            // Each type's records follow each other, types ascending (a Service's addresses,
+            // then its SRV records): each run is answered in place, with no groups to allocate
+            // (two or three arrays per Service name, issue #9: build time).
+            var start = 0
+            for index in 1...records.count where index == records.count || records[index].type != records[start].type {
+                let rrset = records[start..<index]
+                prepare(name, type: rrset[start].type, chain: CollectionOfOne(rrset), additional: additionalRecords(for: rrset, lookup: &lookup), external: nil)
+                start = index
+            }
+            return
+        }
         let byType = Self.groupedByType(records)
         if let cname = byType.first(where: { $0.type == .cname })?.records {
             // A CNAME owner holds nothing else (RFC 1034 §3.6.2): one generic answer plus A and
@@ -158,6 +170,18 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
                 prepare(name, type: type, chain: [rrset], additional: additionalRecords(for: rrset, lookup: &lookup), external: nil)
             }
         }
+    }
+
+    /// Whether `records` (not empty) hold no CNAME and each type's records follow each other,
+    /// types in ascending order: the order `compileRRsets` answers types in.
+    private static func isInTypeRuns(_ records: [ResourceRecord]) -> Bool {
+        var previous = records[0].type
+        guard previous != .cname else { return false }
+        for record in records.dropFirst() where record.type != previous {
+            guard record.type.rawValue > previous.rawValue, record.type != .cname else { return false }
+            previous = record.type
+        }
+        return true
     }
 
     /// The RRsets of one node, records in their original order. A node has few types, so a
@@ -224,14 +248,14 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
 
     /// A/AAAA of the names SRV, MX and NS records point at, when we hold them (RFC 2782,
     /// RFC 1035 §3.3.9).
-    private func additionalRecords(for rrset: [ResourceRecord], lookup: inout some RecordLookup) -> [ResourceRecord] {
+    private func additionalRecords(for rrset: some RandomAccessCollection<ResourceRecord>, lookup: inout some RecordLookup) -> [ResourceRecord] {
         var result: [ResourceRecord] = []
         guard rrset.count > Self.fewRecords else {
             // A handful of records (a port's SRV, a Service's ports): the earlier records and
             // the result are scanned, with no sets to allocate (two per SRV RRset, issue #9).
-            for (index, record) in rrset.enumerated() {
+            for (offset, record) in rrset.enumerated() {
                 guard let target = Self.target(of: record),
-                      !rrset[..<index].contains(where: { Self.target(of: $0) == target }),  // == ignores case
+                      !rrset.prefix(offset).contains(where: { Self.target(of: $0) == target }),  // == ignores case
                       let zone = layout.authoritativeZone(for: target) else { continue }
                 for address in lookup.records(at: target, zone: zone) ?? []
                 where (address.type == .a || address.type == .aaaa) && !result.contains(address) {
@@ -267,17 +291,17 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         }
     }
 
-    private mutating func prepare(
-        _ owner: DomainName, type: RecordType, chain: some RandomAccessCollection<[ResourceRecord]>, authority: [ResourceRecord] = [],
+    private mutating func prepare<Chain: RandomAccessCollection>(
+        _ owner: DomainName, type: RecordType, chain: Chain, authority: [ResourceRecord] = [],
         additional: [ResourceRecord], external: Int?, nameError: Bool = false
-    ) {
+    ) where Chain.Element: RandomAccessCollection<ResourceRecord> {
         let sectionEnds = write(owner, chain: chain, authority: authority, additional: additional)
         if sectionEnds.authority > Self.sectionByteLimit, !chain.isEmpty {
             // Too large for any message: keep as many leading records of the last RRset (in the
             // stable order the registry built) as fit, and say so. The additional section is
             // optional (RFC 2181 §9): it goes first. A record takes at least 11 bytes, which
             // bounds the search.
-            var chain = Array(chain)
+            var chain = chain.map { Array($0) }
             let last = chain.count - 1
             let total = chain.reduce(0) { $0 + $1.count }
             let full = chain[last]
@@ -305,7 +329,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
 
     /// Keeps what `write` wrote last as the answer to `owner` and `type`.
     private mutating func store(
-        _ owner: DomainName, type: RecordType, chain: some RandomAccessCollection<[ResourceRecord]>,
+        _ owner: DomainName, type: RecordType, chain: some RandomAccessCollection<some RandomAccessCollection<ResourceRecord>>,
         sectionEnds: (answer: Int, authority: Int, additional: Int), authority: [ResourceRecord],
         additional: [ResourceRecord], external: Int?, nameError: Bool
     ) {
@@ -344,7 +368,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
     /// Writes the sections after a question for `owner`; returns where each ends, relative to
     /// the end of the question.
     private mutating func write(
-        _ owner: DomainName, chain: some Collection<[ResourceRecord]>, authority: [ResourceRecord], additional: [ResourceRecord]
+        _ owner: DomainName, chain: some Collection<some Collection<ResourceRecord>>, authority: [ResourceRecord], additional: [ResourceRecord]
     ) -> (answer: Int, authority: Int, additional: Int) {
         let questionEnd = DNSHeader.byteCount + owner.wire.count + 4
         writer.reset(prefixLength: questionEnd)
