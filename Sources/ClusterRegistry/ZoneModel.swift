@@ -50,9 +50,16 @@ public struct ZoneModel: Sendable {
     /// (`RegistryUnit.holds`), and adding them hashed and allocated three names per Service for
     /// nothing (issue #9: build time).
     var ancestorCeiling: DomainName?
-    /// The name `addName` last made sure exists (lower case). Nodes are never removed, so it
-    /// goes on existing.
+    /// The names `addName` last made sure exist (lower case), the latest first. Nodes are
+    /// never removed, so they go on existing. Two, because a Service's names alternate between
+    /// two parents: its own name (endpoint hosts) and `_tcp.<name>` (ports).
     private var lastEnsured: DomainName?
+    private var earlierEnsured: DomainName?
+
+    /// Whether `owner`'s parent is known to exist, or to be the ceiling, without making its name.
+    private func parentIsSettled(_ owner: DomainName) -> Bool {
+        Self.isParent(lastEnsured, of: owner) || Self.isParent(earlierEnsured, of: owner) || Self.isParent(ancestorCeiling, of: owner)
+    }
 
     public init(apex: DomainName, kind: Kind, soa: ResourceRecord) {
         self.apex = apex.lowercased()
@@ -75,9 +82,7 @@ public struct ZoneModel: Sendable {
         // Siblings follow each other (a Service's endpoint hosts, its ports under `_tcp`):
         // their parent was the name made sure of last, known without making its name.
         // A Service's own name sits right below the ceiling, which its unit never adds.
-        if added, isNew, kind.ownsEveryName, !Self.isParent(lastEnsured, of: owner), !Self.isParent(ancestorCeiling, of: owner) {
-            addName(owner.parent)
-        }
+        if added, isNew, kind.ownsEveryName, !parentIsSettled(owner) { addName(owner.parent) }
     }
 
     /// Appends `record` to its node's records unless it is there already: a linear scan for
@@ -142,11 +147,14 @@ public struct ZoneModel: Sendable {
         while current.isSubdomain(of: apex), nodes[current] == nil {
             if let ancestorCeiling, current == ancestorCeiling { break }
             nodes[current] = []
-            if current == apex { break }
+            if current == apex || parentIsSettled(current) { break }
             current = current.parent
         }
         // It exists now, unless it is the ceiling, which the walk leaves to another unit.
-        if requested != ancestorCeiling, requested.isSubdomain(of: apex) { lastEnsured = requested }
+        if requested != ancestorCeiling, requested != lastEnsured, requested.isSubdomain(of: apex) {
+            earlierEnsured = lastEnsured
+            lastEnsured = requested
+        }
     }
 
     public func records(at name: DomainName) -> [ResourceRecord]? { nodes[name.lowercased()] }
