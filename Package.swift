@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "ClusterRegistry",
             dependencies: [
-                "DNSWire", "CLDNS", "CLibYAML",
+                "DNSWire", "CLDNS", "CLibYAML", "CGNU",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),

@@ -1,5 +1,14 @@
+internal import CGNU
 import Dispatch
 import Foundation
+
+/// CPUs this process may run on (its affinity mask, as `taskset` or a cpuset sets it), read
+/// once; the processor count when the mask cannot be read. Foundation's
+/// `activeProcessorCount` counts every CPU of the machine.
+let usableCPUCount: Int = {
+    let count = csb_usable_cpus()
+    return count > 0 ? Int(count) : ProcessInfo.processInfo.activeProcessorCount
+}()
 
 /// `transform(i)` for every `i` in `0..<count`, spread over the cores (`concurrentPerform`);
 /// the results in index order. For the parallel parts of loading and building: files parsed

@@ -19,7 +19,7 @@ extension SegmentedRegistry {
         layout.singlePointer = configuration.singlePointer
         let units = [RegistryUnit.apex] + objects.namespaceNames.map(RegistryUnit.namespace)
             + objects.serviceUnits.map(RegistryUnit.service)
-        let parts = parallelBuild ?? (units.count >= Self.parallelUnitThreshold) ? 2 : 1
+        let parts = buildParts(units.count, threshold: Self.parallelUnitThreshold)
         // What decoding the objects left freed goes back to the system before the build
         // allocates the snapshot: the first API sync's peak RSS is the two together otherwise.
         if handsBackMemory { FreeMemory.returnToSystem() }
@@ -57,6 +57,14 @@ extension SegmentedRegistry {
 
     /// From this many units a full build is split over two threads.
     static var parallelUnitThreshold: Int { 2_000 }
+
+    /// The threads a build of `size` items uses: two from `threshold` on, unless the process
+    /// may run on one CPU only (a server pinned to a core), where a second part only adds the
+    /// merge of its pieces; `parallelBuild` decides when set (tests).
+    func buildParts(_ size: Int, threshold: Int) -> Int {
+        if let parallelBuild { return parallelBuild ? 2 : 1 }
+        return size >= threshold && usableCPUCount > 1 ? 2 : 1
+    }
 
     /// Compiles the zone files again: their answers may read any cluster unit.
     mutating func compileStaticZones(_ base: UnitLookup) {

@@ -124,7 +124,7 @@ public struct SegmentedRegistry: Sendable {
     mutating func rebuildAll() {
         let pieces = buildMethod == .wholeModel ? compileWholeModel() : compileUnits()
         let names = pieces.reduce(0) { $0 + $1.builders.reduce(0) { $0 + $1.entries.count } }
-        let parts = parallelBuild ?? (names >= Self.parallelThreshold) ? 2 : 1
+        let parts = buildParts(names, threshold: Self.parallelThreshold)
         shards = ShardPieces.segments(from: consume pieces, layout: layout, parts: parts, trimsWhileMerging: handsBackMemory)
         var podChanges: [IPAddress: String?] = [:]
         for address in objects.podAddresses { podChanges[address] = objects.podNamespace(of: address) }

@@ -80,6 +80,8 @@ extension SegmentBuilder {
     /// records are distinct already (every target is the unit's own name): nothing to drop.
     static func merged(_ parts: [SegmentBuilder], layout: ZoneLayout) -> SegmentBuilder {
         var first: [NameKey: (part: Int, entry: Int)] = [:]
+        // Sized once: grown from empty, every shard's table was rehashed five or six times.
+        first.reserveCapacity(parts.reduce(0) { total, part in total + part.entries.count(where: { layout.kinds[$0.zone] == .reverse }) })
         var repeated: [NameKey: [(part: Int, entry: Int)]] = [:]
         // Only reverse names can repeat: every other name belongs to one unit (`RegistryUnit`),
         // which compiles it once. Indexing just those keeps the merge's table to the PTR
