@@ -58,14 +58,33 @@ final class RRsetLimitTests: XCTestCase {
     /// name cost one lookup, not 20,000 (which made one Service stall every build for 33 s).
     func testAdditionalRecordsReadEachTargetOnce() throws {
         let target = try DomainName("big.shop.svc.cluster.local")
+        let owner = try DomainName("_http._tcp.big.shop.svc.cluster.local")
         let srv = (0..<20_000).map { port in
-            ResourceRecord(name: target, ttl: 5, data: .srv(SRVData(priority: 0, weight: 1, port: UInt16(port), target: target)))
+            ResourceRecord(name: owner, ttl: 5, data: .srv(SRVData(priority: 0, weight: 1, port: UInt16(port), target: target)))
         }
         var lookup = CountingLookup(records: [ResourceRecord(name: target, ttl: 5, data: .a(.v4(0x0A00_0001)))])
         let layout = ZoneLayout(ClusterRecordsBuilder.empty(configuration: RegistryConfiguration(), serial: 1).zones)
         var compiler = SnapshotCompiler(layout: layout)
-        compiler.compileNode(target, records: srv, zone: 0, synthesizesPods: false, lookup: &lookup)
+        compiler.compileNode(owner, records: srv, zone: 0, synthesizesPods: false, lookup: &lookup)
         XCTAssertEqual(lookup.calls, 1)
+        XCTAssertEqual(compiler.answers.last?.additionalCount, 0, "20,000 SRV records leave no room for additional ones")
+    }
+
+    /// SRV records at a Service's own name point at that name: its addresses are read from the
+    /// node being compiled, with no lookup, and go in the additional section.
+    func testSRVAtItsOwnTargetReadsTheNodesAddresses() throws {
+        let name = try DomainName("web.shop.svc.cluster.local")
+        let records = [
+            ResourceRecord(name: name, ttl: 5, data: .a(.v4(0x0A00_0001))),
+            ResourceRecord(name: name, ttl: 5, data: .srv(SRVData(priority: 0, weight: 100, port: 80, target: name))),
+        ]
+        var lookup = CountingLookup(records: [])
+        let layout = ZoneLayout(ClusterRecordsBuilder.empty(configuration: RegistryConfiguration(), serial: 1).zones)
+        var compiler = SnapshotCompiler(layout: layout)
+        compiler.compileNode(name, records: records, zone: 0, synthesizesPods: false, lookup: &lookup)
+        XCTAssertEqual(lookup.calls, 0)
+        XCTAssertEqual(compiler.answers.map(\.type), [.a, .srv])
+        XCTAssertEqual(compiler.answers.last?.additionalCount, 1, "the node's own A record")
     }
 }
 

@@ -113,9 +113,11 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         if let type = records.first?.type, type != .cname, records.allSatisfy({ $0.type == type }) {
             // Most nodes hold one RRset (an address, a PTR, a port's SRV): answered as it is,
             // without the grouping's array or a chain's (two allocations per name, issue #9).
-            prepare(name, type: type, chain: CollectionOfOne(records), additional: additionalRecords(for: records, lookup: &lookup), external: nil)
+            prepare(
+                name, type: type, chain: CollectionOfOne(records),
+                additional: additionalRecords(for: records, of: (name, zone, records), lookup: &lookup), external: nil)
         } else if !records.isEmpty {
-            compileRRsets(name, records: records, lookup: &lookup)
+            compileRRsets(name, records: records, zone: zone, lookup: &lookup)
         }
         keys.append(name.lowercased().wire)  // no copy when already lower case, the usual case
         entries.append(NameEntry(zone: zone, answers: first..<answers.count, synthesizesPods: synthesizesPods))
@@ -123,7 +125,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
 
     /// Prepares the answers of a node with several types, or a CNAME: one per type, and for a
     /// CNAME owner the A and AAAA answers with the chain chased through our zones.
-    private mutating func compileRRsets(_ name: DomainName, records: [ResourceRecord], lookup: inout some RecordLookup) {
+    private mutating func compileRRsets(_ name: DomainName, records: [ResourceRecord], zone: Int, lookup: inout some RecordLookup) {
         if Self.isInTypeRuns(records) {
             // Each type's records follow each other, types ascending (a Service's addresses,
             // then its SRV records): each run is answered in place, with no groups to allocate
@@ -131,7 +133,9 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
             var start = 0
             for index in 1...records.count where index == records.count || records[index].type != records[start].type {
                 let rrset = records[start..<index]
-                prepare(name, type: rrset[start].type, chain: CollectionOfOne(rrset), additional: additionalRecords(for: rrset, lookup: &lookup), external: nil)
+                prepare(
+                    name, type: rrset[start].type, chain: CollectionOfOne(rrset),
+                    additional: additionalRecords(for: rrset, of: (name, zone, records), lookup: &lookup), external: nil)
                 start = index
             }
             return
@@ -167,7 +171,9 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
             }
         } else {
             for (type, rrset) in byType.count == 1 ? byType : byType.sorted(by: { $0.type.rawValue < $1.type.rawValue }) {
-                prepare(name, type: type, chain: [rrset], additional: additionalRecords(for: rrset, lookup: &lookup), external: nil)
+                prepare(
+                    name, type: type, chain: [rrset], additional: additionalRecords(for: rrset, of: (name, zone, records), lookup: &lookup),
+                    external: nil)
             }
         }
     }
@@ -248,7 +254,19 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
 
     /// A/AAAA of the names SRV, MX and NS records point at, when we hold them (RFC 2782,
     /// RFC 1035 §3.3.9).
-    private func additionalRecords(for rrset: some RandomAccessCollection<ResourceRecord>, lookup: inout some RecordLookup) -> [ResourceRecord] {
+    /// `node` is the name being compiled, its zone and its records: a Service's SRV records at
+    /// its own name point at that name, whose addresses are then at hand without a lookup.
+    private func additionalRecords(
+        for rrset: some RandomAccessCollection<ResourceRecord>, of node: (name: DomainName, zone: Int, records: [ResourceRecord]),
+        lookup: inout some RecordLookup
+    ) -> [ResourceRecord] {
+        /// The records at `target` in `zone`. In the cluster zone the node's own name is read
+        /// from its records: the lookup would return the same array, and notes nothing for a
+        /// name of the unit being compiled (`TrackingLookup`).
+        func records(at target: DomainName, zone: Int) -> [ResourceRecord] {
+            if zone == 0, node.zone == 0, target == node.name { return node.records }  // == ignores case
+            return lookup.records(at: target, zone: zone) ?? []
+        }
         var result: [ResourceRecord] = []
         guard rrset.count > Self.fewRecords else {
             // A handful of records (a port's SRV, a Service's ports): the earlier records and
@@ -257,7 +275,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
                 guard let target = Self.target(of: record),
                       !rrset.prefix(offset).contains(where: { Self.target(of: $0) == target }),  // == ignores case
                       let zone = layout.authoritativeZone(for: target) else { continue }
-                for address in lookup.records(at: target, zone: zone) ?? []
+                for address in records(at: target, zone: zone)
                 where (address.type == .a || address.type == .aaaa) && !result.contains(address) {
                     result.append(address)
                 }
@@ -271,7 +289,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         for record in rrset {
             guard let target = Self.target(of: record), targets.insert(target.lowercased()),
                   let zone = layout.authoritativeZone(for: target) else { continue }
-            for address in lookup.records(at: target, zone: zone) ?? [] where address.type == .a || address.type == .aaaa {
+            for address in records(at: target, zone: zone) where address.type == .a || address.type == .aaaa {
                 if kept.insert(address) { result.append(address) }
             }
         }
