@@ -37,6 +37,11 @@ enum BlockYAMLReader {
     /// Something libyaml must read.
     struct Unsupported: Error {}
 
+    /// The deepest nesting read here. The reader recurses once per level, and a 64 MiB file
+    /// can nest thousands of levels deep: deeper texts go to libyaml, whose parser keeps its
+    /// own stack, so no input can exhaust a thread's stack.
+    static let maxDepth = 128
+
     /// One line of the text: `[start, end)` without its line feed; `indent` leading spaces.
     private struct Line {
         var start: Int
@@ -127,8 +132,9 @@ enum BlockYAMLReader {
                 if isDocumentBoundary(line) {
                     // Only a bare `---`: `...`, directives and content after the marker are
                     // libyaml's.
-                    guard line.end - line.start == 3 || isBlank(from: line.start + 3, to: line.end),
-                          text[line.start] == Self.dash else { throw Unsupported() }
+                    // (A directive's line can be shorter than a marker: `%` first.)
+                    guard text[line.start] == Self.dash, line.end - line.start == 3 || isBlank(from: line.start + 3, to: line.end)
+                    else { throw Unsupported() }
                     if markerOpen { documents.append(emptyDocument(line: line.number)) }
                     markerOpen = true
                     advance()
@@ -264,7 +270,7 @@ enum BlockYAMLReader {
                 try scalar(column + 1..<close, plain: false, line: line.number)
             case Self.openBrace, Self.openBracket:
                 var index = column
-                try flowCollection(at: &index, in: line, depth: 0)
+                try flowCollection(at: &index, in: line)
                 try expectNothingAfter(index, in: line)
             default:
                 guard let end = try plainEnd(from: column, in: line, isKey: false) else { throw Unsupported() }
@@ -279,8 +285,7 @@ enum BlockYAMLReader {
         /// (`{name: a, namespace: b}`, `[{port: 80}]`, `[]`): generators write short objects so.
         /// Pairs without values, single-pair mappings in sequences and trailing commas are
         /// libyaml's. `index` moves past the closing bracket.
-        mutating func flowCollection(at index: inout Int, in line: Line, depth: Int) throws(Unsupported) {
-            guard depth < 64 else { throw Unsupported() }
+        mutating func flowCollection(at index: inout Int, in line: Line) throws(Unsupported) {
             let isMapping = text[index] == Self.openBrace
             let closer = isMapping ? Self.closeBrace : Self.closeBracket
             try open(isMapping ? .object : .array, line: line.number)
@@ -301,7 +306,7 @@ enum BlockYAMLReader {
                 }
                 guard index < line.end else { throw Unsupported() }
                 if text[index] == Self.openBrace || text[index] == Self.openBracket {
-                    try flowCollection(at: &index, in: line, depth: depth + 1)
+                    try flowCollection(at: &index, in: line)
                 } else {
                     try flowScalar(at: &index, in: line, isKey: false)
                 }
@@ -459,11 +464,17 @@ enum BlockYAMLReader {
             do { try builder.scalar(value, plain: plain, anchor: nil, line: UInt32(line)) } catch { throw Unsupported() }
         }
 
+        /// Collections open around the node being read (`maxDepth`).
+        var depth = 0
+
         mutating func open(_ kind: JSONDocument.Entry.Kind, line: Int) throws(Unsupported) {
+            depth += 1
+            guard depth <= BlockYAMLReader.maxDepth else { throw Unsupported() }
             do { try builder.open(kind, anchor: nil, line: UInt32(line)) } catch { throw Unsupported() }
         }
 
         mutating func close() throws(Unsupported) {
+            depth -= 1
             // Duplicate keys are found here: libyaml's reading reports them.
             do { try builder.close() } catch { throw Unsupported() }
         }

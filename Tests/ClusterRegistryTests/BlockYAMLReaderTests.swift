@@ -65,6 +65,7 @@ final class BlockYAMLReaderTests: XCTestCase {
             "metadata: {name: svc-0, namespace: ns-1}\nspec:\n  ports: [{name: http, port: 80, protocol: TCP}]\n",
             "a: [fd00::1, 'x', \"y\", http://h:80/p,  {  b : c  }, [], {}]  # c\n- x\n".replacingOccurrences(of: "\n- x", with: ""),
             "- [a#b, {k: [1, [2, {}]]}]\n",
+            "--- ", "a: 1\n---   \n",
         ]
         for (index, text) in accepted.enumerated() {
             XCTAssertTrue(assertAgrees(Array(text.utf8), "sample \(index)"), "sample \(index) should be in the subset:\n\(text)")
@@ -74,11 +75,25 @@ final class BlockYAMLReaderTests: XCTestCase {
             "a: {b: }\n", "a: [1, ]\n", "a: {b:1}\n", "a: [x:]\n", "a: [x #c]\n", "a: [1] x\n", "a: {\"b\":1}\n", "a: |\n  text\n", "a: >-\n  text\n",
             "a: b\n  c\n", "a: \"x\\ny\"\n", "a: 'it''s'\n", "a:\tb\n", "a: b\r\n", "a: é\n", "%YAML 1.1\n---\na: 1\n",
             "a: 1\n...\n", "--- a: 1\n", "  a: 1\n", "plain\n", "a: b: c\n", "a: 1\n a: 2\n", "a: 1\na: 2\n", "? a\n: b\n",
-            "- - a\n", "a: 1\n- b\n", "a: 'open\n  close'\n", "a: b:\n", "a: {", "a: {  ", "a: {b: 1,", "a: [", "a: [1,  ", "a: {\n}\n",
+            "- - a\n", "a: 1\n- b\n", "a: 'open\n  close'\n", "a: b:\n", "a: {", "a: {  ", "a: {b: 1,", "a: [", "a: [1,  ", "a: {\n}\n", "%", "%\n", "a: 1\n%\n",
+            "---  # c\n", "...", ".",
         ]
         for text in refused {
             XCTAssertNil(Self.fastPath(Array(text.utf8)), "should be left to libyaml:\n\(text)")
         }
+    }
+
+    /// Nesting deeper than the reader recurses is left to libyaml, which keeps its own stack:
+    /// 500 levels go to libyaml; at the limit the fast path still reads.
+    func testDeepNestingIsLeftToLibYAML() {
+        var text = ""
+        for level in 0..<500 { text += String(repeating: " ", count: level) + "a:\n" }
+        let bytes = Array(text.utf8)
+        XCTAssertNil(Self.fastPath(bytes))
+        XCTAssertNil(Self.throughLibYAML(bytes).error)
+        var shallow = ""
+        for level in 0..<BlockYAMLReader.maxDepth { shallow += String(repeating: " ", count: level) + "a:\n" }
+        XCTAssertTrue(assertAgrees(Array(shallow.utf8), "nesting at the limit"))
     }
 
     func testTheDemoClusterIsReadByTheFastPath() throws {
@@ -104,7 +119,7 @@ final class BlockYAMLReaderTests: XCTestCase {
             var bytes = Array(text.utf8)
             if random.next() % 6 == 0 {
                 // Byte-level edits too: cut lines, stray brackets and quotes, cut-off ends.
-                bytes = ManifestMutations.mutate(bytes, &random, special: Array(" :-\n{}[],'\"#".utf8), maxEdits: 3)
+                bytes = ManifestMutations.mutate(bytes, &random, special: Array(" :-\n{}[],'\"#%.&*!|>?".utf8), maxEdits: 3)
                 text = String(decoding: bytes, as: UTF8.self)
                 if !mutates { mutated += 1 }
                 mutates = true
