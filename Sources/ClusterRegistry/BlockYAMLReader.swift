@@ -1,16 +1,16 @@
 /// Reads the YAML that manifests nearly always are, straight into tapes: block mappings and
 /// block sequences of one-line plain or quoted scalars, flow collections that close on the
 /// line they open (`metadata: {name: a}`), comments, and `---` markers. That is what
-/// `kubectl get -o yaml` and generators write. libyaml's token queue
-/// and a heap copy of every scalar made its reading most of a start-up's parsing (issue #9:
-/// 1.4 s of a 3.5 s start-up from 100k Services).
+/// `kubectl get -o yaml` and generators write. libyaml's token queue and a heap copy of every
+/// scalar made its reading most of a start-up's parsing (issue #9: 1.4 s of a 3.5 s start-up
+/// from 100k Services).
 ///
 /// Whatever is outside that subset, or wrong, makes it give up (`nil`), and libyaml reads the
 /// text as before, so libyaml stays the reference for every error message and every rarer form:
 /// anchors and aliases, tags, multi-line flow collections, block scalars, multi-line scalars,
 /// escapes, tabs, carriage returns, non-ASCII text, directives. The tapes are the ones
-/// libyaml's events give, entry for entry and line for line (`YAMLTapeEquivalenceTests`
-/// compares them over seeded random documents).
+/// libyaml's events give, entry for entry and line for line (`BlockYAMLReaderTests` compares
+/// them over seeded random documents, mutated and not).
 enum BlockYAMLReader {
     /// Every document of `text`, or nil when libyaml must read it.
     static func documents(of text: UnsafeBufferPointer<UInt8>) -> [JSONDocument]? {
@@ -131,8 +131,7 @@ enum BlockYAMLReader {
                 }
                 if isDocumentBoundary(line) {
                     // Only a bare `---`: `...`, directives and content after the marker are
-                    // libyaml's.
-                    // (A directive's line can be shorter than a marker: `%` first.)
+                    // libyaml's. The dash goes first: a directive's line may be shorter.
                     guard text[line.start] == Self.dash, line.end - line.start == 3 || isBlank(from: line.start + 3, to: line.end)
                     else { throw Unsupported() }
                     if markerOpen { documents.append(emptyDocument(line: line.number)) }
