@@ -5,21 +5,30 @@
 /// scalar made its reading most of a start-up's parsing (issue #9: 1.4 s of a 3.5 s start-up
 /// from 100k Services).
 ///
-/// Whatever is outside that subset, or wrong, makes it give up (`nil`), and libyaml reads the
-/// text as before, so libyaml stays the reference for every error message and every rarer form:
+/// Whatever is outside that subset, or wrong, makes it stop at that document, and libyaml reads
+/// the text from there as before, so libyaml stays the reference for every error message and every rarer form:
 /// anchors and aliases, tags, multi-line flow collections, block scalars, multi-line scalars,
 /// escapes, tabs, carriage returns, non-ASCII text, directives. The tapes are the ones
 /// libyaml's events give, entry for entry and line for line (`BlockYAMLReaderTests` compares
 /// them over seeded random documents, mutated and not).
 enum BlockYAMLReader {
-    /// Every document of `text`, or nil when libyaml must read it.
-    static func documents(of text: UnsafeBufferPointer<UInt8>) -> [JSONDocument]? {
-        guard isPlainASCII(text) else { return nil }
+    /// Hands the documents of `text` to `each` in order, each as soon as it is read, until one
+    /// is outside the subset: returns how many it handed over and whether that was all. libyaml
+    /// then reads the rest, skipping the documents handed over (they end where libyaml's end:
+    /// at a marker line or the end of the text). One document is held at a time, as libyaml's
+    /// reading holds one.
+    static func readDocuments(_ text: UnsafeBufferPointer<UInt8>, each: (JSONDocument) -> Void) -> (count: Int, complete: Bool) {
+        guard isPlainASCII(text) else { return (0, false) }
         var reader = Reader(text: text)
+        var count = 0
         do throws(Unsupported) {
-            return try reader.documents()
+            try reader.read { document in
+                each(document)
+                count += 1
+            }
+            return (count, true)
         } catch {
-            return nil
+            return (count, false)
         }
     }
 
@@ -117,8 +126,7 @@ enum BlockYAMLReader {
 
         // MARK: documents
 
-        mutating func documents() throws(Unsupported) -> [JSONDocument] {
-            var documents: [JSONDocument] = []
+        mutating func read(each: (JSONDocument) -> Void) throws(Unsupported) {
             // Whether a `---` opened a document that has no content yet: it is an empty one.
             var markerOpen = false
             advance()
@@ -126,15 +134,14 @@ enum BlockYAMLReader {
                 skipToContent()
                 guard let line else {
                     // libyaml places the end of the text on the line after the last.
-                    if markerOpen { documents.append(emptyDocument(line: nextNumber)) }
-                    return documents
+                    if markerOpen { each(emptyDocument(line: nextNumber)) }
+                    return
                 }
                 if isDocumentBoundary(line) {
                     // Only a bare `---`: `...`, directives and content after the marker are
-                    // libyaml's. The dash goes first: a directive's line may be shorter.
-                    guard text[line.start] == Self.dash, line.end - line.start == 3 || isBlank(from: line.start + 3, to: line.end)
-                    else { throw Unsupported() }
-                    if markerOpen { documents.append(emptyDocument(line: line.number)) }
+                    // libyaml's.
+                    guard isBareMarker(line) else { throw Unsupported() }
+                    if markerOpen { each(emptyDocument(line: line.number)) }
                     markerOpen = true
                     advance()
                     continue
@@ -144,10 +151,13 @@ enum BlockYAMLReader {
                 builder = YAMLTapeBuilder(maxEntries: YAMLDocumentReader.maxEntries(forTextOf: text.count))
                 builder.reserve(forTextOf: documentLength(from: line.start))
                 try blockCollection(at: line.contentStart)
-                documents.append(builder.document)
-                markerOpen = false
                 // Content the root did not take is libyaml's (an error, or a form not read here).
-                if contentLine != nil { throw Unsupported() }
+                // So is a document ended by anything but a bare `---` or the end of the text:
+                // libyaml scans a directive line in the same step that closes the document
+                // before it, so a bad one loses that document too.
+                if let next = self.line, !isBareMarker(next) { throw Unsupported() }
+                each(builder.document)
+                markerOpen = false
             }
         }
 
@@ -172,6 +182,13 @@ enum BlockYAMLReader {
             var empty = YAMLTapeBuilder(maxEntries: 1)
             try? empty.scalar(UnsafeBufferPointer(start: nil, count: 0), plain: true, anchor: nil, line: UInt32(line))
             return empty.document
+        }
+
+        /// `---` alone on its line (trailing spaces allowed). The dash goes first: a
+        /// directive's line may be shorter than a marker.
+        func isBareMarker(_ line: Line) -> Bool {
+            isDocumentBoundary(line) && text[line.start] == Self.dash
+                && (line.end - line.start == 3 || isBlank(from: line.start + 3, to: line.end))
         }
 
         func isBlank(from start: Int, to end: Int) -> Bool {

@@ -19,12 +19,11 @@ enum YAMLDocumentReader {
         // Tape offsets and counts are 32-bit (`JSONDocument.Entry`); manifest files are capped
         // far below (64 MiB).
         guard text.count < Int(UInt32.max) / 4 else { throw YAMLReadError(kind: .syntax, problem: "text too large") }
-        // The common block subset is read directly; libyaml reads everything else.
-        if let documents = BlockYAMLReader.documents(of: text) {
-            documents.forEach(each)
-            return
-        }
-        try readDocumentsThroughLibYAML(text, each: each)
+        // The common block subset is read directly; libyaml reads from the first document
+        // outside it.
+        let read = BlockYAMLReader.readDocuments(text, each: each)
+        if read.complete { return }
+        try readDocumentsThroughLibYAML(text, skipping: read.count, each: each)
     }
 
     /// Written out, a tape entry takes at least one byte of text and nearly always two or
@@ -32,9 +31,9 @@ enum YAMLDocumentReader {
     static func maxEntries(forTextOf count: Int) -> Int { 1_024 + 2 * count }
 
     /// `readDocuments` through libyaml's events alone: the reference the block subset's reader
-    /// is compared with.
+    /// is compared with. The first `skipping` documents are read but not handed to `each`.
     static func readDocumentsThroughLibYAML(
-        _ text: UnsafeBufferPointer<UInt8>, each: (JSONDocument) -> Void
+        _ text: UnsafeBufferPointer<UInt8>, skipping: Int = 0, each: (JSONDocument) -> Void
     ) throws(YAMLReadError) {
         // An empty text is an empty stream: no document. (libyaml keeps the input pointer, so
         // it must be the caller's buffer, never a temporary.)
@@ -48,6 +47,7 @@ enum YAMLDocumentReader {
         yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
         let maxEntries = maxEntries(forTextOf: text.count)
         var builder: YAMLTapeBuilder?
+        var ended = 0  // documents read so far
         var event = yaml_event_t()
         while true {
             guard yaml_parser_parse(parser, &event) == 1 else { throw YAMLReadError(parser: parser.pointee, text: text) }
@@ -61,7 +61,8 @@ enum YAMLDocumentReader {
             case YAML_DOCUMENT_END_EVENT:
                 if let finished = builder {
                     builder = nil
-                    each(finished.document)
+                    if ended >= skipping { each(finished.document) }
+                    ended += 1
                 }
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar

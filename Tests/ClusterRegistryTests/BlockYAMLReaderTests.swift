@@ -21,8 +21,18 @@ final class BlockYAMLReaderTests: XCTestCase {
         return (documents, error)
     }
 
+    /// What the fast path hands over before it stops, and whether it read the whole text.
+    private static func fastPathPrefix(_ text: [UInt8]) -> (documents: [JSONDocument], complete: Bool) {
+        var documents: [JSONDocument] = []
+        let read = text.withUnsafeBufferPointer { BlockYAMLReader.readDocuments($0) { documents.append($0) } }
+        XCTAssertEqual(read.count, documents.count)
+        return (documents, read.complete)
+    }
+
+    /// The fast path's documents, when it reads the whole text.
     private static func fastPath(_ text: [UInt8]) -> [JSONDocument]? {
-        text.withUnsafeBufferPointer { BlockYAMLReader.documents(of: $0) }
+        let read = fastPathPrefix(text)
+        return read.complete ? read.documents : nil
     }
 
     /// Every field of every entry, and the bytes the scalars point at.
@@ -36,10 +46,18 @@ final class BlockYAMLReaderTests: XCTestCase {
     }
 
     /// The fast path, when it reads `text`, agrees with libyaml; returns whether it read it.
+    /// A fast path that stops early has handed over libyaml's first documents, unchanged.
     @discardableResult
     private func assertAgrees(_ text: [UInt8], _ context: String, file: StaticString = #filePath, line: UInt = #line) -> Bool {
-        guard let fast = Self.fastPath(text) else { return false }
+        let read = Self.fastPathPrefix(text)
         let reference = Self.throughLibYAML(text)
+        guard read.complete else {
+            XCTAssertEqual(
+                Self.describe(read.documents), Self.describe(Array(reference.documents.prefix(read.documents.count))),
+                "the documents read before giving up: \(context)\n\(String(decoding: text, as: UTF8.self))", file: file, line: line)
+            return false
+        }
+        let fast = read.documents
         XCTAssertNil(reference.error, "libyaml refuses what the fast path read: \(context)\n\(String(decoding: text, as: UTF8.self))", file: file, line: line)
         XCTAssertEqual(
             Self.describe(fast), Self.describe(reference.documents), "\(context)\n\(String(decoding: text, as: UTF8.self))",
@@ -84,6 +102,26 @@ final class BlockYAMLReaderTests: XCTestCase {
     }
 
     /// Nesting deeper than the reader recurses is left to libyaml, which keeps its own stack:
+    /// A stream whose later document is outside the subset: the fast path hands over the
+    /// documents before it, and libyaml reads the rest, skipping those.
+    func testLibYAMLTakesOverAfterTheDocumentsReadBeforeIt() {
+        let text = Array("a: 1\n---\n---\nb: &x 2\nc: *x\n---\nd: 4\n".utf8)
+        let read = Self.fastPathPrefix(text)
+        XCTAssertEqual(read.documents.count, 2)
+        XCTAssertFalse(read.complete)
+        var documents: [JSONDocument] = []
+        text.withUnsafeBufferPointer { buffer in
+            do throws(YAMLReadError) {
+                try YAMLDocumentReader.readDocuments(buffer) { documents.append($0) }
+            } catch {
+                XCTFail("\(error)")
+            }
+        }
+        let reference = Self.throughLibYAML(text).documents
+        XCTAssertEqual(reference.count, 4)
+        XCTAssertEqual(Self.describe(documents), Self.describe(reference))
+    }
+
     /// 500 levels go to libyaml; at the limit the fast path still reads.
     func testDeepNestingIsLeftToLibYAML() {
         var text = ""
@@ -108,7 +146,7 @@ final class BlockYAMLReaderTests: XCTestCase {
     func testSeededRandomDocumentsAgreeWithLibYAML() {
         var random = SplitMix64(seed: 0x5EED_B10C)
         var read = 0, mutated = 0, readUnmutated = 0
-        let samples = 3_000
+        let samples = 6_000
         for sample in 0..<samples {
             var text = RandomBlockYAML.stream(using: &random)
             var mutates = random.next() % 3 == 0
