@@ -51,7 +51,7 @@ extension ClusterRecordsBuilder {
             multicluster?.addName(base)
             for address in addresses {
                 addAddressRecord(address, at: base, in: \.multicluster!)
-                addPointerRecord(from: address, to: base)
+                addPointer(from: address, to: base)
             }
             for port in serviceImport.ports {
                 guard let owner = srvName(port.name, port.proto, base) else { continue }
@@ -76,7 +76,7 @@ extension ClusterRecordsBuilder {
                 }
                 for address in resolved.endpoint.addresses {
                     addAddressRecord(address, at: host, in: \.multicluster!)
-                    addPointerRecord(from: address, to: host)
+                    addPointer(from: address, to: host)
                 }
                 for port in resolved.ports {
                     all.append((port.port, host))

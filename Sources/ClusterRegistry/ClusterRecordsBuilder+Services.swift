@@ -1,44 +1,6 @@
 import DNSWire
 
 extension ClusterRecordsBuilder {
-    /// k8s DNS spec §2.4.1: A/AAAA for each ClusterIP, SRV per named port pointing at the
-    /// service name, PTR back from each ClusterIP. Endpoint names exist too (CoreDNS).
-    mutating func addClusterIPService(
-        _ service: Service, base: DomainName, addresses: [IPAddress], endpoints: [ResolvedEndpoint]
-    ) {
-        cluster.addName(base)
-        for address in addresses {
-            addAddressRecord(address, at: base)
-            addPointerRecord(from: address, to: base)
-        }
-        for port in service.ports {
-            guard let owner = srvName(port.name, port.proto, base) else { continue }
-            addSRV(at: owner, [(port.port, base)])
-        }
-        // A SRV query for the bare service name lists every port (CoreDNS extension).
-        if !service.ports.isEmpty { addSRV(at: base, service.ports.map { ($0.port, base) }) }
-        addEndpointNames(endpoints, base: base)
-    }
-
-    /// k8s DNS spec §2.4.2: one A/AAAA per ready endpoint address; SRV per named port with one
-    /// record per endpoint, targeting the endpoint's own name. No ready endpoint → no name.
-    mutating func addHeadlessService(_ service: Service, base: DomainName, endpoints: [ResolvedEndpoint]) {
-        guard !endpoints.isEmpty else { return }
-        for address in Set(endpoints.flatMap(\.endpoint.storedAddresses)).sorted() { addAddressRecord(address, at: base) }
-        let hosts = addEndpointNames(endpoints, base: base)
-        var named: [DomainName: [(Int, DomainName)]] = [:]
-        var all: [(Int, DomainName)] = []
-        for (resolved, host) in zip(endpoints, hosts) {
-            guard let host else { continue }
-            for port in resolved.ports {
-                all.append((port.port, host))
-                if let owner = srvName(port.name, port.proto, base) { named[owner, default: []].append((port.port, host)) }
-            }
-        }
-        for (owner, targets) in named { addSRV(at: owner, targets) }
-        if !all.isEmpty { addSRV(at: base, all) }
-    }
-
     /// k8s DNS spec §2.4.3: a CNAME to `externalName`. An IP literal is not a name and is
     /// ignored, as CoreDNS does. Named ports get SRV records pointing at the external name.
     mutating func addExternalNameService(_ service: Service, base: DomainName, target: String) {
@@ -96,37 +58,6 @@ extension ClusterRecordsBuilder {
                 aliasZones[zone].add(copy)
             }
         }
-    }
-
-    /// `_name._proto.<base>`; nil for unnamed ports, which get no SRV name (spec §2.4.1).
-    func srvName(_ portName: String?, _ proto: TransportProtocol, _ base: DomainName) -> DomainName? {
-        guard let portName, !portName.isEmpty else { return nil }
-        return try? base.prepending(utf8Label: "_" + portName, then: proto.srvLabel)
-    }
-
-    /// Adds `<host>.<base>` for every endpoint and PTRs back to it; returns each endpoint's name.
-    @discardableResult
-    private mutating func addEndpointNames(_ endpoints: [ResolvedEndpoint], base: DomainName) -> [DomainName?] {
-        endpoints.map { resolved in
-            let addresses = resolved.endpoint.storedAddresses
-            guard let first = addresses.first, let host = try? base.prepending(utf8Label: hostLabel(resolved.endpoint, first))
-            else { return nil }
-            for address in addresses {
-                addAddressRecord(address, at: host)
-                addPointerRecord(from: address, to: host)
-            }
-            return host
-        }
-    }
-
-    /// The endpoint's DNS label: its `hostname`, else its pod's name with
-    /// `--endpoint-pod-names` (when it fits a label), else its dashed address (CoreDNS).
-    func hostLabel(_ endpoint: Endpoint, _ address: IPAddress) -> String {
-        if let hostname = endpoint.hostname, Self.isValidLabel(hostname) { return hostname }
-        if configuration.endpointPodNames, let pod = endpoint.podName, pod.utf8.count < 64, Self.isValidLabel(pod) {
-            return pod
-        }
-        return address.dashed
     }
 
     static func isValidLabel(_ text: String) -> Bool {

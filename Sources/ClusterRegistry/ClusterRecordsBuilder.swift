@@ -3,7 +3,7 @@ import DNSWire
 /// Turns Kubernetes objects into the records of the cluster zone and the reverse zones,
 /// following the Kubernetes DNS specification 1.1.0 and, where it is silent, CoreDNS's
 /// `kubernetes` plugin. Pure: same objects and configuration, same zones.
-public struct ClusterRecordsBuilder: Sendable {
+public struct ClusterRecordsBuilder: Sendable, ServiceRecordSink {
     public let configuration: RegistryConfiguration
     public let serial: UInt32
     var cluster: ZoneModel
@@ -239,25 +239,28 @@ public struct ClusterRecordsBuilder: Sendable {
         self[keyPath: zone].add(ResourceRecord(name: owner, ttl: ttl, data: address.isIPv4 ? .a(address) : .aaaa(address)))
     }
 
-    mutating func addPointerRecord(from address: IPAddress, to target: DomainName) {
-        guard configuration.reverse else { return }
-        let owner = address.reverseDomainName
-        let zoneIndex = address.isIPv4 ? 0 : 1
-        reverse[zoneIndex].add(ResourceRecord(name: owner, ttl: ttl, data: .ptr(target)))
-    }
-
     /// SRV weights: equal shares of 100 (CoreDNS), never 0 so every target stays eligible.
     static func weight(sharedBy count: Int) -> UInt16 { UInt16(max(1, 100 / max(count, 1))) }
+
+    /// One SRV record per `(port, target)` at `owner`, the weight shared among them.
+    static func srvRecords(at owner: DomainName, _ targets: [(Int, DomainName)], ttl: UInt32) -> some Sequence<ResourceRecord> {
+        let weight = weight(sharedBy: targets.count)
+        return targets.lazy.map { port, target in
+            ResourceRecord(name: owner, ttl: ttl, data: .srv(SRVData(priority: 0, weight: weight, port: UInt16(clamping: port), target: target)))
+        }
+    }
 
     mutating func addSRV(
         at owner: DomainName, _ targets: [(Int, DomainName)], in zone: WritableKeyPath<ClusterRecordsBuilder, ZoneModel> = \.cluster
     ) {
-        let weight = Self.weight(sharedBy: targets.count)
-        for (port, target) in targets {
-            let data = SRVData(priority: 0, weight: weight, port: UInt16(clamping: port), target: target)
-            self[keyPath: zone].add(ResourceRecord(name: owner, ttl: ttl, data: .srv(data)))
-        }
+        for record in Self.srvRecords(at: owner, targets, ttl: ttl) { self[keyPath: zone].add(record) }
     }
+
+    mutating func addClusterName(_ name: DomainName) { cluster.addName(name) }
+
+    mutating func addClusterRecord(_ record: ResourceRecord) { cluster.add(record) }
+
+    mutating func addReverseRecord(_ record: ResourceRecord, zone: Int) { reverse[zone].add(record) }
 
     mutating func addCNAME(at owner: DomainName, to target: DomainName) {
         cluster.add(ResourceRecord(name: owner, ttl: ttl, data: .cname(target)))

@@ -123,6 +123,32 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
         entries.append(NameEntry(zone: zone, answers: first..<answers.count, synthesizesPods: synthesizesPods))
     }
 
+    /// Adds an answer of one RRset, with an optional additional section, whose records the
+    /// caller writes itself, in the form `write` would give them: a ClusterIP Service's few
+    /// fixed shapes (`ClusterIPAnswers`). `answer` and `additional` append their sections'
+    /// bytes, as they follow the question.
+    mutating func appendAnswer(
+        type: RecordType, answerCount: Int, additionalCount: Int,
+        answer: (inout [UInt8]) -> Void, additional: (inout [UInt8]) -> Void
+    ) {
+        let start = answerBytes.count
+        answer(&answerBytes)
+        let answerEnd = answerBytes.count
+        additional(&answerBytes)
+        // Sections of a few records each, far below `sectionByteLimit`.
+        answers.append(StoredAnswer(
+            type: type, answerCount: UInt16(clamping: answerCount), additionalCount: UInt16(clamping: additionalCount),
+            answerLength: UInt16(clamping: answerEnd - start), additionalLength: UInt16(clamping: answerBytes.count - answerEnd),
+            start: UInt32(start), extras: StoredAnswer.noExtras))
+    }
+
+    /// Adds the name whose lower-case wire form is `key`, of `zone`, answered by the answers
+    /// appended since `first` (`appendAnswer`): what `compileNode` ends with.
+    mutating func appendName(key: some Collection<UInt8>, zone: Int, answersFrom first: Int) {
+        keys.append(key)
+        entries.append(NameEntry(zone: zone, answers: first..<answers.count, synthesizesPods: false))
+    }
+
     /// Prepares the answers of a node with several types, or a CNAME: one per type, and for a
     /// CNAME owner the A and AAAA answers with the chain chased through our zones.
     private mutating func compileRRsets(_ name: DomainName, records: [ResourceRecord], zone: Int, lookup: inout some RecordLookup) {

@@ -197,26 +197,55 @@ private struct UnitBuildWork: Sendable {
         // projects the whole run's names from them, to size the shards' builders once.
         var serviceUnits = 0, serviceNames = 0
         let serviceUnitsInRange = range.count(where: { if case .service = units[$0] { true } else { false } })
+        var serviceNodes = ServiceUnitNodes(configuration: objects.configuration)
+        let clusterIPAnswers = ClusterIPAnswers.applies(to: layout, collectsPointers: collectsPointers)
+            ? ClusterIPAnswers(ttl: objects.configuration.ttl, reverse: objects.configuration.reverse) : nil
+        /// Compiles the PTR names a unit makes, each as if the unit made it alone.
+        func compilePointers(_ owner: DomainName, _ records: [ResourceRecord], reverseZone: Int) {
+            compiler.compileNode(owner, records: records, zone: 1 + reverseZone, synthesizesPods: false, lookup: &pointerLookup)
+            if collectsPointers { part.pointers[owner, default: []] += records }
+            part.records += records.count
+        }
         for unitIndex in range {
             let unit = units[unitIndex]
             let namesBefore = compiler.entries.count
-            let model = lookup.base.model(of: unit)
             lookup.reset(compiling: unit)
-            for (name, records) in model.cluster.nodes where unit.holds(name, domain: domain) {
-                compiler.compileNode(
-                    name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
-                part.records += records.count
+            /// What the unit's cluster names read and what they could not serve, before its PTR
+            /// names are compiled.
+            func finishClusterNames(skipped: [String]) {
+                part.dependencies.record(lookup, for: unit)
+                let warnings = skipped + compiler.takeCappedAnswers()
+                if !warnings.isEmpty { part.warnings[unit] = warnings }
             }
-            part.records += model.compileZonesBeyondReverse(of: unit, into: &compiler, lookup: &lookup)
-            part.dependencies.record(lookup, for: unit)
-            let warnings = (model.skipped[unit] ?? []) + compiler.takeCappedAnswers()
-            if !warnings.isEmpty { part.warnings[unit] = warnings }
-            if objects.configuration.reverse {
-                for (offset, zone) in model.reverse.enumerated() {
-                    for (owner, records) in zone.nodes {
-                        compiler.compileNode(owner, records: records, zone: 1 + offset, synthesizesPods: false, lookup: &pointerLookup)
-                        if collectsPointers { part.pointers[owner, default: []] += records }
-                        part.records += records.count
+            let plain: ServiceUnitNodes.PlainService?
+            if case .service(let service) = unit { plain = ServiceUnitNodes.plainService(service, from: objects) } else { plain = nil }
+            if let plain, let direct = clusterIPAnswers, let records = direct.write(plain, into: &compiler) {
+                // A ClusterIP Service without endpoints, the commonest: its answers written out.
+                part.records += records
+                finishClusterNames(skipped: [])
+            } else if let plain {
+                // Most other Services: their names straight from the objects, without a model.
+                serviceNodes.fill(plain)
+                var own = ServiceNodesLookup(nodes: serviceNodes, unit: unit, fallback: lookup)
+                for (name, records) in serviceNodes.cluster {
+                    compiler.compileNode(name, records: records, zone: 0, synthesizesPods: false, lookup: &own)
+                    part.records += records.count
+                }
+                lookup = own.fallback
+                finishClusterNames(skipped: [])
+                for (zone, owner, records) in serviceNodes.reverse { compilePointers(owner, records, reverseZone: zone) }
+            } else {
+                let model = lookup.base.model(of: unit)
+                for (name, records) in model.cluster.nodes where unit.holds(name, domain: domain) {
+                    compiler.compileNode(
+                        name, records: records, zone: 0, synthesizesPods: model.cluster.podNamespaces.contains(name), lookup: &lookup)
+                    part.records += records.count
+                }
+                part.records += model.compileZonesBeyondReverse(of: unit, into: &compiler, lookup: &lookup)
+                finishClusterNames(skipped: model.skipped[unit] ?? [])
+                if objects.configuration.reverse {
+                    for (offset, zone) in model.reverse.enumerated() {
+                        for (owner, records) in zone.nodes { compilePointers(owner, records, reverseZone: offset) }
                     }
                 }
             }

@@ -1,0 +1,133 @@
+import DNSWire
+
+/// The prepared answers of a ClusterIP Service without endpoints, the commonest unit of a
+/// large cluster, written byte by byte in the form `SnapshotCompiler.compileNode` gives them
+/// (issue #9: start-up). Its names have fixed shapes:
+/// - `<svc>.<ns>.svc.<zone>`: A and AAAA of its ClusterIPs; SRV of every port, targeting the
+///   name itself, with the ClusterIPs in the additional section;
+/// - `_<port>._<proto>.<svc>...`: one SRV record per named port, the same additional section;
+/// - `_<proto>.<svc>...`: the empty non-terminal above those;
+/// - the PTR name of each ClusterIP, pointing back at the Service's name.
+///
+/// The records, their order and their compression are those of the general path. The
+/// owner of every answer record is the question (a pointer to offset 12), and an SRV target
+/// is written in full (RFC 2782). The additional owner is a pointer to the Service's name
+/// inside the question. A PTR target shares no suffix with a reverse name: the cluster
+/// domain is not below `arpa` (`applies`).
+/// Anything else goes the general way: `write` returns nil for endpoints, repeated
+/// addresses or port numbers, two ports at one SRV name, or a name too long.
+/// `IncrementalEquivalenceTests` and `ClusterIPAnswersTests` hold it to the general path.
+struct ClusterIPAnswers {
+    let ttl: UInt32
+    let reverse: Bool
+
+    /// Whether a build may use it at all: not with `--single-ptr` (PTR sets are chosen and
+    /// kept by record), nor when a zone file sits below the cluster domain (SRV targets' addresses are then looked up there) or the domain is below `arpa`.
+    static func applies(to layout: ZoneLayout, collectsPointers: Bool) -> Bool {
+        guard !collectsPointers, !layout.singlePointer, let cluster = layout.kinds.firstIndex(of: .cluster) else { return false }
+        let domain = layout.apexes[cluster]
+        guard let top = domain.labels.last, !top.elementsEqual("arpa".utf8) else { return false }
+        return !layout.apexes.indices.contains { index in
+            index != cluster && layout.kinds[index].ownsEveryName && layout.apexes[index].isSubdomain(of: domain)
+        }
+    }
+
+    /// Writes the unit's names into `compiler`; returns how many records they hold, or nil,
+    /// having written nothing, when the Service has another shape.
+    func write(_ plain: ServiceUnitNodes.PlainService, into compiler: inout SnapshotCompiler) -> Int? {
+        guard let addresses = plain.addresses, plain.endpoints.isEmpty, Set(addresses).count == addresses.count else { return nil }
+        let ports = plain.service.ports
+        let portNumbers = ports.map { UInt16(clamping: $0.port) }
+        guard Set(portNumbers).count == portNumbers.count else { return nil }
+        let base = plain.base  // lower case: a 1035 label, a 1123 label and the cluster domain
+        var named: [(name: DomainName, port: UInt16)] = []
+        var enclosers: [DomainName] = []
+        for (port, number) in zip(ports, portNumbers) {
+            guard let portName = port.name, !portName.isEmpty else { continue }
+            guard let name = try? base.prepending(utf8Label: "_" + portName, then: port.proto.srvLabel).lowercased(),
+                  !named.contains(where: { $0.name.wire == name.wire })
+            else { return nil }
+            named.append((name, number))
+            let encloser = name.parent
+            if !enclosers.contains(where: { $0.wire == encloser.wire }) { enclosers.append(encloser) }
+        }
+
+        // The Service's name: A, AAAA, then SRV (`compileNode` answers types in ascending order).
+        var first = compiler.answers.count
+        for family in [true, false] {
+            let count = addresses.count(where: { $0.isIPv4 == family })
+            guard count > 0 else { continue }
+            compiler.appendAnswer(
+                type: family ? .a : .aaaa, answerCount: count, additionalCount: 0,
+                answer: { bytes in
+                    for address in addresses where address.isIPv4 == family { appendAddress(address, ownerAt: 12, to: &bytes) }
+                }, additional: { _ in })
+        }
+        if !ports.isEmpty {
+            let weight = ClusterRecordsBuilder.weight(sharedBy: ports.count)
+            appendSRVAnswer(ports: portNumbers, weight: weight, target: base, targetAt: 12, addresses: addresses, into: &compiler)
+        }
+        compiler.appendName(key: base.wire, zone: 0, answersFrom: first)
+        for (name, port) in named {
+            first = compiler.answers.count
+            // The Service's name is the end of this one's: its addresses' owner points there.
+            let targetAt = 12 + name.wire.count - base.wire.count
+            appendSRVAnswer(ports: [port], weight: 100, target: base, targetAt: targetAt, addresses: addresses, into: &compiler)
+            compiler.appendName(key: name.wire, zone: 0, answersFrom: first)
+        }
+        for encloser in enclosers { compiler.appendName(key: encloser.wire, zone: 0, answersFrom: compiler.answers.count) }
+        guard reverse else { return addresses.count + ports.count + named.count }
+        for address in addresses {
+            first = compiler.answers.count
+            compiler.appendAnswer(
+                type: .ptr, answerCount: 1, additionalCount: 0,
+                answer: { bytes in
+                    appendRecordHeader(ownerAt: 12, type: .ptr, rdataLength: base.wire.count, to: &bytes)
+                    bytes.append(contentsOf: base.wire)
+                }, additional: { _ in })
+            compiler.appendName(key: address.reverseDomainName.wire, zone: address.isIPv4 ? 1 : 2, answersFrom: first)
+        }
+        return 2 * addresses.count + ports.count + named.count
+    }
+
+    /// An SRV RRset of `ports`, each targeting `target`, with `addresses` in the additional
+    /// section, owned by the name at offset `targetAt` (the target inside the question).
+    private func appendSRVAnswer(
+        ports: [UInt16], weight: UInt16, target: DomainName, targetAt: Int, addresses: [IPAddress], into compiler: inout SnapshotCompiler
+    ) {
+        compiler.appendAnswer(
+            type: .srv, answerCount: ports.count, additionalCount: addresses.count,
+            answer: { bytes in
+                for port in ports {
+                    appendRecordHeader(ownerAt: 12, type: .srv, rdataLength: 6 + target.wire.count, to: &bytes)
+                    appendUInt16(0, to: &bytes)  // priority
+                    appendUInt16(weight, to: &bytes)
+                    appendUInt16(port, to: &bytes)
+                    bytes.append(contentsOf: target.wire)  // RFC 2782: never compressed
+                }
+            },
+            additional: { bytes in
+                for address in addresses { appendAddress(address, ownerAt: targetAt, to: &bytes) }
+            })
+    }
+
+    private func appendAddress(_ address: IPAddress, ownerAt offset: Int, to bytes: inout [UInt8]) {
+        appendRecordHeader(ownerAt: offset, type: address.isIPv4 ? .a : .aaaa, rdataLength: address.isIPv4 ? 4 : 16, to: &bytes)
+        address.withRDataBytes { bytes.append(contentsOf: $0) }
+    }
+
+    /// RFC 1035 §4.1.3: owner (a pointer, §4.1.4), type, class IN, TTL, RDLENGTH.
+    private func appendRecordHeader(ownerAt offset: Int, type: RecordType, rdataLength: Int, to bytes: inout [UInt8]) {
+        appendUInt16(0xC000 | UInt16(offset), to: &bytes)
+        appendUInt16(type.rawValue, to: &bytes)
+        appendUInt16(RecordClass.in.rawValue, to: &bytes)
+        appendUInt16(UInt16(truncatingIfNeeded: ttl >> 16), to: &bytes)
+        appendUInt16(UInt16(truncatingIfNeeded: ttl), to: &bytes)
+        appendUInt16(UInt16(rdataLength), to: &bytes)
+    }
+
+    private func appendUInt16(_ value: UInt16, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(value >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: value))
+    }
+}
