@@ -33,7 +33,7 @@ final class ClusterIPAnswersTests: XCTestCase {
                     XCTAssertEqual(built.snapshot().statistics, reference.snapshot().statistics, context)
                 }
                 // Both ways were taken: the comparison covers the writer and its refusals.
-                let writer = ClusterIPAnswers(ttl: configuration.ttl, reverse: configuration.reverse)
+                var writer = ClusterIPAnswers(ttl: configuration.ttl, reverse: configuration.reverse)
                 var compiler = SnapshotCompiler(layout: reference.layout)
                 for unit in reference.objects.serviceUnits {
                     guard let plain = ServiceUnitNodes.plainService(unit, from: reference.objects) else { continue }
@@ -70,7 +70,8 @@ final class ClusterIPAnswersTests: XCTestCase {
             let registry = SegmentedRegistry(configuration: configuration, staticZones: [], changes: changes, serial: 1)
             let plain = try XCTUnwrap(ServiceUnitNodes.plainService(ServiceUnit(namespace: "ns", name: "a"), from: registry.objects), label)
             var compiler = SnapshotCompiler(layout: registry.layout)
-            XCTAssertNil(ClusterIPAnswers(ttl: 5, reverse: true).write(plain, into: &compiler), label)
+            var writer = ClusterIPAnswers(ttl: 5, reverse: true)
+            XCTAssertNil(writer.write(plain, into: &compiler), label)
             XCTAssertTrue(compiler.entries.isEmpty && compiler.answerBytes.isEmpty, label)
         }
     }

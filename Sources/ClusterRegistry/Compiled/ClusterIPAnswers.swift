@@ -20,9 +20,20 @@ import DNSWire
 struct ClusterIPAnswers {
     let ttl: UInt32
     let reverse: Bool
+    /// The lower-case wire names of the Service's named ports, one after the other, and where
+    /// each is with its port number: kept from Service to Service, so that writing one
+    /// allocates nothing of its own (issue #9: start-up).
+    private var portNames: [UInt8] = []
+    private var namedPorts: [(name: Range<Int>, port: UInt16, proto: TransportProtocol)] = []
+
+    init(ttl: UInt32, reverse: Bool) {
+        self.ttl = ttl
+        self.reverse = reverse
+    }
 
     /// Whether a build may use it at all: not with `--single-ptr` (PTR sets are chosen and
-    /// kept by record), nor when a zone file sits below the cluster domain (SRV targets' addresses are then looked up there) or the domain is below `arpa`.
+    /// kept by record), nor when a zone file sits below the cluster domain (SRV targets'
+    /// addresses are then looked up there) or the domain is below `arpa`.
     static func applies(to layout: ZoneLayout, collectsPointers: Bool) -> Bool {
         guard !collectsPointers, !layout.singlePointer, let cluster = layout.kinds.firstIndex(of: .cluster) else { return false }
         let domain = layout.apexes[cluster]
@@ -34,23 +45,12 @@ struct ClusterIPAnswers {
 
     /// Writes the unit's names into `compiler`; returns how many records they hold, or nil,
     /// having written nothing, when the Service has another shape.
-    func write(_ plain: ServiceUnitNodes.PlainService, into compiler: inout SnapshotCompiler) -> Int? {
-        guard let addresses = plain.addresses, plain.endpoints.isEmpty, Set(addresses).count == addresses.count else { return nil }
+    mutating func write(_ plain: ServiceUnitNodes.PlainService, into compiler: inout SnapshotCompiler) -> Int? {
+        guard let addresses = plain.addresses, plain.endpoints.isEmpty, !Self.repeats(addresses) else { return nil }
         let ports = plain.service.ports
-        let portNumbers = ports.map { UInt16(clamping: $0.port) }
-        guard Set(portNumbers).count == portNumbers.count else { return nil }
+        guard !Self.repeats(ports.lazy.map { UInt16(clamping: $0.port) }) else { return nil }
         let base = plain.base  // lower case: a 1035 label, a 1123 label and the cluster domain
-        var named: [(name: DomainName, port: UInt16)] = []
-        var enclosers: [DomainName] = []
-        for (port, number) in zip(ports, portNumbers) {
-            guard let portName = port.name, !portName.isEmpty else { continue }
-            guard let name = try? base.prepending(utf8Label: "_" + portName, then: port.proto.srvLabel).lowercased(),
-                  !named.contains(where: { $0.name.wire == name.wire })
-            else { return nil }
-            named.append((name, number))
-            let encloser = name.parent
-            if !enclosers.contains(where: { $0.wire == encloser.wire }) { enclosers.append(encloser) }
-        }
+        guard collectPortNames(ports, base: base) else { return nil }
 
         // The Service's name: A, AAAA, then SRV (`compileNode` answers types in ascending order).
         var first = compiler.answers.count
@@ -65,18 +65,26 @@ struct ClusterIPAnswers {
         }
         if !ports.isEmpty {
             let weight = ClusterRecordsBuilder.weight(sharedBy: ports.count)
-            appendSRVAnswer(ports: portNumbers, weight: weight, target: base, targetAt: 12, addresses: addresses, into: &compiler)
+            appendSRVAnswer(
+                ports: ports.lazy.map { UInt16(clamping: $0.port) }, weight: weight, target: base, targetAt: 12, addresses: addresses,
+                into: &compiler)
         }
         compiler.appendName(key: base.wire, zone: 0, answersFrom: first)
-        for (name, port) in named {
+        var enclosed: [TransportProtocol] = []  // at most three
+        for (name, port, proto) in namedPorts {
             first = compiler.answers.count
             // The Service's name is the end of this one's: its addresses' owner points there.
-            let targetAt = 12 + name.wire.count - base.wire.count
-            appendSRVAnswer(ports: [port], weight: 100, target: base, targetAt: targetAt, addresses: addresses, into: &compiler)
-            compiler.appendName(key: name.wire, zone: 0, answersFrom: first)
+            let targetAt = 12 + name.count - base.wire.count
+            appendSRVAnswer(ports: CollectionOfOne(port), weight: 100, target: base, targetAt: targetAt, addresses: addresses, into: &compiler)
+            compiler.appendName(key: portNames[name], zone: 0, answersFrom: first)
+            // `_<proto>.<svc>...`, the empty non-terminal above, once per protocol: the name
+            // without its first label.
+            guard !enclosed.contains(proto) else { continue }
+            enclosed.append(proto)
+            let encloser = (name.lowerBound + 1 + Int(portNames[name.lowerBound]))..<name.upperBound
+            compiler.appendName(key: portNames[encloser], zone: 0, answersFrom: compiler.answers.count)
         }
-        for encloser in enclosers { compiler.appendName(key: encloser.wire, zone: 0, answersFrom: compiler.answers.count) }
-        guard reverse else { return addresses.count + ports.count + named.count }
+        guard reverse else { return addresses.count + ports.count + namedPorts.count }
         for address in addresses {
             first = compiler.answers.count
             compiler.appendAnswer(
@@ -87,13 +95,57 @@ struct ClusterIPAnswers {
                 }, additional: { _ in })
             compiler.appendName(key: address.reverseDomainName.wire, zone: address.isIPv4 ? 1 : 2, answersFrom: first)
         }
-        return 2 * addresses.count + ports.count + named.count
+        return 2 * addresses.count + ports.count + namedPorts.count
+    }
+
+    /// Fills `portNames` and `namedPorts` with the SRV names of `ports` (RFC 2782
+    /// `_<port>._<proto>.<svc>...`, lower case). False when one cannot be made (a label or
+    /// name too long) or two ports share one: those take the general path.
+    private mutating func collectPortNames(_ ports: [ServicePort], base: DomainName) -> Bool {
+        portNames.removeAll(keepingCapacity: true)
+        namedPorts.removeAll(keepingCapacity: true)
+        for port in ports {
+            guard let name = port.name, !name.isEmpty else { continue }
+            let protoLabel = Self.protocolLabels[port.proto] ?? []
+            let length = 1 + name.utf8.count
+            guard length <= DomainName.maxLabelLength, 2 + length + protoLabel.count + base.wire.count <= DomainName.maxWireLength
+            else { return false }
+            let start = portNames.count
+            portNames.append(UInt8(length))
+            portNames.append(UInt8(ascii: "_"))
+            portNames.append(contentsOf: name.utf8.lazy.map(DomainName.lowercase))
+            portNames.append(UInt8(protoLabel.count))
+            portNames.append(contentsOf: protoLabel)
+            portNames.append(contentsOf: base.wire)
+            let range = start..<portNames.count
+            guard !namedPorts.contains(where: { portNames[$0.name].elementsEqual(portNames[range]) }) else { return false }
+            namedPorts.append((range, UInt16(clamping: port.port), port.proto))
+        }
+        return true
+    }
+
+    /// `_tcp`, `_udp`, `_sctp` as label bytes.
+    private static let protocolLabels = Dictionary(
+        uniqueKeysWithValues: TransportProtocol.allCases.map { ($0, Array($0.srvLabel.utf8)) })
+
+    /// Whether any value comes twice: a scan, as a Service has a handful of addresses and ports.
+    private static func repeats<Values: Collection>(_ values: Values) -> Bool where Values.Element: Hashable {
+        guard values.count > 16 else {
+            var index = values.startIndex
+            while index != values.endIndex {
+                let value = values[index]
+                values.formIndex(after: &index)
+                if values[index...].contains(value) { return true }
+            }
+            return false
+        }
+        return Set(values).count != values.count
     }
 
     /// An SRV RRset of `ports`, each targeting `target`, with `addresses` in the additional
     /// section, owned by the name at offset `targetAt` (the target inside the question).
     private func appendSRVAnswer(
-        ports: [UInt16], weight: UInt16, target: DomainName, targetAt: Int, addresses: [IPAddress], into compiler: inout SnapshotCompiler
+        ports: some Collection<UInt16>, weight: UInt16, target: DomainName, targetAt: Int, addresses: [IPAddress], into compiler: inout SnapshotCompiler
     ) {
         compiler.appendAnswer(
             type: .srv, answerCount: ports.count, additionalCount: addresses.count,

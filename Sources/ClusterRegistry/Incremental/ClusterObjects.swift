@@ -456,7 +456,15 @@ public struct ClusterObjects: Sendable {
     /// objects in the manifests — what the endpoints controller would derive from them.
     /// Not-ready endpoints are dropped unless `publishNotReadyAddresses` is set.
     func endpoints(of service: Service) -> [ResolvedEndpoint] {
-        let objects = namespaces[service.namespace.dnsLowercased]?.names[service.name.dnsLowercased]
+        endpoints(of: service, among: namespaces[service.namespace.dnsLowercased]?.names[service.name.dnsLowercased])
+    }
+
+    /// The objects stored under `unit`'s name: its Services and their endpoints, read with
+    /// one lookup (a full build reads both for every Service).
+    func objects(named unit: ServiceUnit) -> NameObjects? { namespaces[unit.namespace]?.names[unit.name] }
+
+    /// `endpoints(of:)`, given the objects stored under the Service's name.
+    func endpoints(of service: Service, among objects: NameObjects?) -> [ResolvedEndpoint] {
         // Read from the stored groups in place, into one array: a full build asks once per
         // Service, and copying the groups out and filtering and mapping them made four arrays.
         if let slices = objects?.slices, !slices.isEmpty { return Self.resolved(slices.lazy.map(\.value), of: service) }

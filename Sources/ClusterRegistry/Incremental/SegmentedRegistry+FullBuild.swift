@@ -198,7 +198,7 @@ private struct UnitBuildWork: Sendable {
         var serviceUnits = 0, serviceNames = 0
         let serviceUnitsInRange = range.count(where: { if case .service = units[$0] { true } else { false } })
         var serviceNodes = ServiceUnitNodes(configuration: objects.configuration)
-        let clusterIPAnswers = ClusterIPAnswers.applies(to: layout, collectsPointers: collectsPointers)
+        var clusterIPAnswers = ClusterIPAnswers.applies(to: layout, collectsPointers: collectsPointers)
             ? ClusterIPAnswers(ttl: objects.configuration.ttl, reverse: objects.configuration.reverse) : nil
         /// Compiles the PTR names a unit makes, each as if the unit made it alone.
         func compilePointers(_ owner: DomainName, _ records: [ResourceRecord], reverseZone: Int) {
@@ -219,7 +219,7 @@ private struct UnitBuildWork: Sendable {
             }
             let plain: ServiceUnitNodes.PlainService?
             if case .service(let service) = unit { plain = ServiceUnitNodes.plainService(service, from: objects) } else { plain = nil }
-            if let plain, let direct = clusterIPAnswers, let records = direct.write(plain, into: &compiler) {
+            if let plain, let records = clusterIPAnswers?.write(plain, into: &compiler) {
                 // A ClusterIP Service without endpoints, the commonest: its answers written out.
                 part.records += records
                 finishClusterNames(skipped: [])

@@ -44,8 +44,8 @@ struct ServiceUnitNodes: ServiceRecordSink {
     static func plainService(_ unit: ServiceUnit, from objects: ClusterObjects) -> PlainService? {
         let configuration = objects.configuration
         guard configuration.multicluster == nil else { return nil }
-        let copies = objects.storedServices(unit.namespace, unit.name)
-        guard copies.count == 1, let service = copies.first?.value,
+        let stored = objects.objects(named: unit)
+        guard let copies = stored?.services, copies.count == 1, let service = copies.first?.value,
               service.aliases == nil || configuration.aliasDomains.isEmpty,
               ClusterRecordsBuilder.isDNS1035Label(service.name), ClusterRecordsBuilder.isDNS1123Label(service.namespace),
               let base = try? configuration.domain.prepending(utf8Labels: [service.name, service.namespace, "svc"])
@@ -56,7 +56,7 @@ struct ServiceUnitNodes: ServiceRecordSink {
         case .headless: addresses = nil
         case .externalName: return nil
         }
-        let endpoints = objects.endpoints(of: service)
+        let endpoints = objects.endpoints(of: service, among: stored)
         guard endpoints.count <= Self.endpointLimit else { return nil }
         return PlainService(service: service, addresses: addresses, base: base, endpoints: endpoints)
     }
