@@ -96,8 +96,12 @@ extension ServiceRecordSink {
     /// The endpoint's DNS label: its `hostname`, else its pod's name with
     /// `--endpoint-pod-names` (when it fits a label), else its dashed address (CoreDNS).
     func hostLabel(_ endpoint: Endpoint, _ address: IPAddress) -> String {
+        Self.hostLabel(endpoint, address, endpointPodNames: configuration.endpointPodNames)
+    }
+
+    static func hostLabel(_ endpoint: Endpoint, _ address: IPAddress, endpointPodNames: Bool) -> String {
         if let hostname = endpoint.hostname, ClusterRecordsBuilder.isValidLabel(hostname) { return hostname }
-        if configuration.endpointPodNames, let pod = endpoint.podName, pod.utf8.count < 64, ClusterRecordsBuilder.isValidLabel(pod) {
+        if endpointPodNames, let pod = endpoint.podName, pod.utf8.count < 64, ClusterRecordsBuilder.isValidLabel(pod) {
             return pod
         }
         return address.dashed

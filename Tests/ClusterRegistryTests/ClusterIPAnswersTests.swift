@@ -8,15 +8,15 @@ import XCTest
 /// byte for byte. The seeded Services vary everything the writer reads: address families
 /// and their order, repeated addresses, named and unnamed ports, upper-case port names, two
 /// ports at one SRV name, repeated port numbers, protocols, the TTL, the cluster domain and
-/// reverse zones. Some have endpoints, which the writer leaves to the general path.
+/// reverse zones; endpoints named every way, sharing addresses now and then.
 final class ClusterIPAnswersTests: XCTestCase {
     func testFullBuildWithWrittenAnswersEqualsTheWholeModel() throws {
         let configurations = [
             RegistryConfiguration(),
             RegistryConfiguration(domain: try DomainName("corp.internal"), ttl: 30, reverse: false),
-            RegistryConfiguration(domain: try DomainName("Cluster.Example"), ttl: 70_000, pods: .verified),
+            RegistryConfiguration(domain: try DomainName("Cluster.Example"), ttl: 70_000, pods: .verified, endpointPodNames: true),
         ]
-        var written = 0, declined = 0
+        var written = 0, writtenWithEndpoints = 0, declined = 0
         for (index, configuration) in configurations.enumerated() {
             for seed in UInt64(index * 10)..<UInt64(index * 10 + 5) {
                 var random = SplitMix64(seed: seed)
@@ -33,15 +33,22 @@ final class ClusterIPAnswersTests: XCTestCase {
                     XCTAssertEqual(built.snapshot().statistics, reference.snapshot().statistics, context)
                 }
                 // Both ways were taken: the comparison covers the writer and its refusals.
-                var writer = ClusterIPAnswers(ttl: configuration.ttl, reverse: configuration.reverse)
+                var writer = ClusterIPAnswers(
+                    ttl: configuration.ttl, reverse: configuration.reverse, endpointPodNames: configuration.endpointPodNames)
                 var compiler = SnapshotCompiler(layout: reference.layout)
                 for unit in reference.objects.serviceUnits {
                     guard let plain = ServiceUnitNodes.plainService(unit, from: reference.objects) else { continue }
-                    if writer.write(plain, into: &compiler) == nil { declined += 1 } else { written += 1 }
+                    if writer.write(plain, into: &compiler) == nil {
+                        declined += 1
+                    } else {
+                        written += 1
+                        if !plain.endpoints.isEmpty { writtenWithEndpoints += 1 }
+                    }
                 }
             }
         }
         XCTAssertGreaterThan(written, 200)
+        XCTAssertGreaterThan(writtenWithEndpoints, 50)
         XCTAssertGreaterThan(declined, 100)
     }
 
@@ -50,10 +57,19 @@ final class ClusterIPAnswersTests: XCTestCase {
         let configuration = RegistryConfiguration()
         let address = IPAddress.v4(0x0A00_0001)
         let cases: [(String, Service, [KubernetesObject])] = [
-            ("endpoints", Service(name: "a", namespace: "ns", kind: .clusterIP([address])), [
+            ("an endpoint at a ClusterIP", Service(name: "a", namespace: "ns", kind: .clusterIP([address])), [
+                .endpoints(EndpointGroup(
+                    serviceName: "a", namespace: "ns", origin: .endpointSlice, endpoints: [Endpoint(addresses: [address])], ports: [])),
+            ]),
+            ("two endpoints of one name", Service(name: "a", namespace: "ns", kind: .clusterIP([address])), [
                 .endpoints(EndpointGroup(
                     serviceName: "a", namespace: "ns", origin: .endpointSlice,
-                    endpoints: [Endpoint(addresses: [.v4(0x0A01_0001)])], ports: [])),
+                    endpoints: [Endpoint(addresses: [.v4(2)], hostname: "db"), Endpoint(addresses: [.v4(3)], hostname: "db")], ports: [])),
+            ]),
+            ("an upper-case hostname", Service(name: "a", namespace: "ns", kind: .clusterIP([address])), [
+                .endpoints(EndpointGroup(
+                    serviceName: "a", namespace: "ns", origin: .endpointSlice,
+                    endpoints: [Endpoint(addresses: [.v4(2)], hostname: "DB")], ports: [])),
             ]),
             ("a repeated address", Service(name: "a", namespace: "ns", kind: .clusterIP([address, address])), []),
             ("a repeated port number", Service(
@@ -98,18 +114,27 @@ final class ClusterIPAnswersTests: XCTestCase {
         XCTAssertEqual(cluster, plain.clusterDomain)
     }
 
-    /// A Service (mostly ClusterIP, some headless) or, now and then, a slice for one.
+    /// A Service (mostly ClusterIP, some headless) or a slice for one.
     private static func randomChange(_ random: inout SplitMix64, number: Int) -> ObjectChange {
         func pick<T>(_ values: [T]) -> T { values[Int.random(in: 0..<values.count, using: &random)] }
         func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
         let namespace = pick(["ns0", "ns1", "kube-system"])
         let name = "s\(Int.random(in: 0..<40, using: &random))"
-        if chance(10) {
-            let group = EndpointGroup(
-                serviceName: name, namespace: namespace, origin: .endpointSlice,
-                endpoints: [Endpoint(addresses: [.v4(0x0A02_0000 | UInt32(number))], hostname: chance(50) ? "h" : nil)],
-                ports: [EndpointPort(name: "http", port: 80)])
-            return ObjectChange(key: ObjectKey(origin: "slices/\(number)"), object: .endpoints(group))
+        if chance(30) {
+            // Endpoints named by address, hostname or pod; addresses now and then shared with
+            // another endpoint or a ClusterIP; some not ready, some without an address.
+            let endpoints = (0..<Int.random(in: 1..<4, using: &random)).map { index in
+                var addresses: [IPAddress] = chance(10) ? [] : [chance(10) ? .v4(0x0A00_0001) : .v4(0x0A02_0000 | UInt32(number * 4 + index))]
+                if chance(15) { addresses.append(.v6(0xFD00_0000_0000_0002, UInt64(number * 4 + index))) }
+                return Endpoint(
+                    addresses: addresses, hostname: pick([nil, nil, "h", "web-\(index)", "Web-\(index)", "_x", "a.b"]),
+                    podName: chance(50) ? "pod-\(number)-\(index)" : nil, ready: chance(85))
+            }
+            let ports = (0..<Int.random(in: 0..<3, using: &random)).map { _ in
+                EndpointPort(name: pick([nil, "http", "dns"]), port: pick([80, 53, 8080]), proto: pick(TransportProtocol.allCases))
+            }
+            let group = EndpointGroup(serviceName: name, namespace: namespace, origin: .endpointSlice, endpoints: endpoints, ports: ports)
+            return ObjectChange(key: ObjectKey(origin: "slices/\(namespace)/\(name)/\(Int.random(in: 0..<2, using: &random))"), object: .endpoints(group))
         }
         let pool: [IPAddress] = [.v4(0x0A00_0001), .v4(0x0A00_0002), .v4(0x0A00_0003), .v6(0xFD00_0000_0000_0000, 1), .v6(0xFD00_0000_0000_0000, 2)]
         var addresses = (0..<Int.random(in: 0..<3, using: &random)).map { _ in pick(pool) }

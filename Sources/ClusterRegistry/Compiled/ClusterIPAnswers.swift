@@ -1,22 +1,24 @@
 import DNSWire
 
-/// The prepared answers of a ClusterIP Service without endpoints, the commonest unit of a
-/// large cluster, written byte by byte in the form `SnapshotCompiler.compileNode` gives them
-/// (issue #9: start-up). Its names have fixed shapes:
+/// The prepared answers of a ClusterIP Service, the commonest unit of a large cluster,
+/// written byte by byte in the form `SnapshotCompiler.compileNode` gives them (issue #9:
+/// start-up and first sync). Its names have fixed shapes:
 /// - `<svc>.<ns>.svc.<zone>`: A and AAAA of its ClusterIPs; SRV of every port, targeting the
 ///   name itself, with the ClusterIPs in the additional section;
 /// - `_<port>._<proto>.<svc>...`: one SRV record per named port, the same additional section;
 /// - `_<proto>.<svc>...`: the empty non-terminal above those;
-/// - the PTR name of each ClusterIP, pointing back at the Service's name.
+/// - `<host>.<svc>...`: each endpoint's A and AAAA records (CoreDNS names them for ClusterIP
+///   Services too);
+/// - the PTR name of each address, pointing back at the Service's or the endpoint's name.
 ///
 /// The records, their order and their compression are those of the general path. The
 /// owner of every answer record is the question (a pointer to offset 12), and an SRV target
 /// is written in full (RFC 2782). The additional owner is a pointer to the Service's name
 /// inside the question. A PTR target shares no suffix with a reverse name: the cluster
 /// domain is not below `arpa` (`applies`).
-/// Anything else goes the general way: `write` returns nil for endpoints, repeated
-/// addresses or port numbers, two ports at one SRV name, or a name too long.
-/// `IncrementalEquivalenceTests` and `ClusterIPAnswersTests` hold it to the general path.
+/// Anything else goes the general way: `write` returns nil for repeated addresses or port
+/// numbers, two ports or two endpoints at one name, or a name it would have to spell.
+/// `ClusterIPAnswersTests` and `IncrementalEquivalenceTests` hold it to the general path.
 struct ClusterIPAnswers {
     let ttl: UInt32
     let reverse: Bool
@@ -26,9 +28,17 @@ struct ClusterIPAnswers {
     private var portNames: [UInt8] = []
     private var namedPorts: [(name: Range<Int>, port: UInt16, proto: TransportProtocol)] = []
 
-    init(ttl: UInt32, reverse: Bool) {
+    /// The endpoints' names (`<host>.<svc>...`, lower case), one after the other, with the
+    /// index of each one's endpoint; kept like `portNames`.
+    private var hostNames: [UInt8] = []
+    private var hosts: [(name: Range<Int>, endpoint: Int)] = []
+    /// `--endpoint-pod-names`: how endpoints are named (`ServiceRecordSink.hostLabel`).
+    let endpointPodNames: Bool
+
+    init(ttl: UInt32, reverse: Bool, endpointPodNames: Bool = false) {
         self.ttl = ttl
         self.reverse = reverse
+        self.endpointPodNames = endpointPodNames
     }
 
     /// Whether a build may use it at all: not with `--single-ptr` (PTR sets are chosen and
@@ -46,23 +56,19 @@ struct ClusterIPAnswers {
     /// Writes the unit's names into `compiler`; returns how many records they hold, or nil,
     /// having written nothing, when the Service has another shape.
     mutating func write(_ plain: ServiceUnitNodes.PlainService, into compiler: inout SnapshotCompiler) -> Int? {
-        guard let addresses = plain.addresses, plain.endpoints.isEmpty, !Self.repeats(addresses) else { return nil }
+        guard let addresses = plain.addresses else { return nil }
+        let endpoints = plain.endpoints
+        // Every address once, ClusterIPs and endpoints together: each PTR name then holds one
+        // record, and each endpoint's name its own addresses.
+        guard !Self.repeats(addresses + endpoints.lazy.flatMap(\.endpoint.storedAddresses)) else { return nil }
         let ports = plain.service.ports
         guard !Self.repeats(ports.lazy.map { UInt16(clamping: $0.port) }) else { return nil }
         let base = plain.base  // lower case: a 1035 label, a 1123 label and the cluster domain
-        guard collectPortNames(ports, base: base) else { return nil }
+        guard collectPortNames(ports, base: base), collectHostNames(endpoints, base: base) else { return nil }
 
         // The Service's name: A, AAAA, then SRV (`compileNode` answers types in ascending order).
         var first = compiler.answers.count
-        for family in [true, false] {
-            let count = addresses.count(where: { $0.isIPv4 == family })
-            guard count > 0 else { continue }
-            compiler.appendAnswer(
-                type: family ? .a : .aaaa, answerCount: count, additionalCount: 0,
-                answer: { bytes in
-                    for address in addresses where address.isIPv4 == family { appendAddress(address, ownerAt: 12, to: &bytes) }
-                }, additional: { _ in })
-        }
+        appendAddressAnswers(addresses, into: &compiler)
         if !ports.isEmpty {
             let weight = ClusterRecordsBuilder.weight(sharedBy: ports.count)
             appendSRVAnswer(
@@ -84,18 +90,73 @@ struct ClusterIPAnswers {
             let encloser = (name.lowerBound + 1 + Int(portNames[name.lowerBound]))..<name.upperBound
             compiler.appendName(key: portNames[encloser], zone: 0, answersFrom: compiler.answers.count)
         }
-        guard reverse else { return addresses.count + ports.count + namedPorts.count }
-        for address in addresses {
+        // Each endpoint's name: its A, then its AAAA records.
+        var endpointAddresses = 0
+        for (name, endpoint) in hosts {
+            let own = endpoints[endpoint].endpoint.storedAddresses
+            endpointAddresses += own.count
             first = compiler.answers.count
-            compiler.appendAnswer(
-                type: .ptr, answerCount: 1, additionalCount: 0,
-                answer: { bytes in
-                    appendRecordHeader(ownerAt: 12, type: .ptr, rdataLength: base.wire.count, to: &bytes)
-                    bytes.append(contentsOf: base.wire)
-                }, additional: { _ in })
-            compiler.appendName(key: address.reverseDomainName.wire, zone: address.isIPv4 ? 1 : 2, answersFrom: first)
+            appendAddressAnswers(own, into: &compiler)
+            compiler.appendName(key: hostNames[name], zone: 0, answersFrom: first)
         }
-        return 2 * addresses.count + ports.count + namedPorts.count
+        let records = addresses.count + ports.count + namedPorts.count + endpointAddresses
+        guard reverse else { return records }
+        // PTR names: a target shares no suffix with the question (`applies`), so it is written
+        // in full.
+        for address in addresses { appendPointer(from: address, to: base.wire[...], into: &compiler) }
+        for (name, endpoint) in hosts {
+            for address in endpoints[endpoint].endpoint.storedAddresses { appendPointer(from: address, to: hostNames[name], into: &compiler) }
+        }
+        return records + addresses.count + endpointAddresses
+    }
+
+    /// The A answer, then the AAAA answer, of a name holding `addresses`.
+    private func appendAddressAnswers(_ addresses: some Collection<IPAddress>, into compiler: inout SnapshotCompiler) {
+        for family in [true, false] {
+            let count = addresses.count(where: { $0.isIPv4 == family })
+            guard count > 0 else { continue }
+            compiler.appendAnswer(
+                type: family ? .a : .aaaa, answerCount: count, additionalCount: 0,
+                answer: { bytes in
+                    for address in addresses where address.isIPv4 == family { appendAddress(address, ownerAt: 12, to: &bytes) }
+                }, additional: { _ in })
+        }
+    }
+
+    /// The PTR name of `address`, pointing at `target` (a wire name).
+    private func appendPointer(from address: IPAddress, to target: ArraySlice<UInt8>, into compiler: inout SnapshotCompiler) {
+        let first = compiler.answers.count
+        compiler.appendAnswer(
+            type: .ptr, answerCount: 1, additionalCount: 0,
+            answer: { bytes in
+                appendRecordHeader(ownerAt: 12, type: .ptr, rdataLength: target.count, to: &bytes)
+                bytes.append(contentsOf: target)
+            }, additional: { _ in })
+        compiler.appendName(key: address.reverseDomainName.wire, zone: address.isIPv4 ? 1 : 2, answersFrom: first)
+    }
+
+    /// Fills `hostNames` and `hosts` with the endpoints' names, as `ServiceRecordSink` names
+    /// them. False when one is not a plain lower-case label (upper case keeps its spelling in
+    /// targets; `_` could meet a port's non-terminal), cannot be made, or comes twice.
+    private mutating func collectHostNames(_ endpoints: [ResolvedEndpoint], base: DomainName) -> Bool {
+        hostNames.removeAll(keepingCapacity: true)
+        hosts.removeAll(keepingCapacity: true)
+        for (index, resolved) in endpoints.enumerated() {
+            guard let first = resolved.endpoint.storedAddresses.first else { continue }  // no name (`addEndpointNames`)
+            let label = ClusterRecordsBuilder.hostLabel(resolved.endpoint, first, endpointPodNames: endpointPodNames).utf8
+            guard let leading = label.first, leading != UInt8(ascii: "_"), label.count <= DomainName.maxLabelLength,
+                  1 + label.count + base.wire.count <= DomainName.maxWireLength,
+                  !label.contains(where: { DomainName.lowercase($0) != $0 })
+            else { return false }
+            let start = hostNames.count
+            hostNames.append(UInt8(label.count))
+            hostNames.append(contentsOf: label)
+            hostNames.append(contentsOf: base.wire)
+            let range = start..<hostNames.count
+            guard !hosts.contains(where: { hostNames[$0.name].elementsEqual(hostNames[range]) }) else { return false }
+            hosts.append((range, index))
+        }
+        return true
     }
 
     /// Fills `portNames` and `namedPorts` with the SRV names of `ports` (RFC 2782

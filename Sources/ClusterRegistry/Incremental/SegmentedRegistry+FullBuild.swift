@@ -199,7 +199,9 @@ private struct UnitBuildWork: Sendable {
         let serviceUnitsInRange = range.count(where: { if case .service = units[$0] { true } else { false } })
         var serviceNodes = ServiceUnitNodes(configuration: objects.configuration)
         var clusterIPAnswers = ClusterIPAnswers.applies(to: layout, collectsPointers: collectsPointers)
-            ? ClusterIPAnswers(ttl: objects.configuration.ttl, reverse: objects.configuration.reverse) : nil
+            ? ClusterIPAnswers(
+                ttl: objects.configuration.ttl, reverse: objects.configuration.reverse,
+                endpointPodNames: objects.configuration.endpointPodNames) : nil
         /// Compiles the PTR names a unit makes, each as if the unit made it alone.
         func compilePointers(_ owner: DomainName, _ records: [ResourceRecord], reverseZone: Int) {
             compiler.compileNode(owner, records: records, zone: 1 + reverseZone, synthesizesPods: false, lookup: &pointerLookup)
