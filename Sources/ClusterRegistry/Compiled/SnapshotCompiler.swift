@@ -125,7 +125,7 @@ struct SnapshotCompiler: Sendable, AnswerStorage {
 
     /// Adds an answer of one RRset, with an optional additional section, whose records the
     /// caller writes itself, in the form `write` would give them: a ClusterIP Service's few
-    /// fixed shapes (`ClusterIPAnswers`). `answer` and `additional` append their sections'
+    /// fixed shapes (`ServiceAnswers`). `answer` and `additional` append their sections'
     /// bytes, as they follow the question.
     mutating func appendAnswer(
         type: RecordType, answerCount: Int, additionalCount: Int,

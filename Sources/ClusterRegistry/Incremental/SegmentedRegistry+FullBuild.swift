@@ -198,8 +198,8 @@ private struct UnitBuildWork: Sendable {
         var serviceUnits = 0, serviceNames = 0
         let serviceUnitsInRange = range.count(where: { if case .service = units[$0] { true } else { false } })
         var serviceNodes = ServiceUnitNodes(configuration: objects.configuration)
-        var clusterIPAnswers = ClusterIPAnswers.applies(to: layout, collectsPointers: collectsPointers)
-            ? ClusterIPAnswers(
+        var serviceAnswers = ServiceAnswers.applies(to: layout, collectsPointers: collectsPointers)
+            ? ServiceAnswers(
                 ttl: objects.configuration.ttl, reverse: objects.configuration.reverse,
                 endpointPodNames: objects.configuration.endpointPodNames) : nil
         /// Compiles the PTR names a unit makes, each as if the unit made it alone.
@@ -221,7 +221,7 @@ private struct UnitBuildWork: Sendable {
             }
             let plain: ServiceUnitNodes.PlainService?
             if case .service(let service) = unit { plain = ServiceUnitNodes.plainService(service, from: objects) } else { plain = nil }
-            if let plain, let records = clusterIPAnswers?.write(plain, into: &compiler) {
+            if let plain, let records = serviceAnswers?.write(plain, into: &compiler) {
                 // A ClusterIP Service without endpoints, the commonest: its answers written out.
                 part.records += records
                 finishClusterNames(skipped: [])

@@ -1,8 +1,9 @@
 import DNSWire
 
-/// The prepared answers of a ClusterIP Service, the commonest unit of a large cluster,
-/// written byte by byte in the form `SnapshotCompiler.compileNode` gives them (issue #9:
-/// start-up and first sync). Its names have fixed shapes:
+/// The prepared answers of a plain Service unit (`ServiceUnitNodes.plainService`), written
+/// byte by byte in the form `SnapshotCompiler.compileNode` gives them (issue #9: start-up and
+/// first sync). A headless Service's are in `writeHeadless`. A ClusterIP Service's names have
+/// fixed shapes:
 /// - `<svc>.<ns>.svc.<zone>`: A and AAAA of its ClusterIPs; SRV of every port, targeting the
 ///   name itself, with the ClusterIPs in the additional section;
 /// - `_<port>._<proto>.<svc>...`: one SRV record per named port, the same additional section;
@@ -18,8 +19,8 @@ import DNSWire
 /// domain is not below `arpa` (`applies`).
 /// Anything else goes the general way: `write` returns nil for repeated addresses or port
 /// numbers, two ports or two endpoints at one name, or a name it would have to spell.
-/// `ClusterIPAnswersTests` and `IncrementalEquivalenceTests` hold it to the general path.
-struct ClusterIPAnswers {
+/// `ServiceAnswersTests` and `IncrementalEquivalenceTests` hold it to the general path.
+struct ServiceAnswers {
     let ttl: UInt32
     let reverse: Bool
     /// The lower-case wire names of the Service's named ports, one after the other, and where
@@ -32,6 +33,10 @@ struct ClusterIPAnswers {
     /// index of each one's endpoint; kept like `portNames`.
     private var hostNames: [UInt8] = []
     private var hosts: [(name: Range<Int>, endpoint: Int)] = []
+    /// A headless Service's SRV records (port, index into `hosts`, index into `srvOwners` for
+    /// a named port) and its port names (in `portNames`); kept like `portNames`.
+    private var srvRecords: [(port: UInt16, host: Int, owner: Int?)] = []
+    private var srvOwners: [(name: Range<Int>, proto: TransportProtocol)] = []
     /// `--endpoint-pod-names`: how endpoints are named (`ServiceRecordSink.hostLabel`).
     let endpointPodNames: Bool
 
@@ -56,7 +61,7 @@ struct ClusterIPAnswers {
     /// Writes the unit's names into `compiler`; returns how many records they hold, or nil,
     /// having written nothing, when the Service has another shape.
     mutating func write(_ plain: ServiceUnitNodes.PlainService, into compiler: inout SnapshotCompiler) -> Int? {
-        guard let addresses = plain.addresses else { return nil }
+        guard let addresses = plain.addresses else { return writeHeadless(plain, into: &compiler) }
         let endpoints = plain.endpoints
         // Every address once, ClusterIPs and endpoints together: each PTR name then holds one
         // record, and each endpoint's name its own addresses.
@@ -108,6 +113,115 @@ struct ClusterIPAnswers {
             for address in endpoints[endpoint].endpoint.storedAddresses { appendPointer(from: address, to: hostNames[name], into: &compiler) }
         }
         return records + addresses.count + endpointAddresses
+    }
+
+    /// A headless Service (k8s DNS spec §2.4.2): its name holds every ready endpoint's
+    /// addresses, sorted, and SRV records of every endpoint's ports targeting the endpoints'
+    /// names, as do its port names; those names' addresses follow in the additional section.
+    /// Each additional owner points at its target's first copy in the answer section, where
+    /// the general path's compression table finds it. Nil for an address met twice, an
+    /// endpoint with a port number twice (the RRsets would drop repeats), names as `write`
+    /// declines them, or answers reaching past the 14-bit pointer range (RFC 1035 §4.1.4).
+    private mutating func writeHeadless(_ plain: ServiceUnitNodes.PlainService, into compiler: inout SnapshotCompiler) -> Int? {
+        let endpoints = plain.endpoints, base = plain.base
+        let all = endpoints.flatMap(\.endpoint.storedAddresses)
+        guard !Self.repeats(all), collectHostNames(endpoints, base: base) else { return nil }
+        // No endpoint with an address: no name at all (`addHeadlessService`).
+        guard !hosts.isEmpty else { return 0 }
+        guard collectEndpointPorts(endpoints, base: base) else { return nil }
+        // Every SRV answer must keep its targets within pointer reach.
+        let bareSize = srvRecords.reduce(0) { $0 + 18 + hosts[$1.host].name.count }
+        guard 16 + base.wire.count + bareSize < 0x4000 else { return nil }
+        for owner in srvOwners where 16 + owner.name.count + bareSize >= 0x4000 { return nil }
+
+        var first = compiler.answers.count
+        appendAddressAnswers(all.sorted(), into: &compiler)
+        if !srvRecords.isEmpty { appendEndpointSRVAnswer(owner: nil, question: base.wire.count, endpoints: endpoints, into: &compiler) }
+        compiler.appendName(key: base.wire, zone: 0, answersFrom: first)
+        for (name, endpoint) in hosts {
+            first = compiler.answers.count
+            appendAddressAnswers(endpoints[endpoint].endpoint.storedAddresses, into: &compiler)
+            compiler.appendName(key: hostNames[name], zone: 0, answersFrom: first)
+        }
+        var enclosed: [TransportProtocol] = []
+        for (index, owner) in srvOwners.enumerated() {
+            first = compiler.answers.count
+            appendEndpointSRVAnswer(owner: index, question: owner.name.count, endpoints: endpoints, into: &compiler)
+            compiler.appendName(key: portNames[owner.name], zone: 0, answersFrom: first)
+            guard !enclosed.contains(owner.proto) else { continue }
+            enclosed.append(owner.proto)
+            let encloser = (owner.name.lowerBound + 1 + Int(portNames[owner.name.lowerBound]))..<owner.name.upperBound
+            compiler.appendName(key: portNames[encloser], zone: 0, answersFrom: compiler.answers.count)
+        }
+        let records = 2 * all.count + 2 * srvRecords.count - srvRecords.count(where: { $0.owner == nil })
+        guard reverse else { return records }
+        for (name, endpoint) in hosts {
+            for address in endpoints[endpoint].endpoint.storedAddresses { appendPointer(from: address, to: hostNames[name], into: &compiler) }
+        }
+        return records + all.count
+    }
+
+    /// Fills `srvRecords` with every (port, endpoint) of the Service's SRV RRset, endpoint by
+    /// endpoint, and `srvOwners` with the names of their named ports (in `portNames`, after
+    /// whatever is there). False when an endpoint lists a port number twice or a name cannot
+    /// be made.
+    private mutating func collectEndpointPorts(_ endpoints: [ResolvedEndpoint], base: DomainName) -> Bool {
+        portNames.removeAll(keepingCapacity: true)
+        srvOwners.removeAll(keepingCapacity: true)
+        srvRecords.removeAll(keepingCapacity: true)
+        for (host, (_, endpoint)) in hosts.enumerated() {
+            let ports = endpoints[endpoint].ports
+            guard !Self.repeats(ports.lazy.map { UInt16(clamping: $0.port) }) else { return false }
+            for port in ports {
+                var owner: Int?
+                if let name = port.name, !name.isEmpty {
+                    guard let range = appendPortName(name, port.proto, base: base) else { return false }
+                    if let existing = srvOwners.firstIndex(where: { portNames[$0.name].elementsEqual(portNames[range]) }) {
+                        portNames.removeSubrange(range)  // the name is there already
+                        owner = existing
+                    } else {
+                        owner = srvOwners.count
+                        srvOwners.append((range, port.proto))
+                    }
+                }
+                srvRecords.append((UInt16(clamping: port.port), host, owner))
+            }
+        }
+        return true
+    }
+
+    /// The SRV answer of the Service's name (`owner` nil) or of one of its port names, with
+    /// its targets' addresses in the additional section. `question` is the owner's wire length.
+    private func appendEndpointSRVAnswer(
+        owner: Int?, question: Int, endpoints: [ResolvedEndpoint], into compiler: inout SnapshotCompiler
+    ) {
+        let records = srvRecords.filter { owner == nil || $0.owner == owner }
+        let weight = ClusterRecordsBuilder.weight(sharedBy: records.count)
+        // Each target's first copy in the message, in the order the RRset names them.
+        var targets: [(host: Int, offset: Int)] = []
+        var offset = 12 + question + 4
+        for record in records {
+            if !targets.contains(where: { $0.host == record.host }) { targets.append((record.host, offset + 18)) }
+            offset += 18 + hosts[record.host].name.count
+        }
+        let additional = targets.reduce(0) { $0 + endpoints[hosts[$1.host].endpoint].endpoint.storedAddresses.count }
+        compiler.appendAnswer(
+            type: .srv, answerCount: records.count, additionalCount: additional,
+            answer: { bytes in
+                for record in records {
+                    let target = hostNames[hosts[record.host].name]
+                    appendRecordHeader(ownerAt: 12, type: .srv, rdataLength: 6 + target.count, to: &bytes)
+                    appendUInt16(0, to: &bytes)  // priority
+                    appendUInt16(weight, to: &bytes)
+                    appendUInt16(record.port, to: &bytes)
+                    bytes.append(contentsOf: target)  // RFC 2782: never compressed
+                }
+            },
+            additional: { bytes in
+                for (host, offset) in targets {
+                    for address in endpoints[hosts[host].endpoint].endpoint.storedAddresses { appendAddress(address, ownerAt: offset, to: &bytes) }
+                }
+            })
     }
 
     /// The A answer, then the AAAA answer, of a name holding `addresses`.
@@ -167,22 +281,29 @@ struct ClusterIPAnswers {
         namedPorts.removeAll(keepingCapacity: true)
         for port in ports {
             guard let name = port.name, !name.isEmpty else { continue }
-            let protoLabel = Self.protocolLabels[port.proto] ?? []
-            let length = 1 + name.utf8.count
-            guard length <= DomainName.maxLabelLength, 2 + length + protoLabel.count + base.wire.count <= DomainName.maxWireLength
+            guard let range = appendPortName(name, port.proto, base: base),
+                  !namedPorts.contains(where: { portNames[$0.name].elementsEqual(portNames[range]) })
             else { return false }
-            let start = portNames.count
-            portNames.append(UInt8(length))
-            portNames.append(UInt8(ascii: "_"))
-            portNames.append(contentsOf: name.utf8.lazy.map(DomainName.lowercase))
-            portNames.append(UInt8(protoLabel.count))
-            portNames.append(contentsOf: protoLabel)
-            portNames.append(contentsOf: base.wire)
-            let range = start..<portNames.count
-            guard !namedPorts.contains(where: { portNames[$0.name].elementsEqual(portNames[range]) }) else { return false }
             namedPorts.append((range, UInt16(clamping: port.port), port.proto))
         }
         return true
+    }
+
+    /// Appends `_<name>._<proto>.<base>`, lower case, to `portNames`; nil when a label or the
+    /// name would be too long (`DomainName.prepending` refuses it).
+    private mutating func appendPortName(_ name: String, _ proto: TransportProtocol, base: DomainName) -> Range<Int>? {
+        let protoLabel = Self.protocolLabels[proto] ?? []
+        let length = 1 + name.utf8.count
+        guard length <= DomainName.maxLabelLength, 2 + length + protoLabel.count + base.wire.count <= DomainName.maxWireLength
+        else { return nil }
+        let start = portNames.count
+        portNames.append(UInt8(length))
+        portNames.append(UInt8(ascii: "_"))
+        portNames.append(contentsOf: name.utf8.lazy.map(DomainName.lowercase))
+        portNames.append(UInt8(protoLabel.count))
+        portNames.append(contentsOf: protoLabel)
+        portNames.append(contentsOf: base.wire)
+        return start..<portNames.count
     }
 
     /// `_tcp`, `_udp`, `_sctp` as label bytes.

@@ -3,20 +3,20 @@ import DNSTestSupport
 import DNSWire
 import XCTest
 
-/// `ClusterIPAnswers` writes a plain ClusterIP Service's answers byte by byte. A full build that
+/// `ServiceAnswers` writes a plain Service's answers (ClusterIP or headless) byte by byte. A full build that
 /// uses it must equal the reference build, which compiles every name from one zone model,
 /// byte for byte. The seeded Services vary everything the writer reads: address families
 /// and their order, repeated addresses, named and unnamed ports, upper-case port names, two
 /// ports at one SRV name, repeated port numbers, protocols, the TTL, the cluster domain and
 /// reverse zones; endpoints named every way, sharing addresses now and then.
-final class ClusterIPAnswersTests: XCTestCase {
+final class ServiceAnswersTests: XCTestCase {
     func testFullBuildWithWrittenAnswersEqualsTheWholeModel() throws {
         let configurations = [
             RegistryConfiguration(),
             RegistryConfiguration(domain: try DomainName("corp.internal"), ttl: 30, reverse: false),
             RegistryConfiguration(domain: try DomainName("Cluster.Example"), ttl: 70_000, pods: .verified, endpointPodNames: true),
         ]
-        var written = 0, writtenWithEndpoints = 0, declined = 0
+        var written = 0, writtenWithEndpoints = 0, writtenHeadless = 0, declined = 0
         for (index, configuration) in configurations.enumerated() {
             for seed in UInt64(index * 10)..<UInt64(index * 10 + 5) {
                 var random = SplitMix64(seed: seed)
@@ -33,7 +33,7 @@ final class ClusterIPAnswersTests: XCTestCase {
                     XCTAssertEqual(built.snapshot().statistics, reference.snapshot().statistics, context)
                 }
                 // Both ways were taken: the comparison covers the writer and its refusals.
-                var writer = ClusterIPAnswers(
+                var writer = ServiceAnswers(
                     ttl: configuration.ttl, reverse: configuration.reverse, endpointPodNames: configuration.endpointPodNames)
                 var compiler = SnapshotCompiler(layout: reference.layout)
                 for unit in reference.objects.serviceUnits {
@@ -43,12 +43,14 @@ final class ClusterIPAnswersTests: XCTestCase {
                     } else {
                         written += 1
                         if !plain.endpoints.isEmpty { writtenWithEndpoints += 1 }
+                        if plain.addresses == nil, !plain.endpoints.isEmpty { writtenHeadless += 1 }
                     }
                 }
             }
         }
         XCTAssertGreaterThan(written, 200)
         XCTAssertGreaterThan(writtenWithEndpoints, 50)
+        XCTAssertGreaterThan(writtenHeadless, 20)
         XCTAssertGreaterThan(declined, 100)
     }
 
@@ -86,7 +88,7 @@ final class ClusterIPAnswersTests: XCTestCase {
             let registry = SegmentedRegistry(configuration: configuration, staticZones: [], changes: changes, serial: 1)
             let plain = try XCTUnwrap(ServiceUnitNodes.plainService(ServiceUnit(namespace: "ns", name: "a"), from: registry.objects), label)
             var compiler = SnapshotCompiler(layout: registry.layout)
-            var writer = ClusterIPAnswers(ttl: 5, reverse: true)
+            var writer = ServiceAnswers(ttl: 5, reverse: true)
             XCTAssertNil(writer.write(plain, into: &compiler), label)
             XCTAssertTrue(compiler.entries.isEmpty && compiler.answerBytes.isEmpty, label)
         }
@@ -102,15 +104,15 @@ final class ClusterIPAnswersTests: XCTestCase {
             })
         }
         let plain = try layout([("cluster.local", .cluster), ("in-addr.arpa", .reverse), ("ip6.arpa", .reverse), ("example.org", .file)])
-        XCTAssertTrue(ClusterIPAnswers.applies(to: plain, collectsPointers: false))
-        XCTAssertFalse(ClusterIPAnswers.applies(to: plain, collectsPointers: true), "--single-ptr keeps PTR records")
+        XCTAssertTrue(ServiceAnswers.applies(to: plain, collectsPointers: false))
+        XCTAssertFalse(ServiceAnswers.applies(to: plain, collectsPointers: true), "--single-ptr keeps PTR records")
         var single = plain
         single.singlePointer = true
-        XCTAssertFalse(ClusterIPAnswers.applies(to: single, collectsPointers: false))
+        XCTAssertFalse(ServiceAnswers.applies(to: single, collectsPointers: false))
         let fileBelow = try layout([("cluster.local", .cluster), ("in-addr.arpa", .reverse), ("ns.svc.cluster.local", .file)])
-        XCTAssertFalse(ClusterIPAnswers.applies(to: fileBelow, collectsPointers: false), "SRV targets may be the file's")
+        XCTAssertFalse(ServiceAnswers.applies(to: fileBelow, collectsPointers: false), "SRV targets may be the file's")
         let arpa = try layout([("cluster.arpa", .cluster), ("in-addr.arpa", .reverse)])
-        XCTAssertFalse(ClusterIPAnswers.applies(to: arpa, collectsPointers: false), "PTR targets would be compressed")
+        XCTAssertFalse(ServiceAnswers.applies(to: arpa, collectsPointers: false), "PTR targets would be compressed")
         XCTAssertEqual(cluster, plain.clusterDomain)
     }
 
@@ -124,8 +126,10 @@ final class ClusterIPAnswersTests: XCTestCase {
             // Endpoints named by address, hostname or pod; addresses now and then shared with
             // another endpoint or a ClusterIP; some not ready, some without an address.
             let endpoints = (0..<Int.random(in: 1..<4, using: &random)).map { index in
-                var addresses: [IPAddress] = chance(10) ? [] : [chance(10) ? .v4(0x0A00_0001) : .v4(0x0A02_0000 | UInt32(number * 4 + index))]
-                if chance(15) { addresses.append(.v6(0xFD00_0000_0000_0002, UInt64(number * 4 + index))) }
+                // In no particular order: a headless Service's name lists them sorted.
+                let low = UInt32.random(in: 0..<4096, using: &random)
+                var addresses: [IPAddress] = chance(10) ? [] : [chance(10) ? .v4(0x0A00_0001) : .v4(0x0A02_0000 | low)]
+                if chance(15) { addresses.append(.v6(0xFD00_0000_0000_0002, UInt64(low))) }
                 return Endpoint(
                     addresses: addresses, hostname: pick([nil, nil, "h", "web-\(index)", "Web-\(index)", "_x", "a.b"]),
                     podName: chance(50) ? "pod-\(number)-\(index)" : nil, ready: chance(85))
@@ -143,7 +147,7 @@ final class ClusterIPAnswersTests: XCTestCase {
         let ports = (0..<Int.random(in: 0..<5, using: &random)).map { _ in
             ServicePort(name: pick(portNames), port: pick([53, 80, 443, 8080, 9090, 70_000]), proto: pick(TransportProtocol.allCases))
         }
-        let kind: Service.Kind = chance(15) ? .headless : .clusterIP(addresses)
+        let kind: Service.Kind = chance(30) ? .headless : .clusterIP(addresses)
         let service = Service(name: name, namespace: namespace, kind: kind, ports: ports)
         // Now and then a second object for the same Service: declared twice, it warns.
         let key = chance(8) ? "services/\(number)" : "services/\(namespace)/\(name)"
