@@ -53,7 +53,7 @@ final class IPAddressTests: XCTestCase {
         func ntop(_ address: IPAddress) -> String {
             var text = [CChar](repeating: 0, count: 64)
             _ = address.withRDataBytes { inet_ntop(address.isIPv4 ? AF_INET : AF_INET6, $0.baseAddress, &text, 64) }
-            return String(cString: text)
+            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
         var random = SplitMix64(seed: 0xD0_77ED)
         var addresses: [IPAddress] = [.v4(0), .v4(0xFFFF_FFFF), .v4(0x0A09_6364), .v4(0x6463_0A09), .v6(0, 0), .v6(.max, .max)]
