@@ -222,11 +222,12 @@ private struct UnitBuildWork: Sendable {
             let plain: ServiceUnitNodes.PlainService?
             if case .service(let service) = unit { plain = ServiceUnitNodes.plainService(service, from: objects) } else { plain = nil }
             if let plain, let records = serviceAnswers?.write(plain, into: &compiler) {
-                // A ClusterIP Service without endpoints, the commonest: its answers written out.
+                // Most Services: their answers written out (`ServiceAnswers`).
                 part.records += records
                 finishClusterNames(skipped: [])
             } else if let plain {
-                // Most other Services: their names straight from the objects, without a model.
+                // The plain Services the writer declines: their records straight from the
+                // objects, without a model.
                 serviceNodes.fill(plain)
                 var own = ServiceNodesLookup(nodes: serviceNodes, unit: unit, fallback: lookup)
                 for (name, records) in serviceNodes.cluster {

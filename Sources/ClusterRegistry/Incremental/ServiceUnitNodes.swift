@@ -1,13 +1,14 @@
 import DNSWire
 
 /// The names of one Service unit and their records, kept in a short list rather than in zone
-/// models. A full build fills it for most Services (issue #9: start-up). A unit's model cost
-/// about a third of the build: copying the empty model's tables, hashing every name into them,
-/// and walking up from each name. This type makes the same records through the same rules
-/// (`ServiceRecordSink`), with each node's records in the same order.
+/// models (issue #9: start-up). A unit's model cost about a third of a full build: copying the
+/// empty model's tables, hashing every name into them, and walking up from each name. This
+/// type makes the same records through the same rules (`ServiceRecordSink`), with each node's
+/// records in the same order.
 ///
-/// It takes only Services that need nothing beyond their own names (`plainService`). Any other unit
-/// goes through `ClusterRecordsBuilder`, as every incremental change does.
+/// A full build takes only Services that need nothing beyond their own names (`plainService`):
+/// `ServiceAnswers` writes most of them out, and this list holds the records of the rest. Any
+/// other unit goes through `ClusterRecordsBuilder`, as every incremental change does.
 /// `IncrementalEquivalenceTests` holds the full build that uses this type to the whole-model
 /// build and to incremental changes.
 struct ServiceUnitNodes: ServiceRecordSink {
