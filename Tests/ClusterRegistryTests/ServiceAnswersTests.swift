@@ -68,6 +68,9 @@ final class ServiceAnswersTests: XCTestCase {
                     serviceName: "a", namespace: "ns", origin: .endpointSlice,
                     endpoints: [Endpoint(addresses: [.v4(2)], hostname: "db"), Endpoint(addresses: [.v4(3)], hostname: "db")], ports: [])),
             ]),
+            ("more ports than an SRV answer surely holds", Service(
+                name: "a", namespace: "ns", kind: .clusterIP([address]),
+                ports: (0..<250).map { ServicePort(name: nil, port: 1_000 + $0) }), []),
             ("an upper-case hostname", Service(name: "a", namespace: "ns", kind: .clusterIP([address])), [
                 .endpoints(EndpointGroup(
                     serviceName: "a", namespace: "ns", origin: .endpointSlice,

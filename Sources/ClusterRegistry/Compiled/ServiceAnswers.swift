@@ -18,7 +18,8 @@ import DNSWire
 /// inside the question. A PTR target shares no suffix with a reverse name: the cluster
 /// domain is not below `arpa` (`applies`).
 /// Anything else goes the general way: `write` returns nil for repeated addresses or port
-/// numbers, two ports or two endpoints at one name, or a name it would have to spell.
+/// numbers, two ports or two endpoints at one name, a name it would have to spell, or
+/// answers that might not fit one message (the general path caps and reports those).
 /// `ServiceAnswersTests` and `IncrementalEquivalenceTests` hold it to the general path.
 struct ServiceAnswers {
     let ttl: UInt32
@@ -65,8 +66,9 @@ struct ServiceAnswers {
         let endpoints = plain.endpoints
         // Every address once, ClusterIPs and endpoints together: each PTR name then holds one
         // record, and each endpoint's name its own addresses.
-        guard !Self.repeats(addresses + endpoints.lazy.flatMap(\.endpoint.storedAddresses)) else { return nil }
+        let every = addresses + endpoints.lazy.flatMap(\.endpoint.storedAddresses)
         let ports = plain.service.ports
+        guard Self.fitsOneMessage(addresses: every.count, ports: ports.count), !Self.repeats(every) else { return nil }
         guard !Self.repeats(ports.lazy.map { UInt16(clamping: $0.port) }) else { return nil }
         let base = plain.base  // lower case: a 1035 label, a 1123 label and the cluster domain
         guard collectPortNames(ports, base: base), collectHostNames(endpoints, base: base) else { return nil }
@@ -125,7 +127,8 @@ struct ServiceAnswers {
     private mutating func writeHeadless(_ plain: ServiceUnitNodes.PlainService, into compiler: inout SnapshotCompiler) -> Int? {
         let endpoints = plain.endpoints, base = plain.base
         let all = endpoints.flatMap(\.endpoint.storedAddresses)
-        guard !Self.repeats(all), collectHostNames(endpoints, base: base) else { return nil }
+        guard Self.fitsOneMessage(addresses: all.count, ports: 0), !Self.repeats(all), collectHostNames(endpoints, base: base)
+        else { return nil }
         // No endpoint with an address: no name at all (`addHeadlessService`).
         guard !hosts.isEmpty else { return 0 }
         guard collectEndpointPorts(endpoints, base: base) else { return nil }
@@ -209,12 +212,7 @@ struct ServiceAnswers {
             type: .srv, answerCount: records.count, additionalCount: additional,
             answer: { bytes in
                 for record in records {
-                    let target = hostNames[hosts[record.host].name]
-                    appendRecordHeader(ownerAt: 12, type: .srv, rdataLength: 6 + target.count, to: &bytes)
-                    appendUInt16(0, to: &bytes)  // priority
-                    appendUInt16(weight, to: &bytes)
-                    appendUInt16(record.port, to: &bytes)
-                    bytes.append(contentsOf: target)  // RFC 2782: never compressed
+                    appendSRVRecord(port: record.port, weight: weight, target: hostNames[hosts[record.host].name], to: &bytes)
                 }
             },
             additional: { bytes in
@@ -306,6 +304,15 @@ struct ServiceAnswers {
         return start..<portNames.count
     }
 
+    /// Whether every answer of a Service with `addresses` addresses in all and `ports` ports
+    /// fits one message, as the general path would keep it: an address record takes at most
+    /// 28 bytes, a Service's SRV record at most 18 + 255. Bigger Services are capped and
+    /// reported there (`SnapshotCompiler.sectionByteLimit`); a headless Service's SRV answers
+    /// are bounded by pointer reach (`writeHeadless`).
+    private static func fitsOneMessage(addresses: Int, ports: Int) -> Bool {
+        addresses * 28 + ports * (18 + DomainName.maxWireLength) <= SnapshotCompiler.sectionByteLimit
+    }
+
     /// `_tcp`, `_udp`, `_sctp` as label bytes.
     private static let protocolLabels = Dictionary(
         uniqueKeysWithValues: TransportProtocol.allCases.map { ($0, Array($0.srvLabel.utf8)) })
@@ -332,17 +339,20 @@ struct ServiceAnswers {
         compiler.appendAnswer(
             type: .srv, answerCount: ports.count, additionalCount: addresses.count,
             answer: { bytes in
-                for port in ports {
-                    appendRecordHeader(ownerAt: 12, type: .srv, rdataLength: 6 + target.wire.count, to: &bytes)
-                    appendUInt16(0, to: &bytes)  // priority
-                    appendUInt16(weight, to: &bytes)
-                    appendUInt16(port, to: &bytes)
-                    bytes.append(contentsOf: target.wire)  // RFC 2782: never compressed
-                }
+                for port in ports { appendSRVRecord(port: port, weight: weight, target: target.wire[...], to: &bytes) }
             },
             additional: { bytes in
                 for address in addresses { appendAddress(address, ownerAt: targetAt, to: &bytes) }
             })
+    }
+
+    /// An SRV record owned by the question, priority 0 (RFC 2782).
+    private func appendSRVRecord(port: UInt16, weight: UInt16, target: ArraySlice<UInt8>, to bytes: inout [UInt8]) {
+        appendRecordHeader(ownerAt: 12, type: .srv, rdataLength: 6 + target.count, to: &bytes)
+        appendUInt16(0, to: &bytes)  // priority
+        appendUInt16(weight, to: &bytes)
+        appendUInt16(port, to: &bytes)
+        bytes.append(contentsOf: target)  // RFC 2782: never compressed
     }
 
     private func appendAddress(_ address: IPAddress, ownerAt offset: Int, to bytes: inout [UInt8]) {

@@ -22,9 +22,10 @@ struct ServiceUnitNodes: ServiceRecordSink {
     /// names above it belong to other units, as with `ZoneModel.ancestorCeiling`.
     private var ceiling: DomainName?
 
-    /// Up to this many endpoints, the lists are searched name by name. A Service with more
-    /// takes the model's hash tables.
-    static var endpointLimit: Int { 64 }
+    /// Up to this many records (addresses, ports, endpoints' addresses and ports), the lists
+    /// are searched name by name and record by record. A Service with more takes the model's
+    /// hash tables: scanning was quadratic in a Service's addresses.
+    static var recordLimit: Int { 256 }
 
     init(configuration: RegistryConfiguration) {
         self.configuration = configuration
@@ -41,7 +42,7 @@ struct ServiceUnitNodes: ServiceRecordSink {
     /// `unit`'s Service when the unit needs no zone model; nil under `--multicluster`
     /// (ServiceImports share the unit), for aliases under `--alias-domains`, an ExternalName
     /// (its CNAME is chased through other units), a name declared twice or not a valid label
-    /// (both warn), or more than `endpointLimit` endpoints.
+    /// (both warn), or more than `recordLimit` records.
     static func plainService(_ unit: ServiceUnit, from objects: ClusterObjects) -> PlainService? {
         let configuration = objects.configuration
         guard configuration.multicluster == nil else { return nil }
@@ -58,7 +59,9 @@ struct ServiceUnitNodes: ServiceRecordSink {
         case .externalName: return nil
         }
         let endpoints = objects.endpoints(of: service, among: stored)
-        guard endpoints.count <= Self.endpointLimit else { return nil }
+        let records = (addresses?.count ?? 0) + service.ports.count
+            + endpoints.reduce(0) { $0 + $1.endpoint.storedAddresses.count + $1.ports.count }
+        guard records <= Self.recordLimit else { return nil }
         return PlainService(service: service, addresses: addresses, base: base, endpoints: endpoints)
     }
 
