@@ -154,14 +154,67 @@ public final class ServerMetrics: Sendable {
         questionType: UInt16, requestBytes: Int, replyFlags: UInt8, replyBytes: Int, transport: Transport, ipv6: Bool,
         source: Source, started: NIODeadline, shard: Int
     ) {
+        let type = count(
+            questionType: questionType, requestBytes: requestBytes, replyFlags: replyFlags, replyBytes: replyBytes,
+            transport: transport, ipv6: ipv6, source: source, shard: shard)
+        durations.record(type, value: (NIODeadline.now() - started).nanoseconds, shard: shard)
+    }
+
+    /// `recordQuery` for a reply that leaves in a datagram batch: its duration is added to
+    /// `batch` and recorded by `recordDurations` once the batch is sent.
+    func recordQuery(
+        questionType: UInt16, requestBytes: Int, replyFlags: UInt8, replyBytes: Int, ipv6: Bool, source: Source,
+        batch: inout BatchDurations, shard: Int
+    ) {
+        batch.add(count(
+            questionType: questionType, requestBytes: requestBytes, replyFlags: replyFlags, replyBytes: replyBytes,
+            transport: .udp, ipv6: ipv6, source: source, shard: shard))
+    }
+
+    /// The durations of a batch's replies, every one from `started` (the batch's read) to now
+    /// (its `sendmmsg`): one clock read for the batch, not one per reply (issue #10).
+    func recordDurations(_ batch: inout BatchDurations, started: NIODeadline, shard: Int) {
+        guard batch.total > 0 else { return }
+        let value = (NIODeadline.now() - started).nanoseconds
+        for type in batch.counts.indices where batch.counts[type] > 0 {
+            durations.record(type, value: value, count: Int64(batch.counts[type]), shard: shard)
+        }
+        batch.reset()
+    }
+
+    /// The request, response and size counters of one answered query; returns its type's
+    /// series.
+    @inline(__always)
+    private func count(
+        questionType: UInt16, requestBytes: Int, replyFlags: UInt8, replyBytes: Int, transport: Transport, ipv6: Bool,
+        source: Source, shard: Int
+    ) -> Int {
         let type = Self.typeIndex(questionType)
         let family = ipv6 ? 1 : 0
         let proto = transport == .tcp ? 1 : 0
         requests.increment(((proto * 2) + family) * Self.typeNames.count + type, shard: shard)
         responses.increment(source.rawValue * 16 + Int(replyFlags & 0x0F), shard: shard)
-        durations.record(type, value: (NIODeadline.now() - started).nanoseconds, shard: shard)
         requestSizes.record(proto, value: Int64(requestBytes), shard: shard)
         responseSizes.record(proto, value: Int64(replyBytes), shard: shard)
+        return type
+    }
+
+    /// Replies of one datagram batch by query type, waiting for their common end time: every
+    /// reply of a batch leaves in the same `sendmmsg`. Made once per serving thread.
+    struct BatchDurations {
+        private(set) var counts = [Int](repeating: 0, count: ServerMetrics.typeNames.count)
+        private(set) var total = 0
+
+        @inline(__always)
+        mutating func add(_ type: Int) {
+            counts[type] += 1
+            total += 1
+        }
+
+        mutating func reset() {
+            for index in counts.indices { counts[index] = 0 }
+            total = 0
+        }
     }
 
     /// The question type of a query, 0 when it has none we can read.

@@ -30,14 +30,15 @@ final class ShardedHistogram: Sendable {
         for counter in counters { counter.destroy() }
     }
 
+    /// `count` observations of `value` (a datagram batch's replies share one duration).
     @inline(__always)
-    func record(_ series: Int, value: Int64, shard: Int) {
+    func record(_ series: Int, value: Int64, count: Int64 = 1, shard: Int) {
         let base = (shard * self.series + series) * slotsPerSeries
         var bucket = 0
         while bucket < bounds.count, value > bounds[bucket] { bucket += 1 }
-        if bucket < bounds.count { ShardedCounters.add(1, to: counters[base + bucket], shard: shard) }
-        ShardedCounters.add(1, to: counters[base + bounds.count], shard: shard)
-        ShardedCounters.add(max(0, value), to: counters[base + bounds.count + 1], shard: shard)
+        if bucket < bounds.count { ShardedCounters.add(count, to: counters[base + bucket], shard: shard) }
+        ShardedCounters.add(count, to: counters[base + bounds.count], shard: shard)
+        ShardedCounters.add(max(0, value) &* count, to: counters[base + bounds.count + 1], shard: shard)
     }
 
     /// Cumulative bucket counts, total count and sum (in rendered units) of `series` over every

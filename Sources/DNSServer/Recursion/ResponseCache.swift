@@ -353,8 +353,19 @@ public final class ResponseCache: Sendable {
 /// they move forward, so that ageing and expiry are tested without sleeping (issue #10).
 public struct CacheClock: Sendable {
     public let now: @Sendable () -> NIODeadline
+    /// Whether `now` reads `NIODeadline.now()`: then a caller's reading of that clock may stand
+    /// in for one of ours.
+    let isSystem: Bool
 
-    public init(now: @escaping @Sendable () -> NIODeadline) { self.now = now }
+    public init(now: @escaping @Sendable () -> NIODeadline) {
+        self.now = now
+        isSystem = false
+    }
 
-    public static let system = CacheClock { NIODeadline.now() }
+    private init(systemClock: Void) {
+        now = { NIODeadline.now() }
+        isSystem = true
+    }
+
+    public static let system = CacheClock(systemClock: ())
 }
