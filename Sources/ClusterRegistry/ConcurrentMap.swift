@@ -18,7 +18,7 @@ func concurrentMap<Value: Sendable>(count: Int, _ transform: @Sendable (Int) -> 
     DispatchQueue.concurrentPerform(iterations: count) { index in
         slots.store(transform(index), at: index)
     }
-    return slots.values
+    return slots.takeValues()
 }
 
 /// `transform(i, inputs[i])` for every input, spread over the cores, each worker owning its
@@ -71,9 +71,18 @@ private final class ResultSlots<Value: Sendable>: @unchecked Sendable {
         slots[index] = value
     }
 
-    var values: [Value] {
+    /// The results, moved out of their slots: copying them retained and released every
+    /// object they hold (issue #9).
+    func takeValues() -> [Value] {
         lock.lock()
         defer { lock.unlock() }
-        return slots.compactMap { $0 }
+        var values: [Value] = []
+        values.reserveCapacity(slots.count)
+        for index in slots.indices {
+            guard let value = slots[index].take() else { preconditionFailure("a worker stored no result") }
+            values.append(value)
+        }
+        slots = []
+        return values
     }
 }

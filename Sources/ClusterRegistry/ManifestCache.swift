@@ -153,13 +153,14 @@ public struct ManifestCache: Sendable {
             stale.append(file)
         }
         let reread = ManifestFileReader.read(stale, previous: reparseAll ? [:] : entries.mapValues(\.documents))
-        var changes: [ObjectChange] = []
+        // Every object parsed, then every object gone: no key is in both (a file's old keys
+        // that its new documents still have are not gone).
+        var changes = reread.upserts
         var parsedDocuments = 0
-        for (file, result) in zip(stale, reread) {
+        for (file, result) in zip(stale, reread.files) {
             // A file that vanished between the walk and the read reports its own read error.
             let stamp = stamps[file] ?? FileStamp(device: 0, inode: 0, size: -1, modified: 0, changed: 0)
             let oldKeys = Set((entries[file]?.documents ?? []).flatMap { $0.keys(in: file) })
-            changes += result.upserts
             changes += oldKeys.subtracting(result.documents.flatMap { $0.keys(in: file) }).sorted().map { ObjectChange(key: $0, object: nil) }
             parsedDocuments += result.parsedDocuments
             entries[file] = Entry(stamp: stamp, documents: result.documents, trusted: readStart - stamp.modified > Self.racyWindow)

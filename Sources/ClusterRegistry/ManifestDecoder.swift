@@ -22,6 +22,10 @@ struct ManifestDecoder {
     private(set) var objects: [KubernetesObject] = []
     private(set) var skippedKinds: [String: Int] = [:]
     var errors: [ManifestError] = []
+    /// For a run of documents decoded as one text (`decodeRun`): `objects.count` at the end of
+    /// each document, and each kind skipped with its document. Nil otherwise.
+    private(set) var documentEnds: [Int]?
+    private(set) var skippedByDocument: [(document: Int, kind: String)] = []
     /// Objects the text may still yield: no more than its bytes could spell out. YAML aliases
     /// let 725 bytes expand to a million Services (issue #11 item 4, an alias bomb); written
     /// out, every object takes well over `bytesPerObject` bytes.
@@ -55,6 +59,17 @@ struct ManifestDecoder {
         return decoder
     }
 
+    /// `decode` of a run of whole documents of one file, recording where each document's
+    /// objects and skipped kinds end (`documentEnds`, `skippedByDocument`).
+    static func decodeRun(text: String, file: String, firstDocument: Int, firstLine: Int) -> ManifestDecoder {
+        var decoder = ManifestDecoder(file: file, textLength: text.utf8.count)
+        decoder.document = firstDocument
+        decoder.lineOffset = firstLine - 1
+        decoder.documentEnds = []
+        decoder.decodeStream(text)
+        return decoder
+    }
+
     var source: SourceLocation {
         SourceLocation(file: file, document: document, line: objectLine.map { $0 + lineOffset })
     }
@@ -72,7 +87,10 @@ struct ManifestDecoder {
 
     /// Decodes the next document of the text, whose root is `root`.
     mutating func decodeDocument<Node: ManifestNode>(_ root: Node) {
-        defer { document += 1 }
+        defer {
+            document += 1
+            documentEnds?.append(objects.count)
+        }
         if root.isNull { return }  // empty document, e.g. between two `---`
         objectLine = root.line
         guard let object = root.mapping else {
@@ -128,6 +146,7 @@ struct ManifestDecoder {
             // Another group's kind of the same name (Knative's Service) is not ours.
             let key = Self.decodedKinds.contains(kind) ? "\(kind) (\(apiVersion))" : kind
             skippedKinds[key, default: 0] += 1
+            if documentEnds != nil { skippedByDocument.append((document, key)) }
         }
         if errors.count > errorCount {
             objects.removeSubrange(objectCount...)

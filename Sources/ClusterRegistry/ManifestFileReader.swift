@@ -2,24 +2,69 @@ import Foundation
 
 /// Reads manifest files for `ManifestCache`: cuts each into documents, reuses the documents
 /// whose hash it saw last time (their objects are in the registry already), and parses the
-/// others — every document of every file at once, over all cores.
+/// others over all cores, in runs of consecutive documents.
 enum ManifestFileReader {
     struct FileResult: Sendable {
         var documents: [ManifestCache.CachedDocument]
-        /// The objects of the documents parsed, keyed.
-        var upserts: [ObjectChange]
         var parsedDocuments: Int
     }
 
-    /// One unit of parsing: a document, or a whole file that cannot be cut (or not be read).
+    /// Every file's result, and the objects of the documents parsed, keyed, in file order.
+    struct Results: Sendable {
+        var files: [FileResult]
+        var upserts: [ObjectChange]
+    }
+
+    /// A run of documents is parsed as one text: one string, one decoder and one task per run
+    /// instead of per document. One per document was about 8 % of start-up at 100k Services
+    /// (issue #9). A run ends at a reused document, after `runDocuments` documents, or past
+    /// `runBytes`.
+    static let runDocuments = 64
+    static let runBytes = 128 << 10
+
+    /// One unit of parsing: a run of documents, or a whole file that cannot be cut (or not be
+    /// read).
     private struct Job: Sendable {
         var file: String
         var text: String
         var firstDocument: Int
         var firstLine = 1
-        var hash: UInt64
+        /// Each document's hash, in order; one 0 for a whole file.
+        var hashes: [UInt64]
+        /// Each document's length in `text`'s bytes and its first line in the file, for
+        /// parsing a run again document by document.
+        var pieces: [Piece] = []
         /// Set when the file could not be read: the job reports it instead of parsing.
         var readError: String?
+    }
+
+    private struct Piece: Sendable {
+        var length: Int
+        var firstLine: Int
+    }
+
+    /// A job's objects, and where each of its documents' objects, errors and skipped kinds are.
+    private struct ParsedDocuments: Sendable {
+        /// In reverse order, so that they are taken (`popLast`) without a copy.
+        var objectsReversed: [KubernetesObject] = []
+        /// Objects per document.
+        var counts: [Int] = []
+        var errors: [[ManifestError]] = []
+        var skippedKinds: [[String: Int]] = []
+
+        init() {}
+
+        /// A decoder's whole text as one document.
+        init(_ decoder: ManifestDecoder) {
+            append(decoder)
+        }
+
+        mutating func append(_ decoder: ManifestDecoder) {
+            objectsReversed.insert(contentsOf: decoder.objects.reversed(), at: 0)
+            counts.append(decoder.objects.count)
+            errors.append(decoder.errors)
+            skippedKinds.append(decoder.skippedKinds)
+        }
     }
 
     /// The largest manifest file read: a whole file is held while it is cut into documents.
@@ -39,8 +84,17 @@ enum ManifestFileReader {
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
     }
 
-    static func read(_ files: [String], previous: [String: [ManifestCache.CachedDocument]]) -> [FileResult] {
-        // Per file: its documents in order, each reused (a cached document) or a job to run.
+    static func read(_ files: [String], previous: [String: [ManifestCache.CachedDocument]]) -> Results {
+        read(files, previous: previous, runDocuments: runDocuments, runBytes: runBytes)
+    }
+
+    /// `read` with runs of at most `runDocuments` documents and about `runBytes` bytes (tests
+    /// compare runs of 1 with longer ones).
+    static func read(
+        _ files: [String], previous: [String: [ManifestCache.CachedDocument]], runDocuments: Int, runBytes: Int
+    ) -> Results {
+        // Per file: its documents in order, each reused (a cached document) or a document of a
+        // job to run.
         var plans: [[Step]] = []
         var jobs: [Job] = []
         for file in files {
@@ -49,14 +103,14 @@ enum ManifestFileReader {
             do {
                 bytes = try readBounded(file)
             } catch {
-                plan.append(.parse(jobs.count))
-                jobs.append(Job(file: file, text: "", firstDocument: 0, hash: 0, readError: error.localizedDescription))
+                plan.append(.parse(job: jobs.count, document: 0))
+                jobs.append(Job(file: file, text: "", firstDocument: 0, hashes: [0], readError: error.localizedDescription))
                 plans.append(plan)
                 continue
             }
             guard let chunks = ManifestChunker.split(bytes) else {
-                plan.append(.parse(jobs.count))
-                jobs.append(Job(file: file, text: String(decoding: bytes, as: UTF8.self), firstDocument: 0, hash: 0))
+                plan.append(.parse(job: jobs.count, document: 0))
+                jobs.append(Job(file: file, text: String(decoding: bytes, as: UTF8.self), firstDocument: 0, hashes: [0]))
                 plans.append(plan)
                 continue
             }
@@ -69,21 +123,36 @@ enum ManifestFileReader {
             for document in previous[file] ?? [] where document.errors.isEmpty && seenBefore[document.hash] == 1 {
                 reusable[document.hash] = document
             }
+            // The run being gathered: its chunks, consecutive in the file.
+            var run: [ManifestChunk] = []
+            func closeRun() {
+                guard let first = run.first, let last = run.last else { return }
+                jobs.append(Job(
+                    file: file, text: String(decoding: bytes[first.range.lowerBound..<last.range.upperBound], as: UTF8.self),
+                    firstDocument: first.document, firstLine: first.firstLine, hashes: run.map(\.hash),
+                    pieces: run.map { Piece(length: $0.range.count, firstLine: $0.firstLine) }))
+                run = []
+            }
             for chunk in chunks where chunk.documents > 0 {
                 if counts[chunk.hash] == 1, let document = reusable[chunk.hash] {
+                    closeRun()
                     plan.append(.reuse(document))
                 } else {
-                    plan.append(.parse(jobs.count))
-                    jobs.append(Job(
-                        file: file, text: String(decoding: bytes[chunk.range], as: UTF8.self), firstDocument: chunk.document,
-                        firstLine: chunk.firstLine, hash: chunk.hash))
+                    if let first = run.first, run.count >= runDocuments || chunk.range.upperBound - first.range.lowerBound > runBytes {
+                        closeRun()
+                    }
+                    plan.append(.parse(job: jobs.count, document: run.count))
+                    run.append(chunk)
                 }
             }
+            closeRun()
             plans.append(plan)
         }
-        let parsed = concurrentMap(count: jobs.count) { [jobs] in decode(jobs[$0]) }
-        return zip(files, plans).map { file, plan in
-            var result = FileResult(documents: [], upserts: [], parsedDocuments: 0)
+        var parsed = concurrentMap(count: jobs.count) { [jobs] in decode(jobs[$0]) }
+        var upserts: [ObjectChange] = []
+        upserts.reserveCapacity(parsed.reduce(0) { $0 + $1.objectsReversed.count })
+        let results = zip(files, plans).map { file, plan in
+            var result = FileResult(documents: [], parsedDocuments: 0)
             // Objects are numbered per document hash: a text repeated in one file is parsed
             // each time, and its copies' objects continue the numbers.
             var occurrences: [UInt64: Int] = [:]
@@ -91,32 +160,70 @@ enum ManifestFileReader {
                 switch step {
                 case .reuse(let document):
                     result.documents.append(document)
-                case .parse(let index):
-                    let decoder = parsed[index]
-                    let hash = jobs[index].hash
+                case .parse(let job, let document):
+                    // A job's documents come in order, each once: its objects are taken in order.
+                    let hash = jobs[job].hashes[document]
                     let first = occurrences[hash, default: 0]
-                    for (offset, object) in decoder.objects.enumerated() {
-                        let key = ObjectKey.manifest(file: file, document: hash, position: first + offset)
-                        result.upserts.append(ObjectChange(key: key, object: object))
+                    let count = parsed[job].counts[document]
+                    for offset in 0..<count {
+                        guard let object = parsed[job].objectsReversed.popLast() else { preconditionFailure("objects miscounted") }
+                        upserts.append(ObjectChange(key: .manifest(file: file, document: hash, position: first + offset), object: object))
                     }
-                    occurrences[hash] = first + decoder.objects.count
+                    occurrences[hash] = first + count
                     result.documents.append(ManifestCache.CachedDocument(
-                        hash: hash, firstPosition: first, objectCount: decoder.objects.count, errors: decoder.errors,
-                        skippedKinds: decoder.skippedKinds))
+                        hash: hash, firstPosition: first, objectCount: count, errors: parsed[job].errors[document],
+                        skippedKinds: parsed[job].skippedKinds[document]))
                     result.parsedDocuments += 1
                 }
             }
             return result
         }
+        return Results(files: results, upserts: upserts)
     }
 
     private enum Step {
         case reuse(ManifestCache.CachedDocument)
-        case parse(Int)
+        case parse(job: Int, document: Int)
     }
 
-    private static func decode(_ job: Job) -> ManifestDecoder {
-        if let readError = job.readError { return ManifestLoader.unreadable(job.file, reason: readError) }
-        return ManifestDecoder.decode(text: job.text, file: job.file, firstDocument: job.firstDocument, firstLine: job.firstLine)
+    private static func decode(_ job: Job) -> ParsedDocuments {
+        if let readError = job.readError { return ParsedDocuments(ManifestLoader.unreadable(job.file, reason: readError)) }
+        guard job.hashes.count > 1 else {
+            return ParsedDocuments(ManifestDecoder.decode(
+                text: job.text, file: job.file, firstDocument: job.firstDocument, firstLine: job.firstLine))
+        }
+        let decoder = ManifestDecoder.decodeRun(
+            text: job.text, file: job.file, firstDocument: job.firstDocument, firstLine: job.firstLine)
+        guard decoder.errors.isEmpty, let ends = decoder.documentEnds, ends.count == job.hashes.count else {
+            // An error (after a syntax error the parser cannot go on, and the object budget is
+            // the text's) or a count that differs: each document parsed alone, as one job each
+            // would have, so that one bad document costs only itself.
+            return decodeEach(job)
+        }
+        var parsed = ParsedDocuments()
+        parsed.objectsReversed = decoder.objects
+        parsed.objectsReversed.reverse()
+        parsed.counts = zip(ends, [0] + ends.dropLast()).map { $0 - $1 }
+        parsed.errors = Array(repeating: [], count: ends.count)
+        parsed.skippedKinds = Array(repeating: [:], count: ends.count)
+        for (document, kind) in decoder.skippedByDocument {
+            parsed.skippedKinds[document - job.firstDocument][kind, default: 0] += 1
+        }
+        return parsed
+    }
+
+    /// A run's documents parsed one by one.
+    private static func decodeEach(_ job: Job) -> ParsedDocuments {
+        let bytes = Array(job.text.utf8)
+        var parsed = ParsedDocuments()
+        var start = 0
+        for (index, piece) in job.pieces.enumerated() {
+            let end = min(start + piece.length, bytes.count)
+            parsed.append(ManifestDecoder.decode(
+                text: String(decoding: bytes[start..<end], as: UTF8.self), file: job.file,
+                firstDocument: job.firstDocument + index, firstLine: piece.firstLine))
+            start = end
+        }
+        return parsed
     }
 }

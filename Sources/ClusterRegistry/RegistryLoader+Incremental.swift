@@ -44,7 +44,9 @@ extension RegistryLoader {
             let started = MonotonicClock.seconds()
             let manifestLoad = cache.load(directory: manifests)
             let zonesChanged = zoneCache.refresh(force: force)
-            pending += manifestLoad.changes
+            // Assigned when nothing is pending (a start, every quiet reload): appending copied
+            // every object (issue #9).
+            if pending.isEmpty { pending = manifestLoad.changes } else { pending += manifestLoad.changes }
             guard force || manifestLoad.changed || zonesChanged || !pending.isEmpty else { return .unchanged }
             guard manifestLoad.errors.isEmpty else { return .failed(.manifests(ManifestLoadError(errors: manifestLoad.errors))) }
             let staticZones: [ZoneModel]
