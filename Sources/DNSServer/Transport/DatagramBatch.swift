@@ -113,6 +113,10 @@ func sendMessages(_ messages: UnsafeMutablePointer<csb_mmsghdr>, count: Int, on 
             sent += Int(result)
         } else if result < 0 && errno == EINTR {
             continue
+        } else if result < 0 && errno == EMSGSIZE {
+            // Larger than the path takes with DF (`AtomicDatagrams`): fragmented, as before.
+            withUnsafePointer(to: &messages[sent].msg_hdr) { AtomicDatagrams.sendAllowingFragments($0, on: fd) }
+            sent += 1
         } else {
             sent += 1
         }

@@ -70,6 +70,7 @@ final class UDPListener: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        AtomicDatagrams.enable(fd, family: address.protocol == .inet6 ? AF_INET6 : AF_INET)
         let result = address.withSockAddr { Glibc.bind(fd, $0, socklen_t($1)) }
         guard result == 0 else {
             let code = errno
@@ -303,8 +304,19 @@ final class UDPListener: @unchecked Sendable {
     private func send(_ reply: UnsafeRawBufferPointer, to client: sockaddr_storage) {
         var client = client
         let length = client.length
-        _ = withUnsafePointer(to: &client) {
+        let sent = withUnsafePointer(to: &client) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, reply.baseAddress, reply.count, 0, $0, length) }
+        }
+        guard sent < 0, errno == EMSGSIZE else { return }
+        // Larger than the path takes with DF (`AtomicDatagrams`): fragmented, as before.
+        var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: reply.baseAddress), iov_len: reply.count)
+        withUnsafeMutablePointer(to: &client) { address in
+            withUnsafeMutablePointer(to: &vector) { vector in
+                var message = msghdr(
+                    msg_name: UnsafeMutableRawPointer(address), msg_namelen: length, msg_iov: vector, msg_iovlen: 1,
+                    msg_control: nil, msg_controllen: 0, msg_flags: 0)
+                AtomicDatagrams.sendAllowingFragments(&message, on: fd)
+            }
         }
     }
 }
