@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads the YAML that manifests nearly always are, straight into tapes: block mappings and
 /// block sequences of one-line plain or quoted scalars, flow collections that close on the
 /// line they open (`metadata: {name: a}`), comments, and `---` markers. That is what
@@ -165,9 +169,12 @@ enum BlockYAMLReader {
         /// that starts with `---` or `...`. A capacity hint only, so a marker-like line inside
         /// a quoted scalar does no harm.
         func documentLength(from start: Int) -> Int {
+            guard let base = text.baseAddress, start < text.count else { return max(0, text.count - start) }
             var index = start
-            while index + 3 < text.count {
-                if text[index] == 0x0A, text[index + 1] == Self.dash || text[index + 1] == UInt8(ascii: "."),
+            // Line by line with memchr (vectorised): a byte-by-byte scan was 1 % of start-up.
+            while index + 3 < text.count, let found = memchr(base + index, 0x0A, text.count - index - 3) {
+                index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if text[index + 1] == Self.dash || text[index + 1] == UInt8(ascii: "."),
                    text[index + 2] == text[index + 1], text[index + 3] == text[index + 1] {
                     return index - start
                 }

@@ -170,6 +170,51 @@ struct SegmentBuilder: AnswerStorage {
         entries.append(entry)
     }
 
+    /// `append(entry:of:)` for each of `indices`, in order, with the source's arrays read once
+    /// for all of them: the full build hands a chunk's names to their shards this way, a run
+    /// of names per shard (`ShardPieces.take`), and reading them per name retained and released
+    /// six arrays each time (issue #9: start-up).
+    mutating func append(entries indices: ArraySlice<Int>, of source: some AnswerStorage, keys sourceKeys: KeyArena) {
+        let sourceEntries = source.entries, sourceAnswers = source.answers, sourceExtras = source.extras
+        let sourceBoundaries = source.boundaries
+        entries.reserveGently(indices.count)
+        sourceKeys.withUnsafeKeys { keyBytes, keyStarts in
+            source.answerBytes.withUnsafeBufferPointer { sourceBytes in
+                for index in indices {
+                    var entry = sourceEntries[index]
+                    let first = answers.count
+                    answers.reserveGently(entry.answers.count)
+                    for answerIndex in entry.answers {
+                        var stored = sourceAnswers[answerIndex]
+                        let start = Int(stored.start)
+                        var length = Int(stored.answerLength) + Int(stored.additionalLength)
+                        var extra: AnswerExtras?
+                        if stored.extras != StoredAnswer.noExtras {
+                            extra = sourceExtras[Int(stored.extras)]
+                            length += Int(extra!.authorityLength)
+                        }
+                        stored.start = UInt32(answerBytes.count)
+                        answerBytes.reserveGently(length)
+                        answerBytes.append(contentsOf: UnsafeBufferPointer(rebasing: sourceBytes[start..<start + length]))
+                        if var extra {
+                            let boundaryStart = boundaries.count
+                            boundaries.append(contentsOf: sourceBoundaries[extra.boundaries.range])
+                            extra.boundaries = CompactRange(boundaryStart..<boundaries.count)
+                            if extra.externalTarget >= 0 {
+                                extra.externalTarget = Int32(targets.intern(source.externalTargets[Int(extra.externalTarget)]))
+                            }
+                            stored.extras = UInt32(extras.count)
+                            extras.append(extra)
+                        }
+                        answers.append(stored)
+                    }
+                    entry.answers = first..<answers.count
+                    keys.append(UnsafeBufferPointer(rebasing: keyBytes[Int(keyStarts[index])..<Int(keyStarts[index + 1])]))
+                    entries.append(entry)
+                }
+            }
+        }
+    }
 
     /// Appends every entry of `part`, in order, in bulk: the arrays are concatenated and the
     /// indexes into them shifted, which gives what `append(entry:of:)` for each entry gives

@@ -153,6 +153,12 @@ struct KeyArena: Sendable {
         bytes[Int(starts[index])..<Int(starts[index + 1])]
     }
 
+    /// The key bytes and the starts (key `i` is `bytes[starts[i]..<starts[i + 1]]`), for
+    /// reading many keys without touching the arrays per key.
+    func withUnsafeKeys<Result>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt32>) -> Result) -> Result {
+        bytes.withUnsafeBufferPointer { bytes in starts.withUnsafeBufferPointer { starts in body(bytes, starts) } }
+    }
+
     func hash(_ index: Int) -> UInt64 {
         bytes.withUnsafeBytes { NameTable.hash(UnsafeRawBufferPointer(rebasing: $0[Int(starts[index])..<Int(starts[index + 1])])) }
     }

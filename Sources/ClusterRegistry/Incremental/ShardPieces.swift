@@ -52,7 +52,12 @@ struct ShardPieces: Sendable {
             order[ends[shards[index]]] = index
             ends[shards[index]] += 1
         }
-        for index in order { builders[shards[index]].append(entry: index, of: compiler) }
+        // `ends[shard]` is now where the shard's run ends in `order` (and the next one starts).
+        var start = 0
+        for shard in 0..<shardCount where ends[shard] > start {
+            builders[shard].append(entries: order[start..<ends[shard]], of: compiler, keys: compiler.keys)
+            start = ends[shard]
+        }
         compiler.removeAll()
     }
 
