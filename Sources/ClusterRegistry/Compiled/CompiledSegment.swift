@@ -129,45 +129,15 @@ struct SegmentBuilder: AnswerStorage {
 
     /// Copies entry `index` of `source` under `key`.
     mutating func append(_ key: some Collection<UInt8>, entry index: Int, of source: some AnswerStorage) {
-        var entry = source.entries[index]
-        let first = answers.count
-        entries.reserveGently(1)
-        answers.reserveGently(entry.answers.count)
         // The source's arrays are read once per entry, not through its properties per answer:
         // those retained and released each array every time, about 2 % of a full build's
         // samples (issue #9).
-        let sourceAnswers = source.answers, sourceExtras = source.extras
-        // The bytes are copied from an unsafe view of the source's: appending an array's slice
-        // retained and released the source's storage per answer, 3 % of a full build.
+        let sourceAnswers = source.answers, sourceExtras = source.extras, sourceBoundaries = source.boundaries
         source.answerBytes.withUnsafeBufferPointer { sourceBytes in
-            for answerIndex in entry.answers {
-                var stored = sourceAnswers[answerIndex]
-                let start = Int(stored.start)
-                var length = Int(stored.answerLength) + Int(stored.additionalLength)
-                var extra: AnswerExtras?
-                if stored.extras != StoredAnswer.noExtras {
-                    extra = sourceExtras[Int(stored.extras)]
-                    length += Int(extra!.authorityLength)
-                }
-                stored.start = UInt32(answerBytes.count)
-                answerBytes.reserveGently(length)
-                answerBytes.append(contentsOf: UnsafeBufferPointer(rebasing: sourceBytes[start..<start + length]))
-                if var extra {
-                    let boundaryStart = boundaries.count
-                    boundaries.append(contentsOf: source.boundaries[extra.boundaries.range])
-                    extra.boundaries = CompactRange(boundaryStart..<boundaries.count)
-                    if extra.externalTarget >= 0 {
-                        extra.externalTarget = Int32(targets.intern(source.externalTargets[Int(extra.externalTarget)]))
-                    }
-                    stored.extras = UInt32(extras.count)
-                    extras.append(extra)
-                }
-                answers.append(stored)
-            }
+            append(
+                key, source.entries[index], of: source, answers: sourceAnswers, extras: sourceExtras,
+                boundaries: sourceBoundaries, bytes: sourceBytes)
         }
-        entry.answers = first..<answers.count
-        keys.append(key)
-        entries.append(entry)
     }
 
     /// `append(entry:of:)` for each of `indices`, in order, with the source's arrays read once
@@ -181,39 +151,54 @@ struct SegmentBuilder: AnswerStorage {
         sourceKeys.withUnsafeKeys { keyBytes, keyStarts in
             source.answerBytes.withUnsafeBufferPointer { sourceBytes in
                 for index in indices {
-                    var entry = sourceEntries[index]
-                    let first = answers.count
-                    answers.reserveGently(entry.answers.count)
-                    for answerIndex in entry.answers {
-                        var stored = sourceAnswers[answerIndex]
-                        let start = Int(stored.start)
-                        var length = Int(stored.answerLength) + Int(stored.additionalLength)
-                        var extra: AnswerExtras?
-                        if stored.extras != StoredAnswer.noExtras {
-                            extra = sourceExtras[Int(stored.extras)]
-                            length += Int(extra!.authorityLength)
-                        }
-                        stored.start = UInt32(answerBytes.count)
-                        answerBytes.reserveGently(length)
-                        answerBytes.append(contentsOf: UnsafeBufferPointer(rebasing: sourceBytes[start..<start + length]))
-                        if var extra {
-                            let boundaryStart = boundaries.count
-                            boundaries.append(contentsOf: sourceBoundaries[extra.boundaries.range])
-                            extra.boundaries = CompactRange(boundaryStart..<boundaries.count)
-                            if extra.externalTarget >= 0 {
-                                extra.externalTarget = Int32(targets.intern(source.externalTargets[Int(extra.externalTarget)]))
-                            }
-                            stored.extras = UInt32(extras.count)
-                            extras.append(extra)
-                        }
-                        answers.append(stored)
-                    }
-                    entry.answers = first..<answers.count
-                    keys.append(UnsafeBufferPointer(rebasing: keyBytes[Int(keyStarts[index])..<Int(keyStarts[index + 1])]))
-                    entries.append(entry)
+                    append(
+                        UnsafeBufferPointer(rebasing: keyBytes[Int(keyStarts[index])..<Int(keyStarts[index + 1])]),
+                        sourceEntries[index], of: source, answers: sourceAnswers, extras: sourceExtras,
+                        boundaries: sourceBoundaries, bytes: sourceBytes)
                 }
             }
         }
+    }
+
+    /// Appends `entry` of `source` under `key`, its answers copied from the source's arrays
+    /// (read by the caller).
+    private mutating func append(
+        _ key: some Collection<UInt8>, _ entry: NameEntry, of source: some AnswerStorage, answers sourceAnswers: [StoredAnswer],
+        extras sourceExtras: [AnswerExtras], boundaries sourceBoundaries: [RRsetBoundary], bytes sourceBytes: UnsafeBufferPointer<UInt8>
+    ) {
+        var entry = entry
+        let first = answers.count
+        entries.reserveGently(1)
+        answers.reserveGently(entry.answers.count)
+        for answerIndex in entry.answers {
+            var stored = sourceAnswers[answerIndex]
+            let start = Int(stored.start)
+            var length = Int(stored.answerLength) + Int(stored.additionalLength)
+            var extra: AnswerExtras?
+            if stored.extras != StoredAnswer.noExtras {
+                extra = sourceExtras[Int(stored.extras)]
+                length += Int(extra!.authorityLength)
+            }
+            stored.start = UInt32(answerBytes.count)
+            answerBytes.reserveGently(length)
+            // From an unsafe view of the source's bytes: appending an array's slice retained
+            // and released the source's storage per answer, 3 % of a full build.
+            answerBytes.append(contentsOf: UnsafeBufferPointer(rebasing: sourceBytes[start..<start + length]))
+            if var extra {
+                let boundaryStart = boundaries.count
+                boundaries.append(contentsOf: sourceBoundaries[extra.boundaries.range])
+                extra.boundaries = CompactRange(boundaryStart..<boundaries.count)
+                if extra.externalTarget >= 0 {
+                    extra.externalTarget = Int32(targets.intern(source.externalTargets[Int(extra.externalTarget)]))
+                }
+                stored.extras = UInt32(extras.count)
+                extras.append(extra)
+            }
+            answers.append(stored)
+        }
+        entry.answers = first..<answers.count
+        keys.append(key)
+        entries.append(entry)
     }
 
     /// Appends every entry of `part`, in order, in bulk: the arrays are concatenated and the
