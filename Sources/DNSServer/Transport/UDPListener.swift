@@ -170,8 +170,11 @@ final class UDPListener: @unchecked Sendable {
             // Read at the batch's first miss: authoritative answers and cache hits need no clock.
             var now: UInt64 = 0
             let batchView = batch
+            // Closures, not the methods themselves: a method passed as a function value is a
+            // partial application whose context is allocated on the heap, two per batch.
             let shedding = shedder?.judge(
-                count: Int(received), now: Int64(csb_realtime_now()), arrival: batchView.arrival, client: batchView.address) ?? false
+                count: Int(received), now: Int64(csb_realtime_now()), arrival: { batchView.arrival($0) },
+                client: { batchView.address($0) }) ?? false
             for index in 0..<Int(received) {
                 if shedding, let verdict = shedder?.verdicts[index], verdict != .answer {
                     pipeline.metrics?.shed(verdict)
