@@ -26,13 +26,15 @@ enum ManifestFileReader {
     /// read).
     private struct Job: Sendable {
         var file: String
-        var text: String
+        /// The file's bytes the job reads (a view of the file's array, not a copy); made a
+        /// `String` by the worker that parses them.
+        var bytes: ArraySlice<UInt8>
         var firstDocument: Int
         var firstLine = 1
         /// Each document's hash, in order; one 0 for a whole file.
         var hashes: [UInt64]
-        /// Each document's length in `text`'s bytes and its first line in the file, for
-        /// parsing a run again document by document.
+        /// Each document's length in `bytes` and its first line in the file, for parsing a run
+        /// again document by document.
         var pieces: [Piece] = []
         /// Set when the file could not be read: the job reports it instead of parsing.
         var readError: String?
@@ -104,13 +106,13 @@ enum ManifestFileReader {
                 bytes = try readBounded(file)
             } catch {
                 plan.append(.parse(job: jobs.count, document: 0))
-                jobs.append(Job(file: file, text: "", firstDocument: 0, hashes: [0], readError: error.localizedDescription))
+                jobs.append(Job(file: file, bytes: [], firstDocument: 0, hashes: [0], readError: error.localizedDescription))
                 plans.append(plan)
                 continue
             }
             guard let chunks = ManifestChunker.split(bytes) else {
                 plan.append(.parse(job: jobs.count, document: 0))
-                jobs.append(Job(file: file, text: String(decoding: bytes, as: UTF8.self), firstDocument: 0, hashes: [0]))
+                jobs.append(Job(file: file, bytes: bytes[...], firstDocument: 0, hashes: [0]))
                 plans.append(plan)
                 continue
             }
@@ -128,7 +130,7 @@ enum ManifestFileReader {
             func closeRun() {
                 guard let first = run.first, let last = run.last else { return }
                 jobs.append(Job(
-                    file: file, text: String(decoding: bytes[first.range.lowerBound..<last.range.upperBound], as: UTF8.self),
+                    file: file, bytes: bytes[first.range.lowerBound..<last.range.upperBound],
                     firstDocument: first.document, firstLine: first.firstLine, hashes: run.map(\.hash),
                     pieces: run.map { Piece(length: $0.range.count, firstLine: $0.firstLine) }))
                 run = []
@@ -188,12 +190,12 @@ enum ManifestFileReader {
 
     private static func decode(_ job: Job) -> ParsedDocuments {
         if let readError = job.readError { return ParsedDocuments(ManifestLoader.unreadable(job.file, reason: readError)) }
+        let text = String(decoding: job.bytes, as: UTF8.self)
         guard job.hashes.count > 1 else {
             return ParsedDocuments(ManifestDecoder.decode(
-                text: job.text, file: job.file, firstDocument: job.firstDocument, firstLine: job.firstLine))
+                text: text, file: job.file, firstDocument: job.firstDocument, firstLine: job.firstLine))
         }
-        let decoder = ManifestDecoder.decodeRun(
-            text: job.text, file: job.file, firstDocument: job.firstDocument, firstLine: job.firstLine)
+        let decoder = ManifestDecoder.decodeRun(text: text, file: job.file, firstDocument: job.firstDocument, firstLine: job.firstLine)
         guard decoder.errors.isEmpty, let ends = decoder.documentEnds, ends.count == job.hashes.count else {
             // An error (after a syntax error the parser cannot go on, and the object budget is
             // the text's) or a count that differs: each document parsed alone, as one job each
@@ -212,15 +214,15 @@ enum ManifestFileReader {
         return parsed
     }
 
-    /// A run's documents parsed one by one.
+    /// A run's documents parsed one by one, each from its own bytes: a text repaired from bytes
+    /// that are not UTF-8 is longer than they are, so the pieces are cut from the bytes.
     private static func decodeEach(_ job: Job) -> ParsedDocuments {
-        let bytes = Array(job.text.utf8)
         var parsed = ParsedDocuments()
-        var start = 0
+        var start = job.bytes.startIndex
         for (index, piece) in job.pieces.enumerated() {
-            let end = min(start + piece.length, bytes.count)
+            let end = min(start + piece.length, job.bytes.endIndex)
             parsed.append(ManifestDecoder.decode(
-                text: String(decoding: bytes[start..<end], as: UTF8.self), file: job.file,
+                text: String(decoding: job.bytes[start..<end], as: UTF8.self), file: job.file,
                 firstDocument: job.firstDocument + index, firstLine: piece.firstLine))
             start = end
         }

@@ -157,6 +157,25 @@ final class ManifestRunEquivalenceTests: XCTestCase {
         XCTAssertGreaterThan(compared, 500)
     }
 
+    /// A byte that is not UTF-8 in one document of a run, and a syntax error after it: the run
+    /// is read again document by document from the file's own bytes, so the documents after
+    /// the bad byte are cut where they are (a repaired text is longer than its bytes).
+    func testABadByteCostsOnlyItsOwnDocument() throws {
+        let file = "\(directory)/bytes.yaml"
+        var bytes = Array("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n".utf8)
+        bytes += Array("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ".utf8) + [0xFF, 0xFE] + Array("x}\n".utf8)
+        // A syntax error after it sends the run back to be read document by document.
+        bytes += Array("---\napiVersion: v1\nkind: Service\nmetadata: {name: x\nspec: [\n".utf8)
+        for name in ["b", "c"] {
+            bytes += Array("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: \(name)}\n".utf8)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let reference = ManifestFileReader.read([file], previous: [:], runDocuments: 1, runBytes: 0)
+        let runs = ManifestFileReader.read([file], previous: [:], runDocuments: 64, runBytes: 1 << 20)
+        XCTAssertEqual(Self.summary(runs, [file]), Self.summary(reference, [file]))
+        XCTAssertEqual(runs.files[0].documents.count, 5)
+    }
+
     /// The reference itself: a syntax error in one document of a run loses no other document.
     func testASyntaxErrorCostsOnlyItsOwnDocument() throws {
         let file = "\(directory)/broken.yaml"
